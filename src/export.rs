@@ -1,0 +1,258 @@
+//! The region x sample loop, free of threads, files and JS. [`Export`] holds the opened
+//! sources and the regions with every contig resolved up front; [`Export::decode_region`]
+//! decodes one region for all samples. Native code runs it in parallel; wasm runs it one
+//! region at a time, fetching what [`Error::Missing`] asks for and retrying.
+
+use crate::bigwig::block::{BlockReader, DecodedBlock};
+use crate::bigwig::{BigWig, BwError, Leaf};
+use crate::error::{ByteRange, Error, Result};
+use crate::interval::{Interval, RECORD_BYTES};
+use crate::layout::{Format, Layout};
+use crate::region::Regions;
+use crate::source::Source;
+use std::collections::HashMap;
+
+/// Default `max_mem`: 4 GiB of records for one region over all samples.
+pub const DEFAULT_MAX_MEM: u64 = 4 << 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub format: Format,
+    pub layout: Layout,
+    /// Most bytes (12 per record) one region may need over all samples.
+    pub max_mem: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { format: Format::Npy, layout: Layout::Aos, max_mem: DEFAULT_MAX_MEM }
+    }
+}
+
+/// One opened source (a sample).
+pub struct Input<S> {
+    /// How messages name it: a path, URL or `source N`.
+    pub name: String,
+    pub source: S,
+    pub bigwig: BigWig,
+}
+
+/// Open source number `index` (for [`ByteRange`]s) named `name` (for messages).
+pub fn open_input<S: Source>(index: usize, name: impl Into<String>, source: S) -> Result<Input<S>> {
+    let name = name.into();
+    match BigWig::open(&source) {
+        Ok(bigwig) => Ok(Input { name, source, bigwig }),
+        Err(e) => Err(source_error(index, &name, e, None)),
+    }
+}
+
+fn source_error(index: usize, name: &str, e: BwError, context: Option<&str>) -> Error {
+    match e {
+        BwError::Missing { offset, len } => Error::Missing(vec![ByteRange { source: index, offset, len }]),
+        BwError::Invalid(m) => match context {
+            Some(c) => Error::Input(format!("{name}: {m} (while reading {c})")),
+            None => Error::Input(format!("{name}: {m}")),
+        },
+    }
+}
+
+/// What one (region, sample) reads: the chrom id and the clamped query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Query {
+    pub chrom: u32,
+    pub start: u32,
+    pub end: u32,
+}
+
+pub struct Export<S> {
+    pub inputs: Vec<Input<S>>,
+    pub regions: Regions,
+    pub options: Options,
+    /// Region-major, then sample.
+    queries: Vec<Query>,
+}
+
+impl<S: Source> Export<S> {
+    /// Resolve every region's contig in every source; fail on the first that does not match
+    /// exactly one chrom (`contig` or `chr` + `contig`).
+    pub fn new(inputs: Vec<Input<S>>, regions: Regions, options: Options) -> Result<Self> {
+        if inputs.is_empty() {
+            return Err(Error::input("no sources given: pass at least one bigWig"));
+        }
+        let mut queries = Vec::with_capacity(regions.len() * inputs.len());
+        let mut lookup: Vec<HashMap<&str, (u32, u32)>> = vec![HashMap::new(); inputs.len()];
+        for (ri, r) in regions.list.iter().enumerate() {
+            for (si, input) in inputs.iter().enumerate() {
+                let (chrom, length) = match lookup[si].get(r.contig.as_str()) {
+                    Some(&c) => c,
+                    None => {
+                        let c = resolve_contig(&input.bigwig, &r.contig)
+                            .map_err(|m| Error::Input(format!("{m} (from {}) in source {si} ({})", regions.describe(ri), input.name)))?;
+                        lookup[si].insert(r.contig.as_str(), c);
+                        c
+                    }
+                };
+                // GenVarLoader: query [max(start, 0), min(end, chrom length)).
+                let start = r.start.clamp(0, u32::MAX as i64) as u32;
+                let end = r.end.min(length as i64).max(0) as u32;
+                queries.push(Query { chrom, start, end });
+            }
+        }
+        Ok(Export { inputs, regions, options, queries })
+    }
+
+    pub fn n_regions(&self) -> usize {
+        self.regions.len()
+    }
+    pub fn n_samples(&self) -> usize {
+        self.inputs.len()
+    }
+    pub fn query(&self, region: usize, sample: usize) -> Query {
+        self.queries[region * self.inputs.len() + sample]
+    }
+
+    /// The data blocks region `r` reads in sample `s`.
+    pub fn blocks(&self, r: usize, s: usize) -> impl Iterator<Item = &Leaf> + '_ {
+        let q = self.query(r, s);
+        self.inputs[s].bigwig.blocks(q.chrom, q.start, q.end)
+    }
+
+    /// Byte ranges region `r` needs over all samples that `cache` does not hold decoded
+    /// (what an async driver should fetch before calling [`Export::decode_region`]).
+    pub fn needed_ranges(&self, r: usize, cache: &BlockCache) -> Vec<ByteRange> {
+        let mut out = Vec::new();
+        for s in 0..self.n_samples() {
+            for l in self.blocks(r, s) {
+                if !cache.contains(s, l.offset) {
+                    out.push(ByteRange { source: s, offset: l.offset, len: l.size });
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Decode region `r` for all samples into `out` (cleared first), sample after sample;
+    /// `counts[s]` gets sample `s`'s record count. If any block is not available yet the
+    /// error is [`Error::Missing`] listing every missing block of the region at once.
+    pub fn decode_region(
+        &self,
+        r: usize,
+        reader: &mut BlockReader,
+        cache: &mut BlockCache,
+        out: &mut Vec<Interval>,
+        counts: &mut [usize],
+    ) -> Result<()> {
+        out.clear();
+        let mut missing = Vec::new();
+        for (s, input) in self.inputs.iter().enumerate() {
+            let before = out.len();
+            let q = self.query(r, s);
+            for leaf in input.bigwig.blocks(q.chrom, q.start, q.end) {
+                let block = match cache.get_or_read(s, leaf, || reader.read(&input.source, &input.bigwig, leaf)) {
+                    Ok(b) => b,
+                    Err(BwError::Missing { offset, len }) => {
+                        missing.push(ByteRange { source: s, offset, len });
+                        continue;
+                    }
+                    Err(e) => return Err(source_error(s, &input.name, e, Some(&self.regions.describe(r)))),
+                };
+                // bigtools skips sections of another chrom that share a leaf's span.
+                if block.chrom_id == q.chrom {
+                    block.cut(q.start, q.end, out);
+                }
+            }
+            counts[s] = out.len() - before;
+            let bytes = out.len() as u64 * RECORD_BYTES;
+            if bytes > self.options.max_mem {
+                return Err(Error::MaxMem(format!(
+                    "{} needs more than {bytes} bytes ({} intervals over {} of {} samples), over the max-mem limit of {} bytes",
+                    self.regions.describe(r),
+                    out.len(),
+                    s + 1,
+                    self.n_samples(),
+                    self.options.max_mem
+                )));
+            }
+        }
+        if !missing.is_empty() {
+            missing.sort();
+            missing.dedup();
+            return Err(Error::Missing(missing));
+        }
+        Ok(())
+    }
+}
+
+fn resolve_contig(bw: &BigWig, contig: &str) -> Result<(u32, u32), String> {
+    let prefixed = format!("chr{contig}");
+    let hits: Vec<_> = bw.chroms.iter().filter(|c| c.name == contig || c.name == prefixed).collect();
+    match hits.as_slice() {
+        [c] => Ok((c.id, c.length)),
+        [] => {
+            let names: Vec<&str> = bw.chroms.iter().take(8).map(|c| c.name.as_str()).collect();
+            let more = bw.chroms.len().saturating_sub(names.len());
+            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+            Err(format!("contig '{contig}' not found (the file has {}{more})", names.join(", ")))
+        }
+        many => {
+            let names: Vec<String> = many.iter().map(|c| format!("'{}'", c.name)).collect();
+            Err(format!("contig '{contig}' is ambiguous: it matches {}", names.join(" and ")))
+        }
+    }
+}
+
+/// Decoded blocks keyed by (sample, file offset), least recently used evicted past a byte
+/// budget, so a block that several nearby regions touch is inflated once.
+pub struct BlockCache {
+    budget: usize,
+    used: usize,
+    tick: u64,
+    map: HashMap<(usize, u64), (DecodedBlock, u64)>,
+}
+
+impl BlockCache {
+    pub fn new(budget_bytes: usize) -> Self {
+        BlockCache { budget: budget_bytes, used: 0, tick: 0, map: HashMap::new() }
+    }
+
+    pub fn contains(&self, sample: usize, offset: u64) -> bool {
+        self.map.contains_key(&(sample, offset))
+    }
+
+    pub fn insert(&mut self, sample: usize, offset: u64, block: DecodedBlock) {
+        self.tick += 1;
+        self.used += block.bytes();
+        if let Some((old, _)) = self.map.insert((sample, offset), (block, self.tick)) {
+            self.used -= old.bytes();
+        }
+        self.evict((sample, offset));
+    }
+
+    fn get_or_read(
+        &mut self,
+        sample: usize,
+        leaf: &Leaf,
+        read: impl FnOnce() -> Result<DecodedBlock, BwError>,
+    ) -> Result<&DecodedBlock, BwError> {
+        let key = (sample, leaf.offset);
+        if !self.map.contains_key(&key) {
+            let b = read()?;
+            self.insert(sample, leaf.offset, b);
+        } else {
+            self.tick += 1;
+            self.map.get_mut(&key).unwrap().1 = self.tick;
+        }
+        Ok(&self.map[&key].0)
+    }
+
+    /// Drop least recently used blocks until within budget; `keep` (just used) stays.
+    fn evict(&mut self, keep: (usize, u64)) {
+        while self.used > self.budget && self.map.len() > 1 {
+            let oldest = *self.map.iter().filter(|(k, _)| **k != keep).min_by_key(|(_, v)| v.1).unwrap().0;
+            let (b, _) = self.map.remove(&oldest).unwrap();
+            self.used -= b.bytes();
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! bigwig-npy: export bigWig signal over genomic regions into GenVarLoader's ragged arrays
+//! (`intervals.npy` + `offsets.npy`, or the SoA columns), byte for byte as GenVarLoader's
+//! `write_track` writes them.
+//!
+//! Where a byte goes: [`source`] reads it, [`bigwig`] locates and decodes it, [`export`]
+//! loops regions x samples, [`layout`] encodes the output files. [`native`] adds files,
+//! rayon and the CLI driver; the wasm layer adds fetch/Blob sources and JS types.
+
+pub mod bigwig;
+pub mod error;
+pub mod export;
+pub mod interval;
+pub mod layout;
+pub mod region;
+pub mod source;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
+
+pub use error::{ByteRange, Error, Result};
+pub use export::{open_input, BlockCache, Export, Input, Options, DEFAULT_MAX_MEM};
+pub use interval::Interval;
+pub use layout::{Format, Layout, TrackWriter};
+pub use region::{Region, Regions};
+pub use source::{MemSource, ReadError, Source};

@@ -1,0 +1,209 @@
+//! The `bigwig-npy` command line: `export` and `info`.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use bigwig_npy::bigwig::block::BlockReader;
+    use bigwig_npy::native::{export_files, read_regions, FileSource};
+    use bigwig_npy::{open_input, Error, Format, Layout, Options, DEFAULT_MAX_MEM};
+    use clap::{Parser, Subcommand};
+    use indicatif::{ProgressBar, ProgressStyle};
+    use std::io::IsTerminal;
+    use std::path::PathBuf;
+    use std::process::ExitCode;
+    use std::time::Instant;
+
+    #[derive(Parser)]
+    #[command(name = "bigwig-npy", version, about = "Export bigWig signal over regions into GenVarLoader's ragged .npy arrays")]
+    struct Cli {
+        #[command(subcommand)]
+        command: Command,
+    }
+
+    #[derive(Subcommand)]
+    enum Command {
+        /// Export every (region, sample) into intervals.npy + offsets.npy (or SoA columns).
+        Export {
+            /// BED file of regions (tab or space separated, may be gzipped), in output order.
+            #[arg(long, value_name = "REGIONS.bed[.gz]")]
+            regions: PathBuf,
+            /// Output directory (created if missing).
+            #[arg(long, value_name = "DIR")]
+            out: PathBuf,
+            /// npy: NPY files numpy.load opens; raw: header-less bytes like GenVarLoader's memmaps.
+            #[arg(long, default_value = "npy", value_parser = ["npy", "raw"])]
+            format: String,
+            /// aos: intervals.npy records; soa: starts.npy, ends.npy, values.npy columns.
+            #[arg(long, default_value = "aos", value_parser = ["aos", "soa"])]
+            layout: String,
+            /// Worker threads (default: all cores).
+            #[arg(long)]
+            threads: Option<usize>,
+            /// Most memory one region's records may need over all samples (e.g. 512M, 4G).
+            #[arg(long, default_value = "4G", value_name = "SIZE")]
+            max_mem: String,
+            /// No progress bar and no summary line.
+            #[arg(long, short)]
+            quiet: bool,
+            /// bigWig files, one per sample, in sample order.
+            #[arg(value_name = "SOURCE")]
+            sources: Vec<PathBuf>,
+        },
+        /// Show a bigWig's contigs, zoom levels and record count.
+        Info {
+            #[arg(value_name = "FILE")]
+            file: PathBuf,
+        },
+    }
+
+    pub fn main() -> ExitCode {
+        // A bug must still end in one line, not a backtrace.
+        std::panic::set_hook(Box::new(|info| {
+            eprintln!("error: internal error: {info}");
+        }));
+        let cli = Cli::parse();
+        let result = match cli.command {
+            Command::Export { regions, out, format, layout, threads, max_mem, quiet, sources } => {
+                export(regions, out, &format, &layout, threads, &max_mem, quiet, sources)
+            }
+            Command::Info { file } => info(file),
+        };
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        }
+    }
+
+    /// `4G`, `512M`, `100k`, `4GiB`, `1000` (bytes).
+    pub(crate) fn parse_size(s: &str) -> Result<u64, Error> {
+        let t = s.trim();
+        let digits = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+        let (num, unit) = t.split_at(digits);
+        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" | "kib" => 1 << 10,
+            "m" | "mb" | "mib" => 1 << 20,
+            "g" | "gb" | "gib" => 1 << 30,
+            "t" | "tb" | "tib" => 1 << 40,
+            _ => return Err(Error::input(format!("--max-mem: cannot read size '{s}' (use e.g. 512M or 4G)"))),
+        };
+        let n: f64 = num.parse().map_err(|_| Error::input(format!("--max-mem: cannot read size '{s}' (use e.g. 512M or 4G)")))?;
+        Ok((n * mult as f64) as u64)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn export(
+        regions: PathBuf,
+        out: PathBuf,
+        format: &str,
+        layout: &str,
+        threads: Option<usize>,
+        max_mem: &str,
+        quiet: bool,
+        sources: Vec<PathBuf>,
+    ) -> Result<(), Error> {
+        let options = Options {
+            format: format.parse::<Format>()?,
+            layout: layout.parse::<Layout>()?,
+            max_mem: if max_mem == "4G" { DEFAULT_MAX_MEM } else { parse_size(max_mem)? },
+        };
+        if sources.is_empty() {
+            return Err(Error::input("no sources given: pass at least one bigWig after the options"));
+        }
+        let t0 = Instant::now();
+        let regions = read_regions(&regions)?;
+        let n_regions = regions.len() as u64;
+        let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = ProgressBar::new(n_regions);
+            b.set_style(
+                ProgressStyle::with_template("{bar:40} {pos}/{len} regions  {elapsed_precise} (eta {eta})")
+                    .unwrap(),
+            );
+            b
+        });
+        let tick = |done: u64| {
+            if let Some(b) = &bar {
+                b.set_position(done);
+            }
+        };
+        let summary = export_files(regions, &sources, &out, options, threads, Some(&tick));
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        let s = summary?;
+        if !quiet {
+            eprintln!(
+                "exported {} regions x {} samples: {} intervals, {:.1} MB to {} in {:.2} s",
+                s.regions,
+                s.samples,
+                s.intervals,
+                s.bytes as f64 / 1e6,
+                out.display(),
+                t0.elapsed().as_secs_f64()
+            );
+        }
+        Ok(())
+    }
+
+    fn info(file: PathBuf) -> Result<(), Error> {
+        let src = FileSource::open(&file)?;
+        let input = open_input(0, file.display().to_string(), src)?;
+        let bw = &input.bigwig;
+        let h = &bw.header;
+        println!("file: {}", file.display());
+        println!(
+            "format: bigWig version {}, {}-endian, {}",
+            h.version,
+            if h.big_endian { "big" } else { "little" },
+            if bw.compressed() { "zlib-compressed blocks" } else { "uncompressed blocks" }
+        );
+        println!("contigs: {}", bw.chroms.len());
+        for c in &bw.chroms {
+            println!("  {}\t{}", c.name, c.length);
+        }
+        println!("zoom levels: {}", bw.zooms.len());
+        for z in &bw.zooms {
+            println!("  reduction {} bp", z.reduction_level);
+        }
+        let mut reader = BlockReader::new();
+        let mut records = 0u64;
+        for leaf in &bw.leaves {
+            let b = reader
+                .read(&input.source, bw, leaf)
+                .map_err(|e| Error::input(format!("{}: {}", file.display(), match e {
+                    bigwig_npy::bigwig::BwError::Invalid(m) => m,
+                    m => format!("{m:?}"),
+                })))?;
+            records += b.records.len() as u64;
+        }
+        println!("data blocks: {}", bw.leaves.len());
+        println!("records: {records}");
+        if let Some(s) = &bw.summary {
+            println!("bases covered: {}  min: {}  max: {}  mean: {:.6}", s.bases_covered, s.min, s.max, if s.bases_covered > 0 { s.sum / s.bases_covered as f64 } else { 0.0 });
+        }
+        Ok(())
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn sizes() {
+            assert_eq!(super::parse_size("4G").unwrap(), 4 << 30);
+            assert_eq!(super::parse_size("512M").unwrap(), 512 << 20);
+            assert_eq!(super::parse_size("1.5k").unwrap(), 1536);
+            assert_eq!(super::parse_size("100").unwrap(), 100);
+            assert!(super::parse_size("lots").is_err());
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Native layer: bigWig files, output directories written atomically, and the parallel
+//! (rayon) driver. Everything format-related stays in the core.
+
+mod file;
+mod output;
+mod parallel;
+
+pub use file::FileSource;
+pub use output::OutputDir;
+pub use parallel::{export_parallel, Progress, Summary};
+
+use crate::error::{Error, Result};
+use crate::export::{open_input, Export, Input, Options};
+use crate::region::Regions;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Read a BED (or .bed.gz) file into regions.
+pub fn read_regions(path: &Path) -> Result<Regions> {
+    let bytes = std::fs::read(path).map_err(|e| Error::input(format!("{}: cannot read regions: {}", path.display(), io_reason(&e))))?;
+    Regions::from_bed(&path.display().to_string(), &bytes)
+}
+
+/// Open bigWig files (in parallel on `pool`) in sample order.
+pub fn open_files(paths: &[PathBuf], pool: &rayon::ThreadPool) -> Result<Vec<Input<FileSource>>> {
+    pool.install(|| {
+        paths
+            .par_iter()
+            .enumerate()
+            .map(|(i, p)| open_input(i, p.display().to_string(), FileSource::open(p)?))
+            .collect()
+    })
+}
+
+/// The whole native export: open sources, resolve regions, decode in parallel, write `out`
+/// atomically. Nothing is left in `out` when it fails.
+pub fn export_files(
+    regions: Regions,
+    sources: &[PathBuf],
+    out: &Path,
+    options: Options,
+    threads: usize,
+    progress: Option<&Progress<'_>>,
+) -> Result<Summary> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| Error::Output(format!("cannot start threads: {e}")))?;
+    if sources.is_empty() {
+        return Err(Error::input("no sources given: pass at least one bigWig"));
+    }
+    let inputs = open_files(sources, &pool)?;
+    let export = Export::new(inputs, regions, options)?;
+    let mut dir = OutputDir::create(out, options.layout, options.format)?;
+    let summary = export_parallel(&export, &pool, &mut dir, progress)?;
+    dir.commit()?;
+    Ok(summary)
+}
+
+/// The OS reason without Rust's "(os error N)" suffix.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
