@@ -40,7 +40,12 @@ impl fmt::Display for Error {
         match self {
             Error::Missing(r) => {
                 let total: u64 = r.iter().map(|r| r.len).sum();
-                write!(f, "{} byte range(s) ({} bytes) not loaded yet", r.len(), total)
+                write!(
+                    f,
+                    "{} byte range(s) ({} bytes) not loaded yet",
+                    r.len(),
+                    total
+                )
             }
             Error::Input(m) | Error::MaxMem(m) | Error::Output(m) => f.write_str(m),
             Error::Cancelled => f.write_str("export cancelled"),

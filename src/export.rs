@@ -25,7 +25,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { format: Format::Npy, layout: Layout::Aos, max_mem: DEFAULT_MAX_MEM }
+        Options {
+            format: Format::Npy,
+            layout: Layout::Aos,
+            max_mem: DEFAULT_MAX_MEM,
+        }
     }
 }
 
@@ -41,14 +45,22 @@ pub struct Input<S> {
 pub fn open_input<S: Source>(index: usize, name: impl Into<String>, source: S) -> Result<Input<S>> {
     let name = name.into();
     match BigWig::open(&source) {
-        Ok(bigwig) => Ok(Input { name, source, bigwig }),
+        Ok(bigwig) => Ok(Input {
+            name,
+            source,
+            bigwig,
+        }),
         Err(e) => Err(source_error(index, &name, e, None)),
     }
 }
 
 fn source_error(index: usize, name: &str, e: BwError, context: Option<&str>) -> Error {
     match e {
-        BwError::Missing { offset, len } => Error::Missing(vec![ByteRange { source: index, offset, len }]),
+        BwError::Missing { offset, len } => Error::Missing(vec![ByteRange {
+            source: index,
+            offset,
+            len,
+        }]),
         BwError::Invalid(m) => match context {
             Some(c) => Error::Input(format!("{name}: {m} (while reading {c})")),
             None => Error::Input(format!("{name}: {m}")),
@@ -86,8 +98,16 @@ impl<S: Source> Export<S> {
                 let (chrom, length) = match lookup[si].get(r.contig.as_str()) {
                     Some(&c) => c,
                     None => {
-                        let c = resolve_contig(&input.bigwig, &r.contig)
-                            .map_err(|m| Error::Input(format!("{m} (from {}) in source {si} ({})", regions.describe(ri), input.name)))?;
+                        let c = resolve_contig(&input.bigwig, &r.contig).map_err(|why| {
+                            Error::Input(format!(
+                                "{}: contig '{}' {} in source {si} ({}){}",
+                                regions.describe(ri),
+                                r.contig,
+                                why.0,
+                                input.name,
+                                why.1
+                            ))
+                        })?;
                         lookup[si].insert(r.contig.as_str(), c);
                         c
                     }
@@ -98,7 +118,12 @@ impl<S: Source> Export<S> {
                 queries.push(Query { chrom, start, end });
             }
         }
-        Ok(Export { inputs, regions, options, queries })
+        Ok(Export {
+            inputs,
+            regions,
+            options,
+            queries,
+        })
     }
 
     pub fn n_regions(&self) -> usize {
@@ -124,7 +149,11 @@ impl<S: Source> Export<S> {
         for s in 0..self.n_samples() {
             for l in self.blocks(r, s) {
                 if !cache.contains(s, l.offset) {
-                    out.push(ByteRange { source: s, offset: l.offset, len: l.size });
+                    out.push(ByteRange {
+                        source: s,
+                        offset: l.offset,
+                        len: l.size,
+                    });
                 }
             }
         }
@@ -150,13 +179,26 @@ impl<S: Source> Export<S> {
             let before = out.len();
             let q = self.query(r, s);
             for leaf in input.bigwig.blocks(q.chrom, q.start, q.end) {
-                let block = match cache.get_or_read(s, leaf, || reader.read(&input.source, &input.bigwig, leaf)) {
+                let block = match cache
+                    .get_or_read(s, leaf, || reader.read(&input.source, &input.bigwig, leaf))
+                {
                     Ok(b) => b,
                     Err(BwError::Missing { offset, len }) => {
-                        missing.push(ByteRange { source: s, offset, len });
+                        missing.push(ByteRange {
+                            source: s,
+                            offset,
+                            len,
+                        });
                         continue;
                     }
-                    Err(e) => return Err(source_error(s, &input.name, e, Some(&self.regions.describe(r)))),
+                    Err(e) => {
+                        return Err(source_error(
+                            s,
+                            &input.name,
+                            e,
+                            Some(&self.regions.describe(r)),
+                        ))
+                    }
                 };
                 // bigtools skips sections of another chrom that share a leaf's span.
                 if block.chrom_id == q.chrom {
@@ -185,20 +227,35 @@ impl<S: Source> Export<S> {
     }
 }
 
-fn resolve_contig(bw: &BigWig, contig: &str) -> Result<(u32, u32), String> {
+/// Resolve `contig` to (chrom id, length), or say why not: (what happened, detail).
+fn resolve_contig(bw: &BigWig, contig: &str) -> Result<(u32, u32), (&'static str, String)> {
     let prefixed = format!("chr{contig}");
-    let hits: Vec<_> = bw.chroms.iter().filter(|c| c.name == contig || c.name == prefixed).collect();
+    let hits: Vec<_> = bw
+        .chroms
+        .iter()
+        .filter(|c| c.name == contig || c.name == prefixed)
+        .collect();
     match hits.as_slice() {
         [c] => Ok((c.id, c.length)),
         [] => {
             let names: Vec<&str> = bw.chroms.iter().take(8).map(|c| c.name.as_str()).collect();
             let more = bw.chroms.len().saturating_sub(names.len());
-            let more = if more > 0 { format!(" and {more} more") } else { String::new() };
-            Err(format!("contig '{contig}' not found (the file has {}{more})", names.join(", ")))
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            Err((
+                "not found",
+                format!(", which has {}{more}", names.join(", ")),
+            ))
         }
         many => {
             let names: Vec<String> = many.iter().map(|c| format!("'{}'", c.name)).collect();
-            Err(format!("contig '{contig}' is ambiguous: it matches {}", names.join(" and ")))
+            Err((
+                "is ambiguous",
+                format!(": it matches {}", names.join(" and ")),
+            ))
         }
     }
 }
@@ -214,7 +271,12 @@ pub struct BlockCache {
 
 impl BlockCache {
     pub fn new(budget_bytes: usize) -> Self {
-        BlockCache { budget: budget_bytes, used: 0, tick: 0, map: HashMap::new() }
+        BlockCache {
+            budget: budget_bytes,
+            used: 0,
+            tick: 0,
+            map: HashMap::new(),
+        }
     }
 
     pub fn contains(&self, sample: usize, offset: u64) -> bool {
@@ -250,9 +312,49 @@ impl BlockCache {
     /// Drop least recently used blocks until within budget; `keep` (just used) stays.
     fn evict(&mut self, keep: (usize, u64)) {
         while self.used > self.budget && self.map.len() > 1 {
-            let oldest = *self.map.iter().filter(|(k, _)| **k != keep).min_by_key(|(_, v)| v.1).unwrap().0;
+            let oldest = *self
+                .map
+                .iter()
+                .filter(|(k, _)| **k != keep)
+                .min_by_key(|(_, v)| v.1)
+                .unwrap()
+                .0;
             let (b, _) = self.map.remove(&oldest).unwrap();
             self.used -= b.bytes();
         }
+    }
+}
+
+/// Decoded-block budget for the one-region-at-a-time driver.
+pub const SEQUENTIAL_CACHE: usize = 32 << 20;
+
+impl<S: Source> Export<S> {
+    /// Export every region in input order, one at a time, into `writer`. After each region
+    /// `after_region(r, writer)` runs: drain the writer there, report progress, or return
+    /// an error (e.g. [`Error::Cancelled`]) to stop.
+    pub fn run_sequential(
+        &self,
+        writer: &mut crate::layout::TrackWriter,
+        mut after_region: impl FnMut(usize, &mut crate::layout::TrackWriter) -> Result<()>,
+    ) -> Result<()> {
+        let mut reader = BlockReader::new();
+        let mut cache = BlockCache::new(SEQUENTIAL_CACHE);
+        let mut recs = Vec::new();
+        let mut counts = vec![0usize; self.n_samples()];
+        for r in 0..self.n_regions() {
+            self.decode_region(r, &mut reader, &mut cache, &mut recs, &mut counts)?;
+            push_region(writer, &recs, &counts);
+            after_region(r, writer)?;
+        }
+        Ok(())
+    }
+}
+
+/// Push one decoded region's groups (sample after sample) into `writer`.
+pub fn push_region(writer: &mut crate::layout::TrackWriter, recs: &[Interval], counts: &[usize]) {
+    let mut at = 0;
+    for &n in counts {
+        writer.push_group(&recs[at..at + n]);
+        at += n;
     }
 }

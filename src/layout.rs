@@ -28,7 +28,9 @@ impl std::str::FromStr for Format {
         match s {
             "npy" => Ok(Format::Npy),
             "raw" => Ok(Format::Raw),
-            _ => Err(Error::input(format!("format: expected 'npy' or 'raw', got '{s}'"))),
+            _ => Err(Error::input(format!(
+                "format: expected 'npy' or 'raw', got '{s}'"
+            ))),
         }
     }
 }
@@ -39,7 +41,9 @@ impl std::str::FromStr for Layout {
         match s {
             "aos" => Ok(Layout::Aos),
             "soa" => Ok(Layout::Soa),
-            _ => Err(Error::input(format!("layout: expected 'aos' or 'soa', got '{s}'"))),
+            _ => Err(Error::input(format!(
+                "layout: expected 'aos' or 'soa', got '{s}'"
+            ))),
         }
     }
 }
@@ -57,14 +61,32 @@ impl Layout {
     /// Data files first, `offsets.npy` last.
     pub fn files(self) -> &'static [OutputFile] {
         const AOS: &[OutputFile] = &[
-            OutputFile { name: "intervals.npy", descr: AOS_DESCR },
-            OutputFile { name: "offsets.npy", descr: "'<i8'" },
+            OutputFile {
+                name: "intervals.npy",
+                descr: AOS_DESCR,
+            },
+            OutputFile {
+                name: "offsets.npy",
+                descr: "'<i8'",
+            },
         ];
         const SOA: &[OutputFile] = &[
-            OutputFile { name: "starts.npy", descr: "'<i4'" },
-            OutputFile { name: "ends.npy", descr: "'<i4'" },
-            OutputFile { name: "values.npy", descr: "'<f4'" },
-            OutputFile { name: "offsets.npy", descr: "'<i8'" },
+            OutputFile {
+                name: "starts.npy",
+                descr: "'<i4'",
+            },
+            OutputFile {
+                name: "ends.npy",
+                descr: "'<i4'",
+            },
+            OutputFile {
+                name: "values.npy",
+                descr: "'<f4'",
+            },
+            OutputFile {
+                name: "offsets.npy",
+                descr: "'<i8'",
+            },
         ];
         match self {
             Layout::Aos => AOS,
@@ -112,8 +134,16 @@ pub struct TrackWriter {
 impl TrackWriter {
     pub fn new(layout: Layout, format: Format) -> Self {
         let mut bufs = vec![Vec::new(); layout.files().len()];
-        bufs.last_mut().unwrap().extend_from_slice(&0i64.to_le_bytes());
-        TrackWriter { layout, format, bufs, n_intervals: 0, n_groups: 0 }
+        bufs.last_mut()
+            .unwrap()
+            .extend_from_slice(&0i64.to_le_bytes());
+        TrackWriter {
+            layout,
+            format,
+            bufs,
+            n_intervals: 0,
+            n_groups: 0,
+        }
     }
 
     pub fn files(&self) -> &'static [OutputFile] {
@@ -169,7 +199,10 @@ impl TrackWriter {
         }
         self.n_intervals += (aos.len() / 12) as u64;
         self.n_groups += 1;
-        self.bufs.last_mut().unwrap().extend_from_slice(&(self.n_intervals as i64).to_le_bytes());
+        self.bufs
+            .last_mut()
+            .unwrap()
+            .extend_from_slice(&(self.n_intervals as i64).to_le_bytes());
     }
 
     /// Bytes buffered and not yet drained.
@@ -178,7 +211,10 @@ impl TrackWriter {
     }
 
     /// Hand every non-empty buffer to `sink(file_index, bytes)` and clear it.
-    pub fn drain<E>(&mut self, mut sink: impl FnMut(usize, &[u8]) -> Result<(), E>) -> Result<(), E> {
+    pub fn drain<E>(
+        &mut self,
+        mut sink: impl FnMut(usize, &[u8]) -> Result<(), E>,
+    ) -> Result<(), E> {
         for (i, b) in self.bufs.iter_mut().enumerate() {
             if !b.is_empty() {
                 sink(i, b)?;
@@ -205,28 +241,56 @@ mod tests {
             assert_eq!(*a.last().unwrap(), b'\n');
         }
         let h = String::from_utf8(npy_header("'<f4'", 42)[10..].to_vec()).unwrap();
-        assert!(h.starts_with("{'descr': '<f4', 'fortran_order': False, 'shape': (42,), }"), "{h}");
+        assert!(
+            h.starts_with("{'descr': '<f4', 'fortran_order': False, 'shape': (42,), }"),
+            "{h}"
+        );
     }
 
     #[test]
     fn writer_encodes_aos_soa_and_offsets() {
-        let recs = [Interval { start: 1, end: 2, value: 3.5f32.to_bits() }, Interval { start: 5, end: 9, value: f32::NAN.to_bits() }];
-        let mut collect = |layout| {
+        let recs = [
+            Interval {
+                start: 1,
+                end: 2,
+                value: 3.5f32.to_bits(),
+            },
+            Interval {
+                start: 5,
+                end: 9,
+                value: f32::NAN.to_bits(),
+            },
+        ];
+        let collect = |layout| {
             let mut w = TrackWriter::new(layout, Format::Raw);
             w.push_group(&recs);
             w.push_group(&[]);
             let mut files = vec![Vec::new(); w.files().len()];
-            w.drain(|i, b| -> Result<(), ()> { files[i].extend_from_slice(b); Ok(()) }).unwrap();
+            w.drain(|i, b| -> Result<(), ()> {
+                files[i].extend_from_slice(b);
+                Ok(())
+            })
+            .unwrap();
             assert!(w.headers().iter().all(Vec::is_empty));
             files
         };
         let aos = collect(Layout::Aos);
         assert_eq!(aos[0].len(), 24);
         assert_eq!(&aos[0][12..16], &5u32.to_le_bytes());
-        let offsets: Vec<i64> = aos[1].chunks(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect();
+        let offsets: Vec<i64> = aos[1]
+            .chunks(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
         assert_eq!(offsets, vec![0, 2, 2]);
         let soa = collect(Layout::Soa);
-        assert_eq!(soa[2], [3.5f32.to_bits().to_le_bytes(), f32::NAN.to_bits().to_le_bytes()].concat());
+        assert_eq!(
+            soa[2],
+            [
+                3.5f32.to_bits().to_le_bytes(),
+                f32::NAN.to_bits().to_le_bytes()
+            ]
+            .concat()
+        );
         assert_eq!(soa[3], aos[1]);
     }
 }

@@ -21,7 +21,11 @@ mod cli {
     use std::time::Instant;
 
     #[derive(Parser)]
-    #[command(name = "bigwig-npy", version, about = "Export bigWig signal over regions into GenVarLoader's ragged .npy arrays")]
+    #[command(
+        name = "bigwig-npy",
+        version,
+        about = "Export bigWig signal over regions into GenVarLoader's ragged .npy arrays"
+    )]
     struct Cli {
         #[command(subcommand)]
         command: Command,
@@ -70,9 +74,18 @@ mod cli {
         }));
         let cli = Cli::parse();
         let result = match cli.command {
-            Command::Export { regions, out, format, layout, threads, max_mem, quiet, sources } => {
-                export(regions, out, &format, &layout, threads, &max_mem, quiet, sources)
-            }
+            Command::Export {
+                regions,
+                out,
+                format,
+                layout,
+                threads,
+                max_mem,
+                quiet,
+                sources,
+            } => export(
+                regions, out, &format, &layout, threads, &max_mem, quiet, sources,
+            ),
             Command::Info { file } => info(file),
         };
         match result {
@@ -87,7 +100,9 @@ mod cli {
     /// `4G`, `512M`, `100k`, `4GiB`, `1000` (bytes).
     pub(crate) fn parse_size(s: &str) -> Result<u64, Error> {
         let t = s.trim();
-        let digits = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+        let digits = t
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(t.len());
         let (num, unit) = t.split_at(digits);
         let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
             "" | "b" => 1,
@@ -95,9 +110,17 @@ mod cli {
             "m" | "mb" | "mib" => 1 << 20,
             "g" | "gb" | "gib" => 1 << 30,
             "t" | "tb" | "tib" => 1 << 40,
-            _ => return Err(Error::input(format!("--max-mem: cannot read size '{s}' (use e.g. 512M or 4G)"))),
+            _ => {
+                return Err(Error::input(format!(
+                    "--max-mem: cannot read size '{s}' (use e.g. 512M or 4G)"
+                )))
+            }
         };
-        let n: f64 = num.parse().map_err(|_| Error::input(format!("--max-mem: cannot read size '{s}' (use e.g. 512M or 4G)")))?;
+        let n: f64 = num.parse().map_err(|_| {
+            Error::input(format!(
+                "--max-mem: cannot read size '{s}' (use e.g. 512M or 4G)"
+            ))
+        })?;
         Ok((n * mult as f64) as u64)
     }
 
@@ -115,20 +138,29 @@ mod cli {
         let options = Options {
             format: format.parse::<Format>()?,
             layout: layout.parse::<Layout>()?,
-            max_mem: if max_mem == "4G" { DEFAULT_MAX_MEM } else { parse_size(max_mem)? },
+            max_mem: if max_mem == "4G" {
+                DEFAULT_MAX_MEM
+            } else {
+                parse_size(max_mem)?
+            },
         };
         if sources.is_empty() {
-            return Err(Error::input("no sources given: pass at least one bigWig after the options"));
+            return Err(Error::input(
+                "no sources given: pass at least one bigWig after the options",
+            ));
         }
         let t0 = Instant::now();
         let regions = read_regions(&regions)?;
         let n_regions = regions.len() as u64;
-        let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let threads =
+            threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = ProgressBar::new(n_regions);
             b.set_style(
-                ProgressStyle::with_template("{bar:40} {pos}/{len} regions  {elapsed_precise} (eta {eta})")
-                    .unwrap(),
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} regions  {elapsed_precise} (eta {eta})",
+                )
+                .unwrap(),
             );
             b
         });
@@ -157,6 +189,13 @@ mod cli {
     }
 
     fn info(file: PathBuf) -> Result<(), Error> {
+        use std::fmt::Write as _;
+        use std::io::Write as _;
+        let mut text = String::new();
+        // `println!` panics when stdout is closed early (`| head`); write once, ignore that.
+        macro_rules! println {
+            ($($t:tt)*) => { let _ = writeln!(text, $($t)*); };
+        }
         let src = FileSource::open(&file)?;
         let input = open_input(0, file.display().to_string(), src)?;
         let bw = &input.bigwig;
@@ -166,7 +205,11 @@ mod cli {
             "format: bigWig version {}, {}-endian, {}",
             h.version,
             if h.big_endian { "big" } else { "little" },
-            if bw.compressed() { "zlib-compressed blocks" } else { "uncompressed blocks" }
+            if bw.compressed() {
+                "zlib-compressed blocks"
+            } else {
+                "uncompressed blocks"
+            }
         );
         println!("contigs: {}", bw.chroms.len());
         for c in &bw.chroms {
@@ -179,19 +222,34 @@ mod cli {
         let mut reader = BlockReader::new();
         let mut records = 0u64;
         for leaf in &bw.leaves {
-            let b = reader
-                .read(&input.source, bw, leaf)
-                .map_err(|e| Error::input(format!("{}: {}", file.display(), match e {
-                    bigwig_npy::bigwig::BwError::Invalid(m) => m,
-                    m => format!("{m:?}"),
-                })))?;
+            let b = reader.read(&input.source, bw, leaf).map_err(|e| {
+                Error::input(format!(
+                    "{}: {}",
+                    file.display(),
+                    match e {
+                        bigwig_npy::bigwig::BwError::Invalid(m) => m,
+                        m => format!("{m:?}"),
+                    }
+                ))
+            })?;
             records += b.records.len() as u64;
         }
         println!("data blocks: {}", bw.leaves.len());
         println!("records: {records}");
         if let Some(s) = &bw.summary {
-            println!("bases covered: {}  min: {}  max: {}  mean: {:.6}", s.bases_covered, s.min, s.max, if s.bases_covered > 0 { s.sum / s.bases_covered as f64 } else { 0.0 });
+            println!(
+                "bases covered: {}  min: {}  max: {}  mean: {:.6}",
+                s.bases_covered,
+                s.min,
+                s.max,
+                if s.bases_covered > 0 {
+                    s.sum / s.bases_covered as f64
+                } else {
+                    0.0
+                }
+            );
         }
+        let _ = std::io::stdout().lock().write_all(text.as_bytes());
         Ok(())
     }
 

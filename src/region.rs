@@ -32,7 +32,10 @@ impl Regions {
     /// Where region `i` came from, e.g. `regions.bed line 12 (chr1:100-200)`.
     pub fn describe(&self, i: usize) -> String {
         let r = &self.list[i];
-        format!("{} line {} ({}:{}-{})", self.name, r.line, r.contig, r.start, r.end)
+        format!(
+            "{} line {} ({}:{}-{})",
+            self.name, r.line, r.contig, r.start, r.end
+        )
     }
 
     /// Parse BED bytes (gzip is detected by its magic bytes). `name` labels errors.
@@ -59,7 +62,10 @@ impl Regions {
                 list.push(r);
             }
         }
-        let regions = Regions { name: name.to_string(), list };
+        let regions = Regions {
+            name: name.to_string(),
+            list,
+        };
         regions.check_not_empty()?;
         Ok(regions)
     }
@@ -86,9 +92,17 @@ impl Regions {
                     "{name} index {i}: start {start} is greater than end {end}"
                 )));
             }
-            list.push(Region { contig: contigs[i].clone(), start, end, line: i + 1 });
+            list.push(Region {
+                contig: contigs[i].clone(),
+                start,
+                end,
+                line: i + 1,
+            });
         }
-        let regions = Regions { name: name.to_string(), list };
+        let regions = Regions {
+            name: name.to_string(),
+            list,
+        };
         regions.check_not_empty()?;
         Ok(regions)
     }
@@ -124,11 +138,15 @@ fn parse_line(name: &str, line_no: usize, line: &str) -> Result<Option<Region>> 
     }
     let contig = fields[0];
     if contig.is_empty() {
-        return Err(Error::input(format!("{name} line {line_no}: empty contig name")));
+        return Err(Error::input(format!(
+            "{name} line {line_no}: empty contig name"
+        )));
     }
     let coord = |what: &str, s: &str| -> Result<i64> {
         s.parse::<i64>().map_err(|_| {
-            Error::input(format!("{name} line {line_no}: {what} '{s}' is not an integer"))
+            Error::input(format!(
+                "{name} line {line_no}: {what} '{s}' is not an integer"
+            ))
         })
     };
     let start = coord("start", fields[1])?;
@@ -138,7 +156,12 @@ fn parse_line(name: &str, line_no: usize, line: &str) -> Result<Option<Region>> 
             "{name} line {line_no}: start {start} is greater than end {end}"
         )));
     }
-    Ok(Some(Region { contig: contig.to_string(), start, end, line: line_no }))
+    Ok(Some(Region {
+        contig: contig.to_string(),
+        start,
+        end,
+        line: line_no,
+    }))
 }
 
 #[cfg(test)]
@@ -149,8 +172,15 @@ mod tests {
     fn parses_tabs_spaces_comments_crlf_and_extra_columns() {
         let bed = b"# header\r\ntrack name=x\r\nbrowser position chr1\nchr1\t10\t20\tname\t0\t+\r\n\nchr2 5   7\n  \nchrX\t0\t0\n";
         let r = Regions::from_bed("r.bed", bed).unwrap();
-        let got: Vec<_> = r.list.iter().map(|r| (r.contig.as_str(), r.start, r.end, r.line)).collect();
-        assert_eq!(got, vec![("chr1", 10, 20, 4), ("chr2", 5, 7, 6), ("chrX", 0, 0, 8)]);
+        let got: Vec<_> = r
+            .list
+            .iter()
+            .map(|r| (r.contig.as_str(), r.start, r.end, r.line))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("chr1", 10, 20, 4), ("chr2", 5, 7, 6), ("chrX", 0, 0, 8)]
+        );
         assert_eq!(r.describe(1), "r.bed line 6 (chr2:5-7)");
     }
 
@@ -170,22 +200,38 @@ mod tests {
         let r = Regions::from_bed("r.bed.gz", &gz).unwrap();
         assert_eq!(r.list.len(), 1);
         let err = Regions::from_bed("r.bed.gz", &gz[..gz.len() / 2]).unwrap_err();
-        assert!(err.to_string().starts_with("r.bed.gz: cannot decompress gzip"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("r.bed.gz: cannot decompress gzip"),
+            "{err}"
+        );
     }
 
     #[test]
     fn errors_name_the_line() {
         let e = |b: &[u8]| Regions::from_bed("r.bed", b).unwrap_err().to_string();
-        assert_eq!(e(b"chr1\t1\t2\nchr1\t9\t3\n"), "r.bed line 2: start 9 is greater than end 3");
-        assert_eq!(e(b"chr1\tabc\t2\n"), "r.bed line 1: start 'abc' is not an integer");
-        assert_eq!(e(b"chr1\t1\t2.5\n"), "r.bed line 1: end '2.5' is not an integer");
+        assert_eq!(
+            e(b"chr1\t1\t2\nchr1\t9\t3\n"),
+            "r.bed line 2: start 9 is greater than end 3"
+        );
+        assert_eq!(
+            e(b"chr1\tabc\t2\n"),
+            "r.bed line 1: start 'abc' is not an integer"
+        );
+        assert_eq!(
+            e(b"chr1\t1\t2.5\n"),
+            "r.bed line 1: end '2.5' is not an integer"
+        );
         assert_eq!(
             e(b"\nchr1 1\n"),
             "r.bed line 2: expected at least 3 columns (contig, start, end), found 2"
         );
         assert_eq!(e(b"# only a comment\n\n"), "r.bed: no regions found");
         assert_eq!(e(b""), "r.bed: no regions found");
-        assert_eq!(e(b"chr1\t1\t2\n\xff\xfe\t1\t2\n"), "r.bed line 2: not valid UTF-8 text");
+        assert_eq!(
+            e(b"chr1\t1\t2\n\xff\xfe\t1\t2\n"),
+            "r.bed line 2: not valid UTF-8 text"
+        );
     }
 
     #[test]

@@ -59,7 +59,11 @@ pub fn read_slice(bytes: &[u8], offset: u64, buf: &mut [u8]) -> Result<(), ReadE
             buf.copy_from_slice(&bytes[offset as usize..end as usize]);
             Ok(())
         }
-        _ => Err(ReadError::PastEnd { offset, len: buf.len() as u64, size }),
+        _ => Err(ReadError::PastEnd {
+            offset,
+            len: buf.len() as u64,
+            size,
+        }),
     }
 }
 
@@ -84,7 +88,11 @@ mod tests {
         assert_eq!(b, [2, 3]);
         assert_eq!(
             s.read_at(3, &mut b),
-            Err(ReadError::PastEnd { offset: 3, len: 2, size: 4 })
+            Err(ReadError::PastEnd {
+                offset: 3,
+                len: 2,
+                size: 4
+            })
         );
         assert!(s.read_at(u64::MAX, &mut b).is_err());
     }

@@ -21,7 +21,11 @@ impl DecodedBlock {
     #[inline]
     pub fn cut(&self, qstart: u32, qend: u32, out: &mut Vec<Interval>) {
         let recs = &self.records[..];
-        let clamp = |r: &Interval| Interval { start: r.start.max(qstart), end: r.end.min(qend), value: r.value };
+        let clamp = |r: &Interval| Interval {
+            start: r.start.max(qstart),
+            end: r.end.min(qend),
+            value: r.value,
+        };
         if self.sorted {
             let first = recs.partition_point(|r| r.end <= qstart);
             for r in &recs[first..] {
@@ -31,7 +35,11 @@ impl DecodedBlock {
                 out.push(clamp(r));
             }
         } else {
-            out.extend(recs.iter().filter(|r| r.end > qstart && r.start < qend).map(clamp));
+            out.extend(
+                recs.iter()
+                    .filter(|r| r.end > qstart && r.start < qend)
+                    .map(clamp),
+            );
         }
     }
 
@@ -55,13 +63,25 @@ impl Default for BlockReader {
 
 impl BlockReader {
     pub fn new() -> Self {
-        BlockReader { inflater: Decompressor::new(), raw: Vec::new(), inflated: Vec::new() }
+        BlockReader {
+            inflater: Decompressor::new(),
+            raw: Vec::new(),
+            inflated: Vec::new(),
+        }
     }
 
     /// Read, inflate and decode the block of `leaf`.
-    pub fn read<S: Source + ?Sized>(&mut self, src: &S, bw: &BigWig, leaf: &Leaf) -> Result<DecodedBlock, BwError> {
+    pub fn read<S: Source + ?Sized>(
+        &mut self,
+        src: &S,
+        bw: &BigWig,
+        leaf: &Leaf,
+    ) -> Result<DecodedBlock, BwError> {
         if leaf.size > 1 << 30 {
-            return Err(BwError::Invalid(format!("corrupt index: data block at {} claims {} bytes", leaf.offset, leaf.size)));
+            return Err(BwError::Invalid(format!(
+                "corrupt index: data block at {} claims {} bytes",
+                leaf.offset, leaf.size
+            )));
         }
         self.raw.resize(leaf.size as usize, 0);
         read_into(src, leaf.offset, &mut self.raw, "data block")?;
@@ -69,7 +89,12 @@ impl BlockReader {
     }
 
     /// Decode a block whose raw bytes the caller already has (e.g. fetched in a batch).
-    pub fn decode(&mut self, bw: &BigWig, offset: u64, raw: &[u8]) -> Result<DecodedBlock, BwError> {
+    pub fn decode(
+        &mut self,
+        bw: &BigWig,
+        offset: u64,
+        raw: &[u8],
+    ) -> Result<DecodedBlock, BwError> {
         self.raw.clear();
         self.raw.extend_from_slice(raw);
         self.decode_raw(bw, offset).map_err(BwError::Invalid)
@@ -77,7 +102,11 @@ impl BlockReader {
 
     fn decode_raw(&mut self, bw: &BigWig, offset: u64) -> Result<DecodedBlock, String> {
         let data: &[u8] = if bw.compressed() {
-            let mut cap = (bw.header.uncompress_buf_size as usize).max(self.raw.len() * 4).max(4096);
+            // uncompressBufSize is the writer's bound; a corrupt one must not allocate gigabytes.
+            let mut cap = (bw.header.uncompress_buf_size as usize)
+                .min(16 << 20)
+                .max(self.raw.len() * 4)
+                .max(4096);
             loop {
                 if self.inflated.len() < cap {
                     self.inflated.resize(cap, 0);
@@ -87,32 +116,47 @@ impl BlockReader {
                     // A writer may understate uncompressBufSize; grow within reason.
                     Err(DecompressionError::InsufficientSpace) if cap < 1 << 28 => cap *= 4,
                     Err(_) => {
-                        return Err(format!("corrupt compressed data block at offset {offset} ({} bytes)", self.raw.len()))
+                        return Err(format!(
+                            "corrupt compressed data block at offset {offset} ({} bytes)",
+                            self.raw.len()
+                        ))
                     }
                 }
             }
         } else {
             &self.raw
         };
-        decode_section(data, bw.header.big_endian).map_err(|e| format!("corrupt data block at offset {offset}: {e}"))
+        decode_section(data, bw.header.big_endian)
+            .map_err(|e| format!("corrupt data block at offset {offset}: {e}"))
     }
 }
 
 /// Decode one bigWig data section (bedGraph, variableStep or fixedStep).
 pub fn decode_section(data: &[u8], big_endian: bool) -> Result<DecodedBlock, String> {
     if data.len() < 24 {
-        return Err(format!("section header needs 24 bytes, block has {}", data.len()));
+        return Err(format!(
+            "section header needs 24 bytes, block has {}",
+            data.len()
+        ));
     }
     let u32_at = |b: &[u8], o: usize| -> u32 {
         let a: [u8; 4] = b[o..o + 4].try_into().unwrap();
-        if big_endian { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+        if big_endian {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        }
     };
     let chrom_id = u32_at(data, 0);
     let chrom_start = u32_at(data, 4);
     let item_step = u32_at(data, 12);
     let item_span = u32_at(data, 16);
     let kind = data[20];
-    let count = if big_endian { u16::from_be_bytes([data[22], data[23]]) } else { u16::from_le_bytes([data[22], data[23]]) } as usize;
+    let count = if big_endian {
+        u16::from_be_bytes([data[22], data[23]])
+    } else {
+        u16::from_le_bytes([data[22], data[23]])
+    } as usize;
     let body = &data[24..];
     let item = match kind {
         1 => 12,
@@ -121,31 +165,52 @@ pub fn decode_section(data: &[u8], big_endian: bool) -> Result<DecodedBlock, Str
         k => return Err(format!("unknown section type {k}")),
     };
     if body.len() < count * item {
-        return Err(format!("{count} items of {item} bytes do not fit in {} bytes", body.len()));
+        return Err(format!(
+            "{count} items of {item} bytes do not fit in {} bytes",
+            body.len()
+        ));
     }
     let mut records = Vec::with_capacity(count);
     match kind {
         1 => {
             for c in body[..count * 12].chunks_exact(12) {
-                records.push(Interval { start: u32_at(c, 0), end: u32_at(c, 4), value: u32_at(c, 8) });
+                records.push(Interval {
+                    start: u32_at(c, 0),
+                    end: u32_at(c, 4),
+                    value: u32_at(c, 8),
+                });
             }
         }
         2 => {
             for c in body[..count * 8].chunks_exact(8) {
                 let start = u32_at(c, 0);
-                records.push(Interval { start, end: start.wrapping_add(item_span), value: u32_at(c, 4) });
+                records.push(Interval {
+                    start,
+                    end: start.wrapping_add(item_span),
+                    value: u32_at(c, 4),
+                });
             }
         }
         _ => {
             let mut start = chrom_start;
             for c in body[..count * 4].chunks_exact(4) {
-                records.push(Interval { start, end: start.wrapping_add(item_span), value: u32_at(c, 0) });
+                records.push(Interval {
+                    start,
+                    end: start.wrapping_add(item_span),
+                    value: u32_at(c, 0),
+                });
                 start = start.wrapping_add(item_step);
             }
         }
     }
-    let sorted = records.windows(2).all(|w| w[0].start <= w[1].start && w[0].end <= w[1].end);
-    Ok(DecodedBlock { chrom_id, records, sorted })
+    let sorted = records
+        .windows(2)
+        .all(|w| w[0].start <= w[1].start && w[0].end <= w[1].end);
+    Ok(DecodedBlock {
+        chrom_id,
+        records,
+        sorted,
+    })
 }
 
 #[cfg(test)]
@@ -169,24 +234,63 @@ mod tests {
         let b = decode_section(&section(3, 100, 10, 5, &vals, 2), false).unwrap();
         assert_eq!(b.chrom_id, 7);
         assert_eq!((b.records[1].start, b.records[1].end), (110, 115));
-        let items: Vec<u8> = [(50u32, 3.0f32)].iter().flat_map(|(s, v)| [s.to_le_bytes(), v.to_le_bytes()].concat()).collect();
+        let items: Vec<u8> = [(50u32, 3.0f32)]
+            .iter()
+            .flat_map(|(s, v)| [s.to_le_bytes(), v.to_le_bytes()].concat())
+            .collect();
         let b = decode_section(&section(2, 0, 0, 25, &items, 1), false).unwrap();
-        assert_eq!((b.records[0].start, b.records[0].end, f32::from_bits(b.records[0].value)), (50, 75, 3.0));
+        assert_eq!(
+            (
+                b.records[0].start,
+                b.records[0].end,
+                f32::from_bits(b.records[0].value)
+            ),
+            (50, 75, 3.0)
+        );
     }
 
     #[test]
     fn rejects_bad_sections() {
-        assert!(decode_section(&[0u8; 10], false).unwrap_err().contains("24 bytes"));
-        assert!(decode_section(&section(9, 0, 0, 0, &[], 0), false).unwrap_err().contains("unknown section type 9"));
-        assert!(decode_section(&section(1, 0, 0, 0, &[0; 12], 2), false).unwrap_err().contains("do not fit"));
+        assert!(decode_section(&[0u8; 10], false)
+            .unwrap_err()
+            .contains("24 bytes"));
+        assert!(decode_section(&section(9, 0, 0, 0, &[], 0), false)
+            .unwrap_err()
+            .contains("unknown section type 9"));
+        assert!(decode_section(&section(1, 0, 0, 0, &[0; 12], 2), false)
+            .unwrap_err()
+            .contains("do not fit"));
     }
 
     #[test]
     fn cut_clamps_and_matches_linear_scan() {
-        let recs: Vec<Interval> = (0..50).map(|i| Interval { start: i * 10, end: i * 10 + 7, value: i }).collect();
-        let sorted = DecodedBlock { chrom_id: 0, records: recs.clone(), sorted: true };
-        let unsorted = DecodedBlock { chrom_id: 0, records: recs, sorted: false };
-        for (qs, qe) in [(0, 0), (3, 4), (7, 10), (5, 95), (0, 1000), (495, 2000), (600, 700), (30, 20)] {
+        let recs: Vec<Interval> = (0..50)
+            .map(|i| Interval {
+                start: i * 10,
+                end: i * 10 + 7,
+                value: i,
+            })
+            .collect();
+        let sorted = DecodedBlock {
+            chrom_id: 0,
+            records: recs.clone(),
+            sorted: true,
+        };
+        let unsorted = DecodedBlock {
+            chrom_id: 0,
+            records: recs,
+            sorted: false,
+        };
+        for (qs, qe) in [
+            (0, 0),
+            (3, 4),
+            (7, 10),
+            (5, 95),
+            (0, 1000),
+            (495, 2000),
+            (600, 700),
+            (30, 20),
+        ] {
             let (mut a, mut b) = (vec![], vec![]);
             sorted.cut(qs, qe, &mut a);
             unsorted.cut(qs, qe, &mut b);

@@ -9,7 +9,11 @@ pub(crate) struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     pub fn new(buf: &'a [u8], big_endian: bool) -> Self {
-        Cursor { buf, pos: 0, big_endian }
+        Cursor {
+            buf,
+            pos: 0,
+            big_endian,
+        }
     }
     fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
         let end = self.pos + N;
@@ -33,15 +37,27 @@ impl<'a> Cursor<'a> {
     }
     pub fn u16(&mut self) -> Result<u16, String> {
         let b = self.take()?;
-        Ok(if self.big_endian { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
+        Ok(if self.big_endian {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
     }
     pub fn u32(&mut self) -> Result<u32, String> {
         let b = self.take()?;
-        Ok(if self.big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+        Ok(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     }
     pub fn u64(&mut self) -> Result<u64, String> {
         let b = self.take()?;
-        Ok(if self.big_endian { u64::from_be_bytes(b) } else { u64::from_le_bytes(b) })
+        Ok(if self.big_endian {
+            u64::from_be_bytes(b)
+        } else {
+            u64::from_le_bytes(b)
+        })
     }
     pub fn f64(&mut self) -> Result<f64, String> {
         Ok(f64::from_bits(self.u64()?))

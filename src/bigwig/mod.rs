@@ -28,24 +28,53 @@ impl From<String> for BwError {
     }
 }
 
-pub(crate) fn read<S: Source + ?Sized>(src: &S, offset: u64, len: u64, what: &str) -> Result<Vec<u8>, BwError> {
-    if len > 1 << 32 {
-        return Err(BwError::Invalid(format!("{what} claims an implausible size of {len} bytes")));
-    }
+pub(crate) fn read<S: Source + ?Sized>(
+    src: &S,
+    offset: u64,
+    len: u64,
+    what: &str,
+) -> Result<Vec<u8>, BwError> {
+    check_range(src, offset, len, what)?;
     let mut buf = vec![0u8; len as usize];
     read_into(src, offset, &mut buf, what)?;
     Ok(buf)
 }
 
-pub(crate) fn read_into<S: Source + ?Sized>(src: &S, offset: u64, buf: &mut [u8], what: &str) -> Result<(), BwError> {
+pub(crate) fn read_into<S: Source + ?Sized>(
+    src: &S,
+    offset: u64,
+    buf: &mut [u8],
+    what: &str,
+) -> Result<(), BwError> {
+    check_range(src, offset, buf.len() as u64, what)?;
     src.read_at(offset, buf).map_err(|e| match e {
         ReadError::Missing { offset, len } => BwError::Missing { offset, len },
         ReadError::PastEnd { offset, len, size } => BwError::Invalid(format!(
-            "truncated file: {what} at bytes {offset}..{} lies past the end ({size} bytes)",
-            offset + len
+            "truncated or corrupt file: {what} at bytes {offset}..{} lies past the end ({size} bytes)",
+            offset.saturating_add(len)
         )),
         ReadError::Failed(m) => BwError::Invalid(m),
     })
+}
+
+/// Reject ranges past the end (when the size is known) before allocating for them, so a
+/// corrupt offset or length is an error, not a huge allocation.
+fn check_range<S: Source + ?Sized>(
+    src: &S,
+    offset: u64,
+    len: u64,
+    what: &str,
+) -> Result<(), BwError> {
+    let end = offset.checked_add(len);
+    match (src.size(), end) {
+        (Some(size), Some(end)) if end <= size => Ok(()),
+        (Some(size), _) => Err(BwError::Invalid(format!(
+            "truncated or corrupt file: {what} at bytes {offset}..{} lies past the end ({size} bytes)",
+            offset.saturating_add(len)
+        ))),
+        (None, Some(_)) if len <= 1 << 31 => Ok(()),
+        (None, _) => Err(BwError::Invalid(format!("corrupt file: {what} claims {len} bytes"))),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -111,7 +140,9 @@ pub struct BigWig {
 impl BigWig {
     pub fn open<S: Source + ?Sized>(src: &S) -> Result<BigWig, BwError> {
         let head = read(src, 0, 64, "header").map_err(|e| match e {
-            BwError::Invalid(_) => BwError::Invalid("not a bigWig file: shorter than the 64-byte header".into()),
+            BwError::Invalid(_) => {
+                BwError::Invalid("not a bigWig file: shorter than the 64-byte header".into())
+            }
             m => m,
         })?;
         let le_magic = u32::from_le_bytes(head[0..4].try_into().unwrap());
@@ -120,9 +151,14 @@ impl BigWig {
         } else if le_magic.swap_bytes() == BIGWIG_MAGIC {
             true
         } else if le_magic == BIGBED_MAGIC || le_magic.swap_bytes() == BIGBED_MAGIC {
-            return Err(BwError::Invalid("this is a bigBed file, not a bigWig".into()));
+            return Err(BwError::Invalid(
+                "this is a bigBed file, not a bigWig".into(),
+            ));
         } else {
-            return Err(BwError::Invalid(format!("not a bigWig file (magic bytes {:02x?})", &head[0..4])));
+            return Err(BwError::Invalid(format!(
+                "not a bigWig file (magic bytes {:02x?})",
+                &head[0..4]
+            )));
         };
         let mut c = Cursor::new(&head, big_endian);
         c.u32()?;
@@ -153,7 +189,11 @@ impl BigWig {
         for _ in 0..zoom_levels {
             let reduction_level = c.u32()?;
             c.u32()?;
-            zooms.push(ZoomLevel { reduction_level, data_offset: c.u64()?, index_offset: c.u64()? });
+            zooms.push(ZoomLevel {
+                reduction_level,
+                data_offset: c.u64()?,
+                index_offset: c.u64()?,
+            });
         }
         let summary = if total_summary_offset != 0 {
             let b = read(src, total_summary_offset, 40, "total summary")?;
@@ -178,18 +218,31 @@ impl BigWig {
             (w[0].start_chrom, w[0].start_base) <= (w[1].start_chrom, w[1].start_base)
                 && (w[0].end_chrom, w[0].end_base) <= (w[1].end_chrom, w[1].end_base)
         });
-        Ok(BigWig { header, zooms, summary, chroms, leaves, sorted, index_bytes })
+        Ok(BigWig {
+            header,
+            zooms,
+            summary,
+            chroms,
+            leaves,
+            sorted,
+            index_bytes,
+        })
     }
 
     /// The data blocks that may hold records of `[start, end)` on chrom `chrom_id`, in file
     /// order. Same overlap rule as bigtools (blocks that only touch the query included).
     pub fn blocks(&self, chrom_id: u32, start: u32, end: u32) -> impl Iterator<Item = &Leaf> + '_ {
         let overlaps = move |l: &Leaf| {
-            (chrom_id, start) <= (l.end_chrom, l.end_base) && (chrom_id, end) >= (l.start_chrom, l.start_base)
+            (chrom_id, start) <= (l.end_chrom, l.end_base)
+                && (chrom_id, end) >= (l.start_chrom, l.start_base)
         };
         let (first, last) = if self.sorted {
-            let first = self.leaves.partition_point(|l| (l.end_chrom, l.end_base) < (chrom_id, start));
-            let last = self.leaves.partition_point(|l| (l.start_chrom, l.start_base) <= (chrom_id, end));
+            let first = self
+                .leaves
+                .partition_point(|l| (l.end_chrom, l.end_base) < (chrom_id, start));
+            let last = self
+                .leaves
+                .partition_point(|l| (l.start_chrom, l.start_base) <= (chrom_id, end));
             (first, last.max(first))
         } else {
             (0, self.leaves.len())
@@ -207,29 +260,40 @@ fn read_chroms<S: Source + ?Sized>(src: &S, h: &Header) -> Result<(Vec<Chrom>, u
     let mut total = 32u64;
     let mut c = Cursor::new(&b, h.big_endian);
     if c.u32()? != CHROM_TREE_MAGIC {
-        return Err(BwError::Invalid("corrupt chromosome tree (bad magic)".into()));
+        return Err(BwError::Invalid(
+            "corrupt chromosome tree (bad magic)".into(),
+        ));
     }
     let _block_size = c.u32()?;
     let key_size = c.u32()? as u64;
     let val_size = c.u32()?;
-    let item_count = c.u64()?;
-    if val_size != 8 || key_size == 0 || key_size > 4096 {
+    let _item_count = c.u64()?;
+    if val_size != 8 || key_size == 0 || key_size > 255 {
         return Err(BwError::Invalid(format!(
             "corrupt chromosome tree (key size {key_size}, value size {val_size})"
         )));
     }
     let mut chroms = Vec::new();
-    let mut stack = vec![(h.chrom_tree_offset + 32, 0u32)];
+    let mut stack = vec![(h.chrom_tree_offset.saturating_add(32), 0u32)];
+    // A tree never reaches a node twice; a corrupt one could loop or fan out forever.
+    let mut seen = std::collections::HashSet::new();
     while let Some((node, depth)) = stack.pop() {
-        if depth > 64 {
-            return Err(BwError::Invalid("corrupt chromosome tree (too deep)".into()));
+        if depth > 64 || !seen.insert(node) {
+            return Err(BwError::Invalid(
+                "corrupt chromosome tree (a node is reached twice)".into(),
+            ));
         }
         let nh = read(src, node, 4, "chromosome tree node")?;
         let mut c = Cursor::new(&nh, h.big_endian);
         let is_leaf = c.u8()? != 0;
         c.u8()?;
         let count = c.u16()? as u64;
-        let items = read(src, node + 4, count * (key_size + 8), "chromosome tree node")?;
+        let items = read(
+            src,
+            node.saturating_add(4),
+            count * (key_size + 8),
+            "chromosome tree node",
+        )?;
         total += 4 + items.len() as u64;
         let mut c = Cursor::new(&items, h.big_endian);
         let mut children = Vec::new();
@@ -247,15 +311,16 @@ fn read_chroms<S: Source + ?Sized>(src: &S, h: &Header) -> Result<(Vec<Chrom>, u
         }
         // Depth-first, left to right.
         stack.extend(children.into_iter().rev());
-        if chroms.len() as u64 > item_count.max(1) * 2 + 1_000_000 {
-            return Err(BwError::Invalid("corrupt chromosome tree (too many items)".into()));
-        }
     }
     chroms.sort_by_key(|c| c.id);
     Ok((chroms, total))
 }
 
-fn read_leaves<S: Source + ?Sized>(src: &S, h: &Header, zooms: &[ZoomLevel]) -> Result<(Vec<Leaf>, u64), BwError> {
+fn read_leaves<S: Source + ?Sized>(
+    src: &S,
+    h: &Header,
+    zooms: &[ZoomLevel],
+) -> Result<(Vec<Leaf>, u64), BwError> {
     let at = h.full_index_offset;
     // Where the index ends: the next section after it (a zoom level's data), else the file end.
     let mut end = src.size();
@@ -265,7 +330,9 @@ fn read_leaves<S: Source + ?Sized>(src: &S, h: &Header, zooms: &[ZoomLevel]) -> 
         }
     }
     let whole = match end {
-        Some(e) if e > at && e - at <= WHOLE_INDEX_LIMIT => Some(read(src, at, e - at, "R-tree index")?),
+        Some(e) if e > at && e - at <= WHOLE_INDEX_LIMIT => {
+            Some(read(src, at, e - at, "R-tree index")?)
+        }
         _ => None,
     };
     let get = |off: u64, len: u64| -> Result<std::borrow::Cow<'_, [u8]>, BwError> {
@@ -275,7 +342,12 @@ fn read_leaves<S: Source + ?Sized>(src: &S, h: &Header, zooms: &[ZoomLevel]) -> 
                 return Ok(std::borrow::Cow::Borrowed(b));
             }
         }
-        Ok(std::borrow::Cow::Owned(read(src, off, len, "R-tree index")?))
+        Ok(std::borrow::Cow::Owned(read(
+            src,
+            off,
+            len,
+            "R-tree index",
+        )?))
     };
     let hb = get(at, 48)?;
     let mut c = Cursor::new(&hb, h.big_endian);
@@ -284,12 +356,13 @@ fn read_leaves<S: Source + ?Sized>(src: &S, h: &Header, zooms: &[ZoomLevel]) -> 
     }
     let mut leaves = Vec::new();
     let mut read_bytes = 48u64;
-    let mut stack = vec![(at + 48, 0u32)];
-    let mut nodes = 0u64;
+    let mut stack = vec![(at.saturating_add(48), 0u32)];
+    let mut seen = std::collections::HashSet::new();
     while let Some((node, depth)) = stack.pop() {
-        nodes += 1;
-        if depth > 64 || nodes > 50_000_000 {
-            return Err(BwError::Invalid("corrupt R-tree index (cycle or too deep)".into()));
+        if depth > 64 || !seen.insert(node) {
+            return Err(BwError::Invalid(
+                "corrupt R-tree index (a node is reached twice)".into(),
+            ));
         }
         let nh = get(node, 4)?;
         let mut c = Cursor::new(&nh, h.big_endian);
@@ -297,16 +370,24 @@ fn read_leaves<S: Source + ?Sized>(src: &S, h: &Header, zooms: &[ZoomLevel]) -> 
         c.u8()?;
         let count = c.u16()? as u64;
         let item = if is_leaf { 32 } else { 24 };
-        let items = get(node + 4, count * item)?;
+        let items = get(node.saturating_add(4), count * item)?;
         read_bytes += 4 + items.len() as u64;
         let mut c = Cursor::new(&items, h.big_endian);
         let mut children = Vec::new();
         for _ in 0..count {
-            let (start_chrom, start_base, end_chrom, end_base) = (c.u32()?, c.u32()?, c.u32()?, c.u32()?);
+            let (start_chrom, start_base, end_chrom, end_base) =
+                (c.u32()?, c.u32()?, c.u32()?, c.u32()?);
             let offset = c.u64()?;
             if is_leaf {
                 let size = c.u64()?;
-                leaves.push(Leaf { start_chrom, start_base, end_chrom, end_base, offset, size });
+                leaves.push(Leaf {
+                    start_chrom,
+                    start_base,
+                    end_chrom,
+                    end_base,
+                    offset,
+                    size,
+                });
             } else {
                 children.push((offset, depth + 1));
             }

@@ -15,13 +15,20 @@ pub struct FileSource {
 impl FileSource {
     pub fn open(path: &Path) -> Result<Self> {
         let name = path.display().to_string();
-        let fail = |e: std::io::Error| Error::input(format!("{name}: cannot open: {}", io_reason(&e)));
+        let fail =
+            |e: std::io::Error| Error::input(format!("{name}: cannot open: {}", io_reason(&e)));
         let file = File::open(path).map_err(fail)?;
         let meta = file.metadata().map_err(fail)?;
         if meta.is_dir() {
-            return Err(Error::input(format!("{name}: is a directory, not a bigWig file")));
+            return Err(Error::input(format!(
+                "{name}: is a directory, not a bigWig file"
+            )));
         }
-        Ok(FileSource { file, size: meta.len(), name })
+        Ok(FileSource {
+            file,
+            size: meta.len(),
+            name,
+        })
     }
 }
 
@@ -29,11 +36,19 @@ impl Source for FileSource {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
         let len = buf.len() as u64;
         if offset.checked_add(len).is_none_or(|end| end > self.size) {
-            return Err(ReadError::PastEnd { offset, len, size: self.size });
+            return Err(ReadError::PastEnd {
+                offset,
+                len,
+                size: self.size,
+            });
         }
-        self.file
-            .read_exact_at(buf, offset)
-            .map_err(|e| ReadError::Failed(format!("read error at byte {offset} of {}: {}", self.name, io_reason(&e))))
+        self.file.read_exact_at(buf, offset).map_err(|e| {
+            ReadError::Failed(format!(
+                "read error at byte {offset} of {}: {}",
+                self.name,
+                io_reason(&e)
+            ))
+        })
     }
     fn size(&self) -> Option<u64> {
         Some(self.size)

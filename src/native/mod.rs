@@ -7,7 +7,7 @@ mod parallel;
 
 pub use file::FileSource;
 pub use output::OutputDir;
-pub use parallel::{export_parallel, Progress, Summary};
+pub use parallel::{export_parallel, export_parallel_with_budget, Progress, Summary};
 
 use crate::error::{Error, Result};
 use crate::export::{open_input, Export, Input, Options};
@@ -17,7 +17,13 @@ use std::path::{Path, PathBuf};
 
 /// Read a BED (or .bed.gz) file into regions.
 pub fn read_regions(path: &Path) -> Result<Regions> {
-    let bytes = std::fs::read(path).map_err(|e| Error::input(format!("{}: cannot read regions: {}", path.display(), io_reason(&e))))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::input(format!(
+            "{}: cannot read regions: {}",
+            path.display(),
+            io_reason(&e)
+        ))
+    })?;
     Regions::from_bed(&path.display().to_string(), &bytes)
 }
 

@@ -20,7 +20,9 @@ use std::os::unix::fs::FileExt;
 use std::sync::mpsc;
 
 /// Encoded records held in memory before buckets spill to the scratch file.
-const STAGING_BUDGET: usize = 48 << 20;
+const STAGING_BUDGET: usize = 32 << 20;
+/// Regions per chunk a task hands to the reorder stage.
+const CHUNK_REGIONS: usize = 128;
 /// Decoded blocks a task keeps: tasks walk the genome in order, so a few per sample do.
 const TASK_CACHE: usize = 16 << 20;
 
@@ -43,6 +45,19 @@ pub fn export_parallel<S: Source + Sync>(
     out: &mut OutputDir,
     progress: Option<&Progress<'_>>,
 ) -> Result<Summary> {
+    export_parallel_with_budget(export, pool, out, progress, STAGING_BUDGET)
+}
+
+/// [`export_parallel`] with a chosen staging budget (tests use a tiny one to exercise the
+/// scratch-file path).
+#[doc(hidden)]
+pub fn export_parallel_with_budget<S: Source + Sync>(
+    export: &Export<S>,
+    pool: &rayon::ThreadPool,
+    out: &mut OutputDir,
+    progress: Option<&Progress<'_>>,
+    staging_budget: usize,
+) -> Result<Summary> {
     let n_regions = export.n_regions();
     let n_samples = export.n_samples();
     let threads = pool.current_num_threads().max(1);
@@ -54,11 +69,13 @@ pub fn export_parallel<S: Source + Sync>(
         (q.chrom, q.start, q.end)
     };
     order.sort_by_key(|&r| (export.regions.list[r as usize].contig.as_str(), key(r)));
-    let task_len = (n_regions / (threads * 16)).clamp(8, 512);
+    // Few long tasks (a block at a task boundary is inflated twice), each streaming its
+    // output in small chunks so memory in flight stays small.
+    let task_len = n_regions.div_ceil(threads * 4).max(64);
     let tasks: Vec<&[u32]> = order.chunks(task_len).collect();
 
-    let mut reorder = Reorder::new(n_regions, n_samples, out.scratch_file()?);
-    let (tx, rx) = mpsc::sync_channel::<TaskOut>(threads * 4);
+    let mut reorder = Reorder::new(n_regions, n_samples, out.scratch_file()?, staging_budget);
+    let (tx, rx) = mpsc::sync_channel::<TaskOut>(threads * 2);
     let mut done = 0u64;
     std::thread::scope(|scope| -> Result<()> {
         let producer = scope.spawn(move || {
@@ -66,8 +83,13 @@ pub fn export_parallel<S: Source + Sync>(
                 tasks.par_iter().try_for_each_init(
                     || (BlockReader::new(), Vec::new(), vec![0usize; n_samples]),
                     |(reader, recs, counts), task| {
-                        let out = decode_task(export, task, reader, recs, counts)?;
-                        tx.send(out).map_err(|_| Error::Cancelled)
+                        let mut cache = BlockCache::new(TASK_CACHE);
+                        for chunk in task.chunks(CHUNK_REGIONS) {
+                            let out =
+                                decode_chunk(export, chunk, reader, &mut cache, recs, counts)?;
+                            tx.send(out).map_err(|_| Error::Cancelled)?;
+                        }
+                        Ok(())
                     },
                 )
             })
@@ -83,32 +105,41 @@ pub fn export_parallel<S: Source + Sync>(
             Ok(())
         })();
         // The producer's own error explains a failure better than our hang-up.
-        let produced = producer.join().unwrap_or_else(|_| Err(Error::Output("internal error: a decoding thread panicked".into())));
+        let produced = producer.join().unwrap_or_else(|_| {
+            Err(Error::Output(
+                "internal error: a decoding thread panicked".into(),
+            ))
+        });
         produced.and(consumed)
     })?;
 
     reorder.write(out)?;
     let intervals = out.writer.n_intervals();
-    Ok(Summary { regions: n_regions, samples: n_samples, intervals, bytes: intervals * 12 + (n_regions * n_samples + 1) as u64 * 8 })
+    Ok(Summary {
+        regions: n_regions,
+        samples: n_samples,
+        intervals,
+        bytes: intervals * 12 + (n_regions * n_samples + 1) as u64 * 8,
+    })
 }
 
-/// A task's regions, encoded: per region `[region u32][count u32 x S][records x 12 bytes]`.
+/// A chunk of a task's regions, encoded: per region `[region u32][count u32 x S][records x 12 bytes]`.
 struct TaskOut {
     regions: usize,
     bytes: Vec<u8>,
 }
 
-fn decode_task<S: Source>(
+fn decode_chunk<S: Source>(
     export: &Export<S>,
     task: &[u32],
     reader: &mut BlockReader,
+    cache: &mut BlockCache,
     recs: &mut Vec<Interval>,
     counts: &mut [usize],
 ) -> Result<TaskOut> {
-    let mut cache = BlockCache::new(TASK_CACHE);
     let mut bytes = Vec::new();
     for &r in task {
-        export.decode_region(r as usize, reader, &mut cache, recs, counts)?;
+        export.decode_region(r as usize, reader, cache, recs, counts)?;
         bytes.reserve(4 + counts.len() * 4 + recs.len() * 12);
         bytes.extend_from_slice(&r.to_le_bytes());
         for &c in counts.iter() {
@@ -116,7 +147,10 @@ fn decode_task<S: Source>(
         }
         encode_aos(recs, &mut bytes);
     }
-    Ok(TaskOut { regions: task.len(), bytes })
+    Ok(TaskOut {
+        regions: task.len(),
+        bytes,
+    })
 }
 
 struct Bucket {
@@ -130,6 +164,7 @@ struct Reorder {
     bucket_regions: usize,
     buckets: Vec<Bucket>,
     staged: usize,
+    budget: usize,
     scratch: File,
     scratch_len: u64,
 }
@@ -139,29 +174,51 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 }
 
 fn scratch_error(e: std::io::Error) -> Error {
-    Error::Output(format!("cannot use scratch file in the output directory: {}", super::io_reason(&e)))
+    Error::Output(format!(
+        "cannot use scratch file in the output directory: {}",
+        super::io_reason(&e)
+    ))
 }
 
 impl Reorder {
-    fn new(n_regions: usize, n_samples: usize, scratch: File) -> Self {
+    fn new(n_regions: usize, n_samples: usize, scratch: File, budget: usize) -> Self {
         let n_buckets = (n_regions / 16).clamp(1, 1024);
         let bucket_regions = n_regions.div_ceil(n_buckets);
-        let buckets = (0..n_regions.div_ceil(bucket_regions)).map(|_| Bucket { mem: Vec::new(), spilled: Vec::new() }).collect();
-        Reorder { n_samples, bucket_regions, buckets, staged: 0, scratch, scratch_len: 0 }
+        let buckets = (0..n_regions.div_ceil(bucket_regions))
+            .map(|_| Bucket {
+                mem: Vec::new(),
+                spilled: Vec::new(),
+            })
+            .collect();
+        Reorder {
+            n_samples,
+            bucket_regions,
+            buckets,
+            staged: 0,
+            budget,
+            scratch,
+            scratch_len: 0,
+        }
     }
 
     fn add(&mut self, t: &TaskOut) -> Result<()> {
         let mut at = 0;
         while at < t.bytes.len() {
             let r = u32_at(&t.bytes, at) as usize;
-            let n: usize = (0..self.n_samples).map(|s| u32_at(&t.bytes, at + 4 + 4 * s) as usize).sum();
+            let n: usize = (0..self.n_samples)
+                .map(|s| u32_at(&t.bytes, at + 4 + 4 * s) as usize)
+                .sum();
             let len = 4 + 4 * self.n_samples + n * 12;
-            self.buckets[r / self.bucket_regions].mem.extend_from_slice(&t.bytes[at..at + len]);
+            self.buckets[r / self.bucket_regions]
+                .mem
+                .extend_from_slice(&t.bytes[at..at + len]);
             self.staged += len;
             at += len;
         }
-        while self.staged > STAGING_BUDGET {
-            let big = (0..self.buckets.len()).max_by_key(|&b| self.buckets[b].mem.len()).unwrap();
+        while self.staged > self.budget {
+            let big = (0..self.buckets.len())
+                .max_by_key(|&b| self.buckets[b].mem.len())
+                .unwrap();
             let b = &mut self.buckets[big];
             self.scratch.write_all(&b.mem).map_err(scratch_error)?;
             b.spilled.push((self.scratch_len, b.mem.len()));
@@ -181,7 +238,9 @@ impl Reorder {
             for &(off, len) in &b.spilled {
                 let start = data.len();
                 data.resize(start + len, 0);
-                self.scratch.read_exact_at(&mut data[start..], off).map_err(scratch_error)?;
+                self.scratch
+                    .read_exact_at(&mut data[start..], off)
+                    .map_err(scratch_error)?;
             }
             data.extend_from_slice(&b.mem);
             drop(b);
