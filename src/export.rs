@@ -168,8 +168,7 @@ impl<S: Source> Export<S> {
     pub fn decode_region(
         &self,
         r: usize,
-        reader: &mut BlockReader,
-        cache: &mut BlockCache,
+        blocks: &mut impl Blocks,
         out: &mut Vec<Interval>,
         counts: &mut [usize],
     ) -> Result<()> {
@@ -179,9 +178,7 @@ impl<S: Source> Export<S> {
             let before = out.len();
             let q = self.query(r, s);
             for leaf in input.bigwig.blocks(q.chrom, q.start, q.end) {
-                let block = match cache
-                    .get_or_read(s, leaf, || reader.read(&input.source, &input.bigwig, leaf))
-                {
+                let block = match blocks.block(s, input, leaf) {
                     Ok(b) => b,
                     Err(BwError::Missing { offset, len }) => {
                         missing.push(ByteRange {
@@ -257,6 +254,64 @@ fn resolve_contig(bw: &BigWig, contig: &str) -> Result<(u32, u32), (&'static str
                 format!(": it matches {}", names.join(" and ")),
             ))
         }
+    }
+}
+
+/// Where [`Export::decode_region`] gets decoded blocks.
+pub trait Blocks {
+    fn block<S: Source>(
+        &mut self,
+        sample: usize,
+        input: &Input<S>,
+        leaf: &Leaf,
+    ) -> Result<&DecodedBlock, BwError>;
+}
+
+/// Reads blocks from the sources on demand, keeping recent ones decoded.
+pub struct Decoder {
+    pub reader: BlockReader,
+    pub cache: BlockCache,
+}
+
+impl Decoder {
+    pub fn new(cache_budget: usize) -> Self {
+        Decoder {
+            reader: BlockReader::new(),
+            cache: BlockCache::new(cache_budget),
+        }
+    }
+}
+
+impl Blocks for Decoder {
+    fn block<S: Source>(
+        &mut self,
+        sample: usize,
+        input: &Input<S>,
+        leaf: &Leaf,
+    ) -> Result<&DecodedBlock, BwError> {
+        let reader = &mut self.reader;
+        self.cache.get_or_read(sample, leaf, || {
+            reader.read(&input.source, &input.bigwig, leaf)
+        })
+    }
+}
+
+/// Blocks decoded ahead of time (every block an export touches), shared read-only.
+pub struct Predecoded(pub HashMap<(usize, u64), DecodedBlock>);
+
+impl Blocks for &Predecoded {
+    fn block<S: Source>(
+        &mut self,
+        sample: usize,
+        _: &Input<S>,
+        leaf: &Leaf,
+    ) -> Result<&DecodedBlock, BwError> {
+        self.0.get(&(sample, leaf.offset)).ok_or_else(|| {
+            BwError::Invalid(format!(
+                "internal error: block at {} was not decoded ahead",
+                leaf.offset
+            ))
+        })
     }
 }
 
@@ -337,12 +392,11 @@ impl<S: Source> Export<S> {
         writer: &mut crate::layout::TrackWriter,
         mut after_region: impl FnMut(usize, &mut crate::layout::TrackWriter) -> Result<()>,
     ) -> Result<()> {
-        let mut reader = BlockReader::new();
-        let mut cache = BlockCache::new(SEQUENTIAL_CACHE);
+        let mut decoder = Decoder::new(SEQUENTIAL_CACHE);
         let mut recs = Vec::new();
         let mut counts = vec![0usize; self.n_samples()];
         for r in 0..self.n_regions() {
-            self.decode_region(r, &mut reader, &mut cache, &mut recs, &mut counts)?;
+            self.decode_region(r, &mut decoder, &mut recs, &mut counts)?;
             push_region(writer, &recs, &counts);
             after_region(r, writer)?;
         }

@@ -1,7 +1,8 @@
 //! The output record: GenVarLoader's packed `(i32 start, i32 end, f32 value)`.
 
 /// One record. `value` holds the f32's bits so NaN payloads pass through untouched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub struct Interval {
     pub start: u32,
     pub end: u32,

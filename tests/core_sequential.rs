@@ -134,15 +134,14 @@ fn missing_ranges_are_reported_for_all_samples_at_once_and_retry_succeeds() {
     };
     let export = Export::new(inputs, regions_of(&case), opts).unwrap();
     let mut w = TrackWriter::new(opts.layout, opts.format);
-    let mut reader = bigwig_npy::bigwig::block::BlockReader::new();
-    let mut cache = bigwig_npy::BlockCache::new(1 << 20);
+    let mut decoder = bigwig_npy::export::Decoder::new(1 << 20);
     let (mut recs, mut counts) = (Vec::new(), vec![0; 3]);
     let mut saw_all_samples_in_one_round = false;
     for r in 0..export.n_regions() {
         let mut rounds = 0;
         loop {
-            let planned = export.needed_ranges(r, &cache);
-            match export.decode_region(r, &mut reader, &mut cache, &mut recs, &mut counts) {
+            let planned = export.needed_ranges(r, &decoder.cache);
+            match export.decode_region(r, &mut decoder, &mut recs, &mut counts) {
                 Ok(()) => break,
                 Err(Error::Missing(ranges)) => {
                     rounds += 1;

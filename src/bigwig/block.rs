@@ -28,12 +28,15 @@ impl DecodedBlock {
         };
         if self.sorted {
             let first = recs.partition_point(|r| r.end <= qstart);
-            for r in &recs[first..] {
-                if r.start >= qend {
-                    break;
-                }
-                out.push(clamp(r));
-            }
+            let last = first + recs[first..].partition_point(|r| r.start < qend);
+            let hit = &recs[first..last];
+            // Only records at the edges can stick out of the query; copy the rest as is.
+            let inner_from = hit.partition_point(|r| r.start < qstart);
+            let inner_to = inner_from + hit[inner_from..].partition_point(|r| r.end <= qend);
+            out.reserve(hit.len());
+            out.extend(hit[..inner_from].iter().map(clamp));
+            out.extend_from_slice(&hit[inner_from..inner_to]);
+            out.extend(hit[inner_to..].iter().map(clamp));
         } else {
             out.extend(
                 recs.iter()

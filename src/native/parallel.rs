@@ -1,29 +1,39 @@
-//! The parallel driver. Regions arrive in any order, but decoding wants locality: a block
-//! that many regions touch should be inflated once. So regions are decoded in genome order
-//! (sorted by contig and start) in parallel tasks, and their encoded records are put back
-//! in input order through buckets of consecutive regions: each bucket's bytes stay in
-//! memory while they fit a budget and go to an unlinked scratch file past it. Output is
-//! then written bucket by bucket, in region order. Memory is bounded by the budget plus
-//! one bucket, not by the number of regions.
+//! The parallel driver, in one of two modes.
+//!
+//! *Direct*: when every block the export touches fits in memory decoded, decode each once
+//! (in parallel), then cut regions in input order on all threads and write them in order.
+//!
+//! *Sweep*: otherwise decoding wants locality, since a block many regions touch should be
+//! inflated once. Regions are decoded in genome order (sorted by contig and start) in
+//! parallel tasks, and their encoded records are put back in input order through buckets
+//! of consecutive regions: each bucket's bytes stay in memory while they fit a budget and
+//! go to an unlinked scratch file past it. Output is then written bucket by bucket.
+//!
+//! Either way memory is bounded by budgets, not by the number of regions.
 
 use super::OutputDir;
-use crate::bigwig::block::BlockReader;
+use crate::bigwig::block::{BlockReader, DecodedBlock};
+use crate::bigwig::{BwError, Leaf};
 use crate::error::{Error, Result};
-use crate::export::{BlockCache, Export};
+use crate::export::{Blocks, Decoder, Export, Input};
 use crate::interval::Interval;
-use crate::layout::encode_aos;
+use crate::layout::{encode_aos, TrackWriter};
 use crate::source::Source;
 use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Condvar, Mutex};
 
-/// Encoded records held in memory before buckets spill to the scratch file.
+/// Most memory the direct mode may spend on decoded blocks (estimated from the index).
+const DIRECT_BUDGET: u64 = 64 << 20;
+/// Encoded records held in memory before sweep buckets spill to the scratch file.
 const STAGING_BUDGET: usize = 32 << 20;
-/// Regions per chunk a task hands to the reorder stage.
+/// Regions per chunk a worker hands to the writer.
 const CHUNK_REGIONS: usize = 128;
-/// Decoded blocks a task keeps: tasks walk the genome in order, so a few per sample do.
+/// Decoded blocks a sweep task keeps: tasks walk the genome in order, so a few do.
 const TASK_CACHE: usize = 16 << 20;
 
 /// Called with the number of regions decoded so far.
@@ -48,8 +58,8 @@ pub fn export_parallel<S: Source + Sync>(
     export_parallel_with_budget(export, pool, out, progress, STAGING_BUDGET)
 }
 
-/// [`export_parallel`] with a chosen staging budget (tests use a tiny one to exercise the
-/// scratch-file path).
+/// [`export_parallel`] with a chosen staging budget; 0 forces the sweep mode (tests use a
+/// tiny budget to exercise the scratch-file path).
 #[doc(hidden)]
 pub fn export_parallel_with_budget<S: Source + Sync>(
     export: &Export<S>,
@@ -58,36 +68,316 @@ pub fn export_parallel_with_budget<S: Source + Sync>(
     progress: Option<&Progress<'_>>,
     staging_budget: usize,
 ) -> Result<Summary> {
+    let touched = touched_blocks(export);
+    let estimate: u64 = touched
+        .iter()
+        .map(|&(s, l)| {
+            let bw = &export.inputs[s].bigwig;
+            // Decoded records take at most 3x the inflated bytes (fixedStep: 4 -> 12).
+            let inflated = if bw.compressed() {
+                bw.header.uncompress_buf_size as u64
+            } else {
+                l.size
+            };
+            inflated * 3 + 64
+        })
+        .sum();
+    if estimate <= DIRECT_BUDGET && staging_budget >= STAGING_BUDGET {
+        direct(export, pool, out, progress, &touched)?;
+    } else {
+        sweep(export, pool, out, progress, staging_budget)?;
+    }
+    let (n_regions, n_samples) = (export.n_regions(), export.n_samples());
+    let intervals = out.writer.n_intervals();
+    Ok(Summary {
+        regions: n_regions,
+        samples: n_samples,
+        intervals,
+        bytes: intervals * 12 + (n_regions * n_samples + 1) as u64 * 8,
+    })
+}
+
+/// Every (sample, block) some region reads, once.
+fn touched_blocks<S: Source>(export: &Export<S>) -> Vec<(usize, Leaf)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for r in 0..export.n_regions() {
+        for s in 0..export.n_samples() {
+            for l in export.blocks(r, s) {
+                if seen.insert((s, l.offset)) {
+                    out.push((s, *l));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Encoded regions: per region `[region u32][count u32 x S][records x 12 bytes]`.
+struct Chunk {
+    index: usize,
+    regions: usize,
+    bytes: Vec<u8>,
+}
+
+/// Empty buffers handed back by the writer, so workers do not fault in fresh pages.
+#[derive(Default)]
+struct Buffers(Mutex<Vec<Vec<u8>>>);
+
+impl Buffers {
+    fn take(&self) -> Vec<u8> {
+        self.0.lock().unwrap().pop().unwrap_or_default()
+    }
+    fn give(&self, mut b: Vec<u8>) {
+        b.clear();
+        self.0.lock().unwrap().push(b);
+    }
+}
+
+fn encode_regions<S: Source>(
+    export: &Export<S>,
+    regions: impl Iterator<Item = usize>,
+    blocks: &mut impl Blocks,
+    recs: &mut Vec<Interval>,
+    counts: &mut [usize],
+    bytes: &mut Vec<u8>,
+) -> Result<usize> {
+    let mut n = 0;
+    for r in regions {
+        export.decode_region(r, blocks, recs, counts)?;
+        bytes.reserve(4 + counts.len() * 4 + recs.len() * 12);
+        bytes.extend_from_slice(&(r as u32).to_le_bytes());
+        for &c in counts.iter() {
+            bytes.extend_from_slice(&(c as u32).to_le_bytes());
+        }
+        encode_aos(recs, bytes);
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
+}
+
+/// Length of the encoded region starting at `at`.
+fn region_len(b: &[u8], at: usize, n_samples: usize) -> usize {
+    let n: usize = (0..n_samples)
+        .map(|s| u32_at(b, at + 4 + 4 * s) as usize)
+        .sum();
+    4 + 4 * n_samples + n * 12
+}
+
+/// Push the encoded region at `at` into the writer, sample after sample.
+fn push_encoded(w: &mut TrackWriter, b: &[u8], at: usize, n_samples: usize) {
+    let mut rec = at + 4 + 4 * n_samples;
+    for s in 0..n_samples {
+        let n = u32_at(b, at + 4 + 4 * s) as usize;
+        w.push_group_encoded(&b[rec..rec + n * 12]);
+        rec += n * 12;
+    }
+}
+
+/// Blocks from the shared predecoded set; one that failed to decode ahead is read again
+/// here, so its error carries the region that needed it.
+struct Shared<'a> {
+    map: &'a HashMap<(usize, u64), DecodedBlock>,
+    reader: BlockReader,
+    again: Option<DecodedBlock>,
+}
+
+impl Blocks for Shared<'_> {
+    fn block<S: Source>(
+        &mut self,
+        sample: usize,
+        input: &Input<S>,
+        leaf: &Leaf,
+    ) -> Result<&DecodedBlock, BwError> {
+        if let Some(b) = self.map.get(&(sample, leaf.offset)) {
+            return Ok(b);
+        }
+        Ok(self
+            .again
+            .insert(self.reader.read(&input.source, &input.bigwig, leaf)?))
+    }
+}
+
+fn direct<S: Source + Sync>(
+    export: &Export<S>,
+    pool: &rayon::ThreadPool,
+    out: &mut OutputDir,
+    progress: Option<&Progress<'_>>,
+    touched: &[(usize, Leaf)],
+) -> Result<()> {
+    let map: HashMap<(usize, u64), DecodedBlock> = pool.install(|| {
+        touched
+            .par_iter()
+            .map_init(BlockReader::new, |reader, &(s, leaf)| {
+                let input = &export.inputs[s];
+                reader
+                    .read(&input.source, &input.bigwig, &leaf)
+                    .ok()
+                    .map(|b| ((s, leaf.offset), b))
+            })
+            .flatten()
+            .collect()
+    });
+    let n_regions = export.n_regions();
+    let n_chunks = n_regions.div_ceil(CHUNK_REGIONS);
+    let threads = pool.current_num_threads().max(1);
+    // Workers take chunks in order and stay within `window` chunks of the writer.
+    let window = threads * 4;
+    let next = AtomicUsize::new(0);
+    let written = (Mutex::new(0usize), Condvar::new());
+    let buffers = Buffers::default();
+    let (tx, rx) = mpsc::channel::<Result<Chunk>>();
+    let n_samples = export.n_samples();
+    std::thread::scope(|scope| -> Result<()> {
+        let (next, written, buffers, map) = (&next, &written, &buffers, &map);
+        scope.spawn(move || {
+            pool.broadcast(|_| {
+                let mut blocks = Shared {
+                    map,
+                    reader: BlockReader::new(),
+                    again: None,
+                };
+                let (mut recs, mut counts) = (Vec::new(), vec![0usize; n_samples]);
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= n_chunks {
+                        return;
+                    }
+                    {
+                        let mut w = written.0.lock().unwrap();
+                        while index >= *w + window {
+                            w = written.1.wait(w).unwrap();
+                        }
+                        if *w == usize::MAX {
+                            return; // the writer gave up
+                        }
+                    }
+                    let range = index * CHUNK_REGIONS..((index + 1) * CHUNK_REGIONS).min(n_regions);
+                    let mut bytes = buffers.take();
+                    let res = encode_regions(
+                        export,
+                        range,
+                        &mut blocks,
+                        &mut recs,
+                        &mut counts,
+                        &mut bytes,
+                    )
+                    .map(|regions| Chunk {
+                        index,
+                        regions,
+                        bytes,
+                    });
+                    let failed = res.is_err();
+                    if tx.send(res).is_err() || failed {
+                        return;
+                    }
+                }
+            });
+            drop(tx);
+        });
+        let result = (|| {
+            let mut pending = BTreeMap::new();
+            let (mut next_out, mut done) = (0usize, 0u64);
+            for chunk in &rx {
+                let chunk = chunk?;
+                pending.insert(chunk.index, chunk);
+                while let Some(c) = pending.remove(&next_out) {
+                    let mut at = 0;
+                    while at < c.bytes.len() {
+                        push_encoded(&mut out.writer, &c.bytes, at, n_samples);
+                        at += region_len(&c.bytes, at, n_samples);
+                    }
+                    if out.writer.pending() > 4 << 20 {
+                        out.drain()?;
+                    }
+                    done += c.regions as u64;
+                    buffers.give(c.bytes);
+                    next_out += 1;
+                    *written.0.lock().unwrap() = next_out;
+                    written.1.notify_all();
+                    if let Some(p) = progress {
+                        p(done);
+                    }
+                }
+            }
+            if next_out != n_chunks {
+                return Err(Error::Output(
+                    "internal error: a decoding thread stopped early".into(),
+                ));
+            }
+            out.drain()
+        })();
+        if result.is_err() {
+            // Release workers waiting for the window and stop the rest.
+            next.store(n_chunks, Ordering::Relaxed);
+            *written.0.lock().unwrap() = usize::MAX;
+            written.1.notify_all();
+            drop(rx);
+        }
+        result
+    })
+}
+
+fn sweep<S: Source + Sync>(
+    export: &Export<S>,
+    pool: &rayon::ThreadPool,
+    out: &mut OutputDir,
+    progress: Option<&Progress<'_>>,
+    staging_budget: usize,
+) -> Result<()> {
     let n_regions = export.n_regions();
     let n_samples = export.n_samples();
     let threads = pool.current_num_threads().max(1);
 
     // Genome order for decoding.
     let mut order: Vec<u32> = (0..n_regions as u32).collect();
-    let key = |r: u32| {
+    order.sort_by_key(|&r| {
         let q = export.query(r as usize, 0);
-        (q.chrom, q.start, q.end)
-    };
-    order.sort_by_key(|&r| (export.regions.list[r as usize].contig.as_str(), key(r)));
+        (
+            export.regions.list[r as usize].contig.as_str(),
+            q.chrom,
+            q.start,
+            q.end,
+        )
+    });
     // Few long tasks (a block at a task boundary is inflated twice), each streaming its
     // output in small chunks so memory in flight stays small.
     let task_len = n_regions.div_ceil(threads * 4).max(64);
     let tasks: Vec<&[u32]> = order.chunks(task_len).collect();
 
     let mut reorder = Reorder::new(n_regions, n_samples, out.scratch_file()?, staging_budget);
-    let (tx, rx) = mpsc::sync_channel::<TaskOut>(threads * 2);
+    let buffers = Buffers::default();
+    let (tx, rx) = mpsc::sync_channel::<Chunk>(threads * 2);
     let mut done = 0u64;
     std::thread::scope(|scope| -> Result<()> {
+        let buffers = &buffers;
         let producer = scope.spawn(move || {
             pool.install(|| {
                 tasks.par_iter().try_for_each_init(
-                    || (BlockReader::new(), Vec::new(), vec![0usize; n_samples]),
-                    |(reader, recs, counts), task| {
-                        let mut cache = BlockCache::new(TASK_CACHE);
+                    || (Vec::new(), vec![0usize; n_samples]),
+                    |(recs, counts), task| {
+                        let mut decoder = Decoder::new(TASK_CACHE);
                         for chunk in task.chunks(CHUNK_REGIONS) {
-                            let out =
-                                decode_chunk(export, chunk, reader, &mut cache, recs, counts)?;
-                            tx.send(out).map_err(|_| Error::Cancelled)?;
+                            let mut bytes = buffers.take();
+                            let regions = chunk.iter().map(|&r| r as usize);
+                            let regions = encode_regions(
+                                export,
+                                regions,
+                                &mut decoder,
+                                recs,
+                                counts,
+                                &mut bytes,
+                            )?;
+                            tx.send(Chunk {
+                                index: 0,
+                                regions,
+                                bytes,
+                            })
+                            .map_err(|_| Error::Cancelled)?;
                         }
                         Ok(())
                     },
@@ -95,9 +385,10 @@ pub fn export_parallel_with_budget<S: Source + Sync>(
             })
         });
         let consumed = (|| {
-            for t in rx {
-                done += t.regions as u64;
-                reorder.add(&t)?;
+            for c in rx {
+                done += c.regions as u64;
+                reorder.add(&c.bytes)?;
+                buffers.give(c.bytes);
                 if let Some(p) = progress {
                     p(done);
                 }
@@ -112,45 +403,7 @@ pub fn export_parallel_with_budget<S: Source + Sync>(
         });
         produced.and(consumed)
     })?;
-
-    reorder.write(out)?;
-    let intervals = out.writer.n_intervals();
-    Ok(Summary {
-        regions: n_regions,
-        samples: n_samples,
-        intervals,
-        bytes: intervals * 12 + (n_regions * n_samples + 1) as u64 * 8,
-    })
-}
-
-/// A chunk of a task's regions, encoded: per region `[region u32][count u32 x S][records x 12 bytes]`.
-struct TaskOut {
-    regions: usize,
-    bytes: Vec<u8>,
-}
-
-fn decode_chunk<S: Source>(
-    export: &Export<S>,
-    task: &[u32],
-    reader: &mut BlockReader,
-    cache: &mut BlockCache,
-    recs: &mut Vec<Interval>,
-    counts: &mut [usize],
-) -> Result<TaskOut> {
-    let mut bytes = Vec::new();
-    for &r in task {
-        export.decode_region(r as usize, reader, cache, recs, counts)?;
-        bytes.reserve(4 + counts.len() * 4 + recs.len() * 12);
-        bytes.extend_from_slice(&r.to_le_bytes());
-        for &c in counts.iter() {
-            bytes.extend_from_slice(&(c as u32).to_le_bytes());
-        }
-        encode_aos(recs, &mut bytes);
-    }
-    Ok(TaskOut {
-        regions: task.len(),
-        bytes,
-    })
+    reorder.write(out)
 }
 
 struct Bucket {
@@ -167,10 +420,6 @@ struct Reorder {
     budget: usize,
     scratch: File,
     scratch_len: u64,
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
 }
 
 fn scratch_error(e: std::io::Error) -> Error {
@@ -201,17 +450,14 @@ impl Reorder {
         }
     }
 
-    fn add(&mut self, t: &TaskOut) -> Result<()> {
+    fn add(&mut self, bytes: &[u8]) -> Result<()> {
         let mut at = 0;
-        while at < t.bytes.len() {
-            let r = u32_at(&t.bytes, at) as usize;
-            let n: usize = (0..self.n_samples)
-                .map(|s| u32_at(&t.bytes, at + 4 + 4 * s) as usize)
-                .sum();
-            let len = 4 + 4 * self.n_samples + n * 12;
+        while at < bytes.len() {
+            let r = u32_at(bytes, at) as usize;
+            let len = region_len(bytes, at, self.n_samples);
             self.buckets[r / self.bucket_regions]
                 .mem
-                .extend_from_slice(&t.bytes[at..at + len]);
+                .extend_from_slice(&bytes[at..at + len]);
             self.staged += len;
             at += len;
         }
@@ -249,18 +495,11 @@ impl Reorder {
             let mut at_of = vec![usize::MAX; self.bucket_regions];
             let mut at = 0;
             while at < data.len() {
-                let r = u32_at(&data, at) as usize;
-                at_of[r - first] = at;
-                let n: usize = (0..s).map(|i| u32_at(&data, at + 4 + 4 * i) as usize).sum();
-                at += 4 + 4 * s + n * 12;
+                at_of[u32_at(&data, at) as usize - first] = at;
+                at += region_len(&data, at, s);
             }
             for &at in at_of.iter().filter(|&&a| a != usize::MAX) {
-                let mut rec = at + 4 + 4 * s;
-                for i in 0..s {
-                    let n = u32_at(&data, at + 4 + 4 * i) as usize;
-                    out.writer.push_group_encoded(&data[rec..rec + n * 12]);
-                    rec += n * 12;
-                }
+                push_encoded(&mut out.writer, &data, at, s);
                 if out.writer.pending() > 4 << 20 {
                     out.drain()?;
                 }

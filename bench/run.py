@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""Benchmark bigwig-npy against the floor tool and GenVarLoader 0.35 in the same run.
+
+usage: bench/run.py [--corpora seed,medium] [--repeat 3] [--peers gvl,pybigwig]
+
+Needs ../shared (the floor tool, the corpus generator, the peer runners). Creates a
+virtualenv in bench/out/venv with numpy, pyBigWig and genvarloader==0.35.0 for the
+corpus generator and the peers, builds the floor tool and our release binary, then prints
+a markdown table: best wall time of --repeat runs, peak RSS, and ratios. Every output is
+checked to be byte-identical to GenVarLoader's.
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+OUT = ROOT / "bench" / "out"
+VENV = OUT / "venv"
+PY = VENV / "bin" / "python"
+BIN = ROOT / "target" / "release" / "bigwig-npy"
+FLOOR = OUT / "floor-target" / "release" / "floor"
+
+
+def sh(*args, **kw):
+    return subprocess.run([str(a) for a in args], check=True, **kw)
+
+
+def setup():
+    OUT.mkdir(parents=True, exist_ok=True)
+    if not PY.exists():
+        sh(sys.executable, "-m", "venv", VENV)
+    have = subprocess.run([PY, "-c", "import numpy, pyBigWig, genvarloader"], capture_output=True).returncode == 0
+    if not have:
+        sh(PY, "-m", "pip", "install", "-q", "numpy", "pyBigWig", "genvarloader==0.35.0")
+    sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
+    sh("cargo", "build", "--release", "--quiet", cwd=SHARED / "tools" / "floor",
+       env={**os.environ, "CARGO_TARGET_DIR": str(OUT / "floor-target")})
+
+
+def corpus_dir(name):
+    if name == "seed":
+        return SHARED / "fixtures" / "seed"
+    d = OUT / name
+    if not (d / "regions.bed").exists():
+        print(f"generating the {name} corpus ...", file=sys.stderr)
+        sh(PY, SHARED / "tools" / "make_corpus.py", d, name)
+    return d
+
+
+def timed(cmd):
+    """Run cmd; return (wall seconds, peak RSS in MB, stdout)."""
+    t = time.perf_counter()
+    p = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    out, err = p.stdout.read().decode(), p.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(map(str, cmd))}\n{err}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def fresh(d):
+    shutil.rmtree(d, ignore_errors=True)
+    return d
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpora", default="seed,medium")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--peers", default="gvl", help="comma list of gvl,pybigwig (empty for none)")
+    a = ap.parse_args()
+    setup()
+    rows = []
+    for name in a.corpora.split(","):
+        corpus = corpus_dir(name)
+        samples = sorted(corpus.glob("sample_*.bw"), key=lambda p: int(p.stem.split("_")[1]))
+        ours = {}
+        for threads in (1, 2):
+            best, rss = float("inf"), 0
+            for _ in range(a.repeat):
+                out = fresh(OUT / f"{name}-ours")
+                wall, mb, _ = timed([BIN, "export", "--quiet", "--format", "raw", "--threads", threads,
+                                     "--regions", corpus / "regions.bed", "--out", out, *samples])
+                best, rss = min(best, wall), max(rss, mb)
+            ours[threads] = (best, rss)
+        out = OUT / f"{name}-ours"
+        digest = (sha(out / "intervals.npy"), sha(out / "offsets.npy"))
+        out_bytes = (out / "intervals.npy").stat().st_size + (out / "offsets.npy").stat().st_size
+        floor = min(float(timed([FLOOR, corpus, fresh(OUT / "floor.out"), out_bytes])[2].split()[0])
+                    for _ in range(a.repeat))
+        peers = {}
+        for peer in filter(None, a.peers.split(",")):
+            script = {"gvl": "gvl_write.py", "pybigwig": "pybigwig_export.py"}[peer]
+            pout = fresh(OUT / f"{name}-{peer}")
+            wall, mb, printed = timed([PY, SHARED / "tools" / "peers" / script, corpus, pout])
+            same = (sha(pout / "intervals.npy"), sha(pout / "offsets.npy")) == digest
+            peers[peer] = (float(printed.split()[-1]), mb, same)
+            if not same:
+                print(f"WARNING: {peer} output differs from ours on {name}", file=sys.stderr)
+        rows.append((name, out_bytes, floor, ours, peers))
+        expected = corpus / "expected.json"
+        if expected.exists():
+            e = json.loads(expected.read_text())
+            ok = digest == (e["intervals_sha256"], e["offsets_sha256"])
+            print(f"{name}: output matches expected.json: {ok}", file=sys.stderr)
+
+    print("| corpus | output | floor (1 thread) | ours 1 thread | ours 2 threads | vs floor (2 threads) | peak RSS (2 threads) |"
+          + "".join(f" {p} | ours faster than {p} |" for p in rows[0][4]))
+    print("|---" * (7 + 2 * len(rows[0][4])) + "|")
+    for name, out_bytes, floor, ours, peers in rows:
+        line = (f"| {name} | {out_bytes / 1e6:.0f} MB | {floor:.3f} s | {ours[1][0]:.3f} s | {ours[2][0]:.3f} s "
+                f"| {ours[2][0] / floor:.2f}x | {ours[2][1]:.0f} MB |")
+        for p, (secs, _, same) in peers.items():
+            line += f" {secs:.2f} s{'' if same else ' (DIFFERS)'} | {secs / ours[2][0]:.1f}x |"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Make sure a Rust toolchain is on PATH (idempotent). Machines of this project ship rustup;
+# Debian's cargo is the fallback.
+set -euo pipefail
+[ -d "$HOME/.cargo/bin" ] && export PATH="$HOME/.cargo/bin:$PATH"
+if ! command -v cargo >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq cargo >/dev/null
+fi
