@@ -1,6 +1,18 @@
 #!/usr/bin/env bash
-# Every test of the project. Installs what it needs (idempotently).
+# Every test of the project (what CI runs). Installs what it needs, idempotently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-rust.sh
+source scripts/ensure-wasm-tools.sh
+
+echo "== native: cargo test"
 cargo test --locked 2>&1
+
+echo "== wasm: Rust tests in Node and headless Chrome"
+wasm-pack test --node 2>&1
+WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" 2>&1
+
+echo "== npm package: build, then JS tests against it (and the native CLI)"
+cargo build --release --locked --quiet
+npm run build --silent
+npm test 2>&1

@@ -16,10 +16,12 @@ pub mod source;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use error::{ByteRange, Error, Result};
 pub use export::{open_input, BlockCache, Export, Input, Options, DEFAULT_MAX_MEM};
 pub use interval::Interval;
 pub use layout::{Format, Layout, TrackWriter};
 pub use region::{Region, Regions};
-pub use source::{MemSource, ReadError, Source};
+pub use source::{MemSource, RangeCache, ReadError, Source};

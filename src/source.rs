@@ -40,6 +40,114 @@ impl<T: Source + ?Sized> Source for Box<T> {
     }
 }
 
+impl<T: Source + ?Sized> Source for std::rc::Rc<T> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        (**self).read_at(offset, buf)
+    }
+    fn size(&self) -> Option<u64> {
+        (**self).size()
+    }
+}
+
+impl<T: Source + ?Sized> Source for Arc<T> {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        (**self).read_at(offset, buf)
+    }
+    fn size(&self) -> Option<u64> {
+        (**self).size()
+    }
+}
+
+/// The byte ranges of a remote or sliced source fetched so far. A read it cannot serve
+/// yet is [`ReadError::Missing`]; the async driver fetches the range and retries.
+#[derive(Default)]
+pub struct RangeCache {
+    size: std::cell::Cell<Option<u64>>,
+    /// Disjoint, non-adjacent chunks keyed by start offset.
+    chunks: std::cell::RefCell<std::collections::BTreeMap<u64, Vec<u8>>>,
+}
+
+impl RangeCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn set_size(&self, size: u64) {
+        self.size.set(Some(size));
+    }
+
+    /// Add fetched bytes at `offset`, merging with overlapping or adjacent chunks.
+    pub fn insert(&self, offset: u64, bytes: &[u8]) {
+        let mut chunks = self.chunks.borrow_mut();
+        let (mut start, mut end) = (offset, offset + bytes.len() as u64);
+        let touching: Vec<u64> = chunks
+            .range(..=end)
+            .filter(|(s, c)| **s + c.len() as u64 >= start)
+            .map(|(s, _)| *s)
+            .collect();
+        let mut parts: Vec<(u64, Vec<u8>)> = touching
+            .iter()
+            .map(|s| (*s, chunks.remove(s).unwrap()))
+            .collect();
+        for (s, c) in &parts {
+            start = start.min(*s);
+            end = end.max(*s + c.len() as u64);
+        }
+        let mut merged = vec![0u8; (end - start) as usize];
+        parts.push((offset, bytes.to_vec()));
+        for (s, c) in parts {
+            let at = (s - start) as usize;
+            merged[at..at + c.len()].copy_from_slice(&c);
+        }
+        chunks.insert(start, merged);
+    }
+
+    /// Keep only chunks that overlap one of `ranges` (offset, len); drop the rest.
+    pub fn retain(&self, ranges: &[(u64, u64)]) {
+        self.chunks.borrow_mut().retain(|s, c| {
+            let e = *s + c.len() as u64;
+            ranges.iter().any(|&(o, l)| o < e && o + l > *s)
+        });
+    }
+
+    /// True when `[offset, offset+len)` is held.
+    pub fn has(&self, offset: u64, len: u64) -> bool {
+        let chunks = self.chunks.borrow();
+        chunks
+            .range(..=offset)
+            .next_back()
+            .is_some_and(|(s, c)| offset + len <= *s + c.len() as u64)
+    }
+
+    /// Bytes held.
+    pub fn held(&self) -> usize {
+        self.chunks.borrow().values().map(Vec::len).sum()
+    }
+}
+
+impl Source for RangeCache {
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+        let len = buf.len() as u64;
+        if let Some(size) = self.size.get() {
+            if offset.checked_add(len).is_none_or(|e| e > size) {
+                return Err(ReadError::PastEnd { offset, len, size });
+            }
+        }
+        let chunks = self.chunks.borrow();
+        match chunks.range(..=offset).next_back() {
+            Some((s, c)) if offset + len <= *s + c.len() as u64 => {
+                let at = (offset - s) as usize;
+                buf.copy_from_slice(&c[at..at + buf.len()]);
+                Ok(())
+            }
+            _ => Err(ReadError::Missing { offset, len }),
+        }
+    }
+    fn size(&self) -> Option<u64> {
+        self.size.get()
+    }
+}
+
 /// A whole bigWig held in memory.
 #[derive(Clone)]
 pub struct MemSource(pub Arc<[u8]>);
@@ -79,6 +187,33 @@ impl Source for MemSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn range_cache_merges_serves_and_evicts() {
+        let c = RangeCache::new();
+        let mut b = [0u8; 4];
+        assert_eq!(
+            c.read_at(10, &mut b),
+            Err(ReadError::Missing { offset: 10, len: 4 })
+        );
+        c.insert(10, &[1, 2, 3]);
+        c.insert(13, &[4, 5]);
+        c.insert(0, &[9; 2]);
+        assert!(c.has(10, 5) && !c.has(9, 2));
+        c.read_at(11, &mut b).unwrap();
+        assert_eq!(b, [2, 3, 4, 5]);
+        c.insert(8, &[7, 7, 7]); // overlaps the start of 10..15
+        c.read_at(8, &mut b).unwrap();
+        assert_eq!(b, [7, 7, 7, 2]);
+        assert_eq!(c.held(), 2 + 7);
+        c.retain(&[(12, 1)]);
+        assert_eq!(c.held(), 7);
+        c.set_size(12);
+        assert!(matches!(
+            c.read_at(10, &mut b),
+            Err(ReadError::PastEnd { .. })
+        ));
+    }
 
     #[test]
     fn mem_source_reads_and_reports_past_end() {

@@ -1,5 +1,6 @@
 //! Our own R-tree search and block decode against bigtools' `get_interval` (what
 //! GenVarLoader calls) on every bundled bigWig, over generated random regions.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use bigtools::BigWigRead;

@@ -1,6 +1,7 @@
 //! The `bigwig-npy` binary: a normal export, `info`, and every kind of bad input. Bad
 //! input must end in one `error:` line naming the input, a non-zero exit, no panic, and no
 //! output files (an earlier export in the same directory stays intact).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use bigwig_npy::bigwig::BigWig;

@@ -1,5 +1,6 @@
 //! The target-agnostic core on its own: in-memory sources, input order, one region at a
 //! time, and the "missing range" protocol async drivers rely on.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 use bigwig_npy::{

@@ -1,5 +1,6 @@
 //! Shared helpers: the bundled fixtures in `data/` and exports into temp dirs.
 #![allow(dead_code)]
+#![cfg(not(target_arch = "wasm32"))]
 
 use bigwig_npy::native::{export_files, open_files, read_regions, OutputDir};
 use bigwig_npy::{Export, Format, Layout, Options};

@@ -1,0 +1,189 @@
+// The built npm package (pkg/) in Node: parity through every source kind, CLI equality,
+// streaming to a directory, progress, abort, HTTP failure modes, errors, memory, panics.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { exportTrack, exportTrackToDir, wasmMemoryBytes, __provokePanic } from '../pkg/index.js';
+import { DATA, cases, sha256, blobBytes, cliExport, startServer } from './helpers.mjs';
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server.close(); });
+
+const CASES = cases();
+const bed = (c) => fs.readFileSync(c.regionsPath, 'utf8');
+
+const KINDS = {
+  bytes: (c) => c.paths.map((p) => new Uint8Array(fs.readFileSync(p))),
+  blob: (c) => c.paths.map((p) => new Blob([fs.readFileSync(p)])),
+  path: (c) => c.paths,
+  url: (c) => c.rel.map((r) => `${server.base}/range/${r}`),
+};
+
+for (const [kind, sources] of Object.entries(KINDS)) {
+  test(`every case matches GenVarLoader's hashes from ${kind} sources`, async () => {
+    for (const c of CASES) {
+      const r = await exportTrack({ sources: sources(c), regions: bed(c), format: 'raw' });
+      assert.deepEqual(Object.keys(r.files).sort(), ['intervals.npy', 'offsets.npy']);
+      assert.equal(sha256(await blobBytes(r.files['intervals.npy'])), c.intervals_sha256, `${c.name} intervals`);
+      assert.equal(sha256(await blobBytes(r.files['offsets.npy'])), c.offsets_sha256, `${c.name} offsets`);
+      assert.equal(r.nIntervals, c.n_intervals);
+      assert.equal(r.nRegions, c.n_regions);
+      assert.equal(r.nSamples, c.sources.length);
+    }
+  });
+}
+
+test('npy and SoA outputs equal the native CLI files byte for byte', async () => {
+  for (const c of CASES.filter((c) => ['seed', 'multi_uncompressed_3', 'fixedStep', 'gvl_sample_0'].includes(c.name))) {
+    for (const [format, layout] of [['npy', 'aos'], ['npy', 'soa'], ['raw', 'soa']]) {
+      const want = cliExport(c, ['--format', format, '--layout', layout]);
+      const r = await exportTrack({ sources: KINDS.path(c), regions: bed(c), format, layout });
+      assert.deepEqual(Object.keys(r.files).sort(), Object.keys(want).sort());
+      for (const [name, bytes] of Object.entries(want)) {
+        assert.ok(Buffer.from(await blobBytes(r.files[name])).equals(bytes), `${c.name} ${format}/${layout} ${name}`);
+      }
+    }
+  }
+});
+
+test('regions as arrays and as gzip bytes', async () => {
+  const c = CASES.find((c) => c.name === 'multi_gvl_sample_0_2');
+  const rows = bed(c).trim().split('\n').map((l) => l.split('\t'));
+  const arrays = { contigs: rows.map((r) => r[0]), starts: rows.map((r) => +r[1]), ends: rows.map((r) => +r[2]) };
+  const a = await exportTrack({ sources: KINDS.path(c), regions: arrays, format: 'raw' });
+  assert.equal(sha256(await blobBytes(a.files['intervals.npy'])), c.intervals_sha256);
+  const gz = await exportTrack({ sources: KINDS.path(c), regions: zlib.gzipSync(bed(c)), format: 'raw' });
+  assert.equal(sha256(await blobBytes(gz.files['offsets.npy'])), c.offsets_sha256);
+});
+
+test('exportTrackToDir streams the same files and leaves no temporaries', async () => {
+  const c = CASES.find((c) => c.name === 'seed');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bwnpy-dir-'));
+  const out = path.join(dir, 'a', 'b');
+  const r = await exportTrackToDir({ sources: KINDS.path(c), regions: bed(c), outDir: out });
+  assert.deepEqual(fs.readdirSync(out).sort(), ['intervals.npy', 'offsets.npy']);
+  const want = cliExport(c, []);
+  for (const name of ['intervals.npy', 'offsets.npy']) {
+    assert.equal(r.files[name], path.join(out, name));
+    assert.ok(fs.readFileSync(r.files[name]).equals(want[name]), name);
+  }
+  // A failing export into the same directory keeps the earlier files and adds nothing.
+  const before = fs.readdirSync(out).map((f) => [f, sha256(fs.readFileSync(path.join(out, f)))]);
+  await assert.rejects(
+    exportTrackToDir({ sources: KINDS.path(c), regions: bed(c) + 'chr21\t0\t200000\n', maxMem: 200000, outDir: out }),
+    /regions line 2001 \(chr21:0-200000\) needs more than/,
+  );
+  assert.deepEqual(fs.readdirSync(out).map((f) => [f, sha256(fs.readFileSync(path.join(out, f)))]), before);
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('progress events count up to the total', async () => {
+  const c = CASES.find((c) => c.name === 'seed');
+  const events = [];
+  const r = await exportTrack({ sources: KINDS.url(c), regions: bed(c), onProgress: (p) => events.push(p) });
+  assert.ok(events.length > 5);
+  for (let i = 1; i < events.length; i++) {
+    assert.ok(events[i].regionsDone >= events[i - 1].regionsDone);
+    assert.ok(events[i].bytesFetched >= events[i - 1].bytesFetched);
+    assert.ok(events[i].intervals >= events[i - 1].intervals);
+  }
+  const last = events.at(-1);
+  assert.deepEqual([last.regionsDone, last.regionsTotal, last.intervals], [2000, 2000, 3914218]);
+  assert.equal(last.bytesFetched, r.bytesFetched);
+});
+
+test('abort rejects with AbortError and starts no further reads', async () => {
+  const c = CASES.find((c) => c.name === 'seed');
+  const ac = new AbortController();
+  let requestsAtAbort = -1;
+  const p = exportTrack({
+    sources: c.rel.map((r) => `${server.base}/slow/${r}`),
+    regions: bed(c),
+    signal: ac.signal,
+    onProgress: (e) => {
+      if (e.regionsDone > 0 && requestsAtAbort < 0) {
+        ac.abort();
+        requestsAtAbort = server.state.requests;
+      }
+    },
+  });
+  await assert.rejects(p, (e) => e.name === 'AbortError');
+  await new Promise((ok) => setTimeout(ok, 100));
+  assert.equal(server.state.requests, requestsAtAbort, 'no request after the abort');
+  await assert.rejects(exportTrack({ sources: KINDS.path(c), regions: bed(c), signal: AbortSignal.abort() }), { name: 'AbortError' });
+});
+
+test('a server that ignores Range is read whole, within the limit', async () => {
+  const c = CASES.find((c) => c.name === 'volvox');
+  const r = await exportTrack({ sources: c.rel.map((x) => `${server.base}/norange/${x}`), regions: bed(c), format: 'raw' });
+  assert.equal(sha256(await blobBytes(r.files['intervals.npy'])), c.intervals_sha256);
+  assert.equal(r.requests, 1, 'the whole body is kept after the first 200');
+  const url = `${server.base}/norange/bigwig/volvox.bw`;
+  await assert.rejects(
+    exportTrack({ sources: [url], regions: bed(c), wholeFileLimit: 1000 }),
+    { message: `${url}: the server ignores HTTP range requests and the file is 213750 bytes, over the 1000-byte limit for reading it whole` },
+  );
+});
+
+test('HTTP failures name the URL', async () => {
+  const regions = 'ctgA\t0\t1000\n';
+  const missing = `${server.base}/range/bigwig/nope.bw`;
+  await assert.rejects(exportTrack({ sources: [missing], regions }), { message: `${missing}: HTTP 404 Not Found` });
+  const trunc = `${server.base}/truncate/bigwig/volvox.bw`;
+  await assert.rejects(exportTrack({ sources: [trunc], regions }), (e) => e.message.startsWith(`${trunc}: truncated response`));
+  const dead = 'http://127.0.0.1:9/x.bw';
+  await assert.rejects(exportTrack({ sources: [dead], regions }), (e) => e.message.startsWith(`${dead}: network error`));
+  // A custom fetch sees every request (auth headers, retries).
+  const seen = [];
+  const fetchSpy = (u, init) => { seen.push(init.headers.Range); return fetch(u, init); };
+  await exportTrack({ sources: [`${server.base}/range/bigwig/volvox.bw`], regions, fetch: fetchSpy });
+  assert.ok(seen.length >= 2 && seen.every((r) => /^bytes=\d+-\d+$/.test(r)));
+});
+
+test('bad input gives one-line errors naming it', async () => {
+  const volvox = fs.readFileSync(path.join(DATA, 'bigwig/volvox.bw'));
+  const regions = 'ctgA\t0\t1000\n';
+  const one = async (opts, re) => {
+    const err = await exportTrack(opts).then(() => null, (e) => e);
+    assert.ok(err instanceof Error, 'rejects');
+    assert.match(err.message, re);
+    assert.ok(!err.message.includes('\n'), 'one line');
+  };
+  await one({ sources: [new Uint8Array(100)], regions }, /^bytes\[0\]: not a bigWig file \(magic bytes/);
+  await one({ sources: [volvox.subarray(0, 50000)], regions }, /^bytes\[0\]: truncated or corrupt file/);
+  await one({ sources: [volvox], regions: 'chrZ\t0\t10\n' }, /^regions line 1 \(chrZ:0-10\): contig 'chrZ' not found in source 0 \(bytes\[0\]\), which has ctgA$/);
+  await one({ sources: [volvox], regions: 'ctgA\t10\t5\n' }, /^regions line 1: start 10 is greater than end 5$/);
+  await one({ sources: [volvox], regions: 'ctgA\tx\t5\n' }, /^regions line 1: start 'x' is not an integer$/);
+  await one({ sources: [volvox], regions: '' }, /^regions: no regions found$/);
+  await one({ sources: [], regions }, /^no sources given/);
+  await one({ sources: [path.join(DATA, 'nope.bw')], regions }, /nope\.bw: cannot open: No such file or directory$/);
+  await one({ sources: [new File([new Uint8Array(10)], 'tiny.bw')], regions }, /^tiny\.bw: not a bigWig file/);
+  await one({ sources: [volvox], regions, format: 'csv' }, /^format: expected 'npy' or 'raw', got 'csv'$/);
+  await one({ sources: [volvox], regions: 'ctgA\t0\t50000\n', maxMem: 1024 }, /over the max-mem limit of 1024 bytes$/);
+  await one({ sources: [42], regions }, /^source 0: expected a Uint8Array/);
+});
+
+test('linear memory stays small: at most 32 MiB plus the sources', async () => {
+  const c = CASES.find((c) => c.name === 'seed');
+  const sources = KINDS.bytes(c);
+  const r = await exportTrack({ sources, regions: bed(c), format: 'raw' });
+  assert.equal(r.nIntervals, 3914218);
+  const sourceBytes = sources.reduce((n, s) => n + s.length, 0);
+  assert.ok(wasmMemoryBytes() <= 32 * 2 ** 20 + sourceBytes, `${wasmMemoryBytes()} bytes`);
+});
+
+test('a Rust panic does not leave the module unusable', async (t) => {
+  t.mock.method(console, 'error', () => {}); // the panic hook's report, expected here
+  const c = CASES.find((c) => c.name === 'volvox');
+  await assert.rejects(__provokePanic(), /internal error .*can be used again/);
+  const r = await exportTrack({ sources: KINDS.path(c), regions: bed(c), format: 'raw' });
+  assert.equal(sha256(await blobBytes(r.files['intervals.npy'])), c.intervals_sha256);
+  await assert.rejects(__provokePanic(), /internal error/);
+  await assert.rejects(__provokePanic(), /internal error/);
+  const again = await exportTrack({ sources: KINDS.bytes(c), regions: bed(c), format: 'raw' });
+  assert.equal(again.nIntervals, c.n_intervals);
+});

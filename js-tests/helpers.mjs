@@ -1,0 +1,123 @@
+// Shared helpers: fixtures, hashing, the native CLI, and a 127.0.0.1 HTTP server whose
+// behaviour is picked by the first path segment.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const DATA = path.join(ROOT, 'data');
+
+export function sha256(bytes) {
+  return crypto.createHash('sha256').update(bytes).digest('hex');
+}
+
+export async function blobBytes(blob) {
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
+/** Every case of data/cases/cases.json plus the seed corpus, with absolute source paths. */
+export function cases() {
+  const json = JSON.parse(fs.readFileSync(path.join(DATA, 'cases/cases.json'), 'utf8'));
+  const out = Object.entries(json).map(([name, c]) => ({
+    name, ...c,
+    paths: c.sources.map((s) => path.join(DATA, 'bigwig', s)),
+    rel: c.sources.map((s) => `bigwig/${s}`),
+    regionsPath: path.join(DATA, 'cases', name, 'regions.bed'),
+  }));
+  const seed = JSON.parse(fs.readFileSync(path.join(DATA, 'seed/expected.json'), 'utf8'));
+  out.push({
+    name: 'seed', ...seed,
+    paths: seed.sources.map((s) => path.join(DATA, 'seed', s)),
+    rel: seed.sources.map((s) => `seed/${s}`),
+    regionsPath: path.join(DATA, 'seed/regions.bed'),
+  });
+  return out;
+}
+
+/** Run the native CLI (built by scripts/test.sh) and return its files by name. */
+export function cliExport(c, args) {
+  const bin = path.join(ROOT, 'target', 'release', 'bigwig-npy');
+  const out = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), 'bwnpy-cli-'));
+  execFileSync(bin, ['export', '--quiet', '--regions', c.regionsPath, '--out', out, ...args, ...c.paths]);
+  const files = Object.fromEntries(fs.readdirSync(out).map((f) => [f, fs.readFileSync(path.join(out, f))]));
+  fs.rmSync(out, { recursive: true });
+  return files;
+}
+
+/**
+ * Serve DATA on 127.0.0.1. Modes (first path segment):
+ *   /range/<file>     honours Range (206), like any static file server
+ *   /norange/<file>   ignores Range and sends the whole file (200)
+ *   /truncate/<file>  announces the full length, then closes after half the body
+ *   /slow/<file>      like /range, 20 ms per request
+ * Anything missing is a 404. `requests` counts every request, `log` keeps their ranges.
+ */
+export async function startServer() {
+  const state = { requests: 0, bytes: 0, log: [] };
+  const server = http.createServer((req, res) => {
+    state.requests += 1;
+    const [, mode, ...rest] = decodeURIComponent(new URL(req.url, 'http://x').pathname).split('/');
+    if (mode === 'pkg' || mode === 'page') {
+      // The built package and test pages, as a static server would send them.
+      const base = mode === 'pkg' ? path.join(ROOT, 'pkg') : path.join(ROOT, 'js-tests', 'pages');
+      const f = path.join(base, ...rest);
+      if (!f.startsWith(base) || !fs.existsSync(f)) { res.writeHead(404).end(); return; }
+      const type = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' }[path.extname(f)] ?? 'application/octet-stream';
+      res.writeHead(200, { 'Content-Type': type }).end(fs.readFileSync(f));
+      return;
+    }
+    const file = path.join(DATA, ...rest);
+    if (!file.startsWith(DATA) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+      return;
+    }
+    const body = fs.readFileSync(file);
+    const range = /bytes=(\d+)-(\d+)?/.exec(req.headers.range ?? '');
+    state.log.push({ mode, file: rest.join('/'), range: req.headers.range ?? null });
+    const send = () => {
+      if (mode === 'norange' || !range) {
+        state.bytes += body.length;
+        res.writeHead(200, { 'Content-Length': body.length, 'Accept-Ranges': 'none' }).end(body);
+      } else if (mode === 'truncate') {
+        const start = Number(range[1]);
+        const end = Math.min(range[2] ? Number(range[2]) : body.length - 1, body.length - 1);
+        res.writeHead(206, { 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${body.length}` });
+        res.flushHeaders();
+        // Let the client see the headers, then send half the body and hang up.
+        setTimeout(() => {
+          res.write(body.subarray(start, start + Math.floor((end - start + 1) / 2)));
+          setTimeout(() => res.destroy(), 10);
+        }, 10);
+      } else {
+        const start = Number(range[1]);
+        if (start >= body.length) {
+          res.writeHead(416, { 'Content-Range': `bytes */${body.length}` }).end();
+          return;
+        }
+        const end = Math.min(range[2] ? Number(range[2]) : body.length - 1, body.length - 1);
+        state.bytes += end - start + 1;
+        res.writeHead(206, { 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${body.length}`, 'Accept-Ranges': 'bytes' });
+        res.end(body.subarray(start, end + 1));
+      }
+    };
+    if (mode === 'slow') setTimeout(send, 20); else send();
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  return { base, state, close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(ok); }) };
+}
+
+/** Headless Chromium (Debian's) through playwright-core. */
+export async function launchChromium() {
+  const { chromium } = await import('playwright-core');
+  const { execFileSync: run } = await import('node:child_process');
+  const executablePath = run('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  return chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+}

@@ -1,0 +1,35 @@
+// `npm pack` of pkg/ gives a tarball that installs into a scratch project and runs there.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { ROOT, DATA, cases } from './helpers.mjs';
+
+test('the packed tarball installs and runs in a scratch directory', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bwnpy-pack-'));
+  const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const tarball = npm(['pack', path.join(ROOT, 'pkg'), '--pack-destination', dir, '--silent'], dir).trim().split('\n').at(-1);
+  const listing = execFileSync('tar', ['-tzf', path.join(dir, tarball)], { encoding: 'utf8' });
+  for (const f of ['index.js', 'index.d.ts', 'wasm/bigwig_npy.js', 'wasm/bigwig_npy_bg.wasm', 'package.json', 'README.md']) {
+    assert.ok(listing.includes(`package/${f}`), `${f} is packed`);
+  }
+  const app = path.join(dir, 'app');
+  fs.mkdirSync(app);
+  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
+  npm(['install', '--no-audit', '--no-fund', '--offline', path.join(dir, tarball)], app);
+  const c = cases().find((c) => c.name === 'volvox');
+  fs.writeFileSync(path.join(app, 'run.mjs'), `
+    import { exportTrack } from 'bigwig-npy';
+    import { createHash } from 'node:crypto';
+    import { readFileSync } from 'node:fs';
+    const r = await exportTrack({ sources: ${JSON.stringify(c.paths)}, regions: readFileSync(${JSON.stringify(c.regionsPath)}, 'utf8'), format: 'raw' });
+    const b = new Uint8Array(await r.files['intervals.npy'].arrayBuffer());
+    console.log(createHash('sha256').update(b).digest('hex'));
+  `);
+  const out = execFileSync('node', ['run.mjs'], { cwd: app, encoding: 'utf8' }).trim();
+  assert.equal(out, c.intervals_sha256);
+  fs.rmSync(dir, { recursive: true });
+  void DATA;
+});

@@ -1,0 +1,65 @@
+/** One bigWig per sample, in sample order. */
+export type SourceInput =
+  | Uint8Array
+  | ArrayBuffer
+  | ArrayBufferView
+  /** Read by slices: a 4 GB File is never read whole. */
+  | Blob
+  /** Read with HTTP range requests through `fetch`. */
+  | URL
+  /** An http(s) URL; in Node, anything else is a file path (read by ranges). */
+  | string;
+
+export type RegionsInput =
+  /** BED text: tab or space separated, extra columns, `#`, track/browser lines, CRLF. */
+  | string
+  /** BED bytes, plain or gzip. */
+  | Uint8Array
+  | ArrayBuffer
+  | { contigs: ArrayLike<string>; starts: ArrayLike<number>; ends: ArrayLike<number> };
+
+export interface Progress {
+  regionsDone: number;
+  regionsTotal: number;
+  intervals: number;
+  bytesFetched: number;
+}
+
+export interface ExportOptions {
+  sources: SourceInput[];
+  regions: RegionsInput;
+  /** `npy` (default): NPY 1.0 files; `raw`: header-less bytes as GenVarLoader's memmaps. */
+  format?: 'npy' | 'raw';
+  /** `aos` (default): intervals.npy; `soa`: starts.npy, ends.npy, values.npy. */
+  layout?: 'aos' | 'soa';
+  /** Most bytes (12 per record) one region may need over all samples. Default 4 GiB. */
+  maxMem?: number;
+  /** Replaces the global fetch for URL sources (auth headers, retries). */
+  fetch?: typeof fetch;
+  /** Largest file read whole from a server that ignores Range. Default 256 MiB. */
+  wholeFileLimit?: number;
+  onProgress?: (p: Progress) => void;
+  /** Aborting rejects with an AbortError; no further reads start. */
+  signal?: AbortSignal;
+}
+
+export interface ExportResult<F> {
+  /** Keyed by file name: intervals.npy + offsets.npy, or starts/ends/values.npy + offsets.npy. */
+  files: Record<string, F>;
+  nRegions: number;
+  nSamples: number;
+  nIntervals: number;
+  /** Bytes read from the sources. */
+  bytesFetched: number;
+  /** Reads (HTTP requests for URL sources). */
+  requests: number;
+}
+
+/** Export every (region, sample) into GenVarLoader's ragged arrays, as Blobs. */
+export function exportTrack(options: ExportOptions): Promise<ExportResult<Blob>>;
+
+/** Node only: stream the export into `outDir` (temp names, renamed on success); paths by name. */
+export function exportTrackToDir(options: ExportOptions & { outDir: string }): Promise<ExportResult<string>>;
+
+/** The current size of the module's linear memory in bytes. */
+export function wasmMemoryBytes(): number;

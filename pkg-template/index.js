@@ -1,0 +1,434 @@
+// bigwig-npy: export bigWig signal over regions into GenVarLoader's ragged .npy arrays, in
+// browsers and Node. The Rust core (wasm) decodes one region at a time and says which byte
+// ranges it still needs; this driver fetches them (bytes, Blobs, files, HTTP ranges) and
+// moves the encoded output out of wasm memory after every step.
+
+import * as firstInstance from './wasm/bigwig_npy.js';
+
+const IS_NODE = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
+/** Output bytes buffered in wasm before they are moved out. */
+const STEP_BYTES = 1 << 20;
+/** Regions whose blocks are fetched ahead of the current one. */
+const LOOKAHEAD = 8;
+/** Ranges closer than this are fetched in one request. */
+const COALESCE_GAP = 4096;
+/** Concurrent reads per fetch round. */
+const CONCURRENCY = 8;
+/** A server that ignores Range is read whole only up to this size (option `wholeFileLimit`). */
+const WHOLE_FILE_LIMIT = 256 << 20;
+
+// Hidden from bundlers: only Node ever takes these paths.
+const nodeImport = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ name);
+
+// The wasm glue module in use. After a trap (a Rust panic) its instance may hold broken
+// state, so the next call imports a fresh copy of the glue (a new URL is a new module).
+let mod = null;
+let ready = null;
+let generation = 0;
+
+async function load() {
+  if (!ready) {
+    ready = (async () => {
+      const m = generation === 0
+        ? firstInstance
+        : await import(/* webpackIgnore: true */ /* @vite-ignore */ `./wasm/bigwig_npy.js?instance=${generation}`);
+      const url = new URL('./wasm/bigwig_npy_bg.wasm', import.meta.url);
+      if (IS_NODE && url.protocol === 'file:') {
+        const fs = await nodeImport('node:fs/promises');
+        await m.default({ module_or_path: await fs.readFile(url) });
+      } else {
+        await m.default({ module_or_path: url });
+      }
+      mod = m;
+    })();
+    ready.catch(() => { ready = null; });
+  }
+  return ready;
+}
+
+/** The current size of the wasm module's linear memory, in bytes (0 before first use). */
+export function wasmMemoryBytes() {
+  return mod ? mod.wasmMemoryBytes() : 0;
+}
+
+class BigwigNpyError extends Error {
+  constructor(message, kind) {
+    super(message);
+    this.name = kind === 'MaxMemError' ? 'MaxMemError' : 'BigwigNpyError';
+    this.kind = kind ?? 'InputError';
+  }
+}
+
+function abortError(signal) {
+  if (signal?.reason instanceof Error && signal.reason.name === 'AbortError') return signal.reason;
+  return new DOMException('The export was aborted', 'AbortError');
+}
+
+function fail(message, kind) {
+  return new BigwigNpyError(message, kind);
+}
+
+// ---------------------------------------------------------------------------------------
+// Sources: { name, size (number | null), read(offset, length, signal) -> Uint8Array, close() }
+
+function isBytes(x) {
+  return x instanceof Uint8Array || x instanceof ArrayBuffer || ArrayBuffer.isView(x);
+}
+
+function bytesSource(x, name) {
+  const u8 = x instanceof Uint8Array ? x
+    : x instanceof ArrayBuffer ? new Uint8Array(x)
+    : new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  const src = {
+    name, size: u8.length, fetched: 0, requests: 0,
+    async read(o, n) { src.fetched += n; src.requests += 1; return u8.subarray(o, o + n); },
+    async close() {},
+  };
+  return src;
+}
+
+function blobSource(blob, name) {
+  const src = {
+    name,
+    size: blob.size,
+    fetched: 0,
+    requests: 0,
+    async read(o, n) {
+      src.fetched += n;
+      src.requests += 1;
+      try {
+        return new Uint8Array(await blob.slice(o, o + n).arrayBuffer());
+      } catch (e) {
+        throw fail(`${name}: cannot read the file: ${e?.message ?? e}`);
+      }
+    },
+    async close() {},
+  };
+  return src;
+}
+
+async function pathSource(path, name) {
+  const fs = await nodeImport('node:fs/promises');
+  let fh;
+  try {
+    fh = await fs.open(path, 'r');
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory, not a bigWig file'), { code: 'EISDIR' });
+    const size = st.size;
+    const src = {
+      name,
+      size,
+      fetched: 0,
+      requests: 0,
+      async read(o, n) {
+        src.fetched += n;
+        src.requests += 1;
+        const buf = new Uint8Array(n);
+        let done = 0;
+        while (done < n) {
+          const { bytesRead } = await fh.read(buf, done, n - done, o + done);
+          if (bytesRead === 0) throw fail(`${name}: file ended early (changed while reading?)`);
+          done += bytesRead;
+        }
+        return buf;
+      },
+      async close() { await fh.close(); },
+    };
+    return src;
+  } catch (e) {
+    await fh?.close();
+    if (e instanceof BigwigNpyError) throw e;
+    const why = e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EISDIR' ? 'is a directory, not a bigWig file' : e.message;
+    throw fail(`${name}: cannot open: ${why}`);
+  }
+}
+
+function httpSource(url, name, fetchFn, wholeLimit) {
+  const src = {
+    name,
+    size: null,
+    whole: null,
+    fetched: 0,
+    requests: 0,
+    async read(o, n, signal) {
+      if (src.whole) return src.whole.subarray(o, o + n);
+      let res;
+      src.requests += 1;
+      try {
+        res = await fetchFn(url, { headers: { Range: `bytes=${o}-${o + n - 1}` }, signal });
+      } catch (e) {
+        if (signal?.aborted) throw abortError(signal);
+        throw fail(`${name}: network error: ${e?.cause?.message ?? e?.message ?? e}`);
+      }
+      const body = async (expect) => {
+        let buf;
+        try {
+          buf = new Uint8Array(await res.arrayBuffer());
+        } catch (e) {
+          if (signal?.aborted) throw abortError(signal);
+          throw fail(`${name}: truncated response (${e?.cause?.message ?? e?.message ?? e})`);
+        }
+        src.fetched += buf.length;
+        if (expect != null && buf.length !== expect) {
+          throw fail(`${name}: truncated response: expected ${expect} bytes at offset ${o}, got ${buf.length}`);
+        }
+        return buf;
+      };
+      if (res.status === 206) {
+        const m = /bytes (\d+)-(\d+)\/(\d+|\*)/.exec(res.headers.get('content-range') ?? '');
+        if (!m || Number(m[1]) !== o) throw fail(`${name}: bad Content-Range '${res.headers.get('content-range')}' for bytes ${o}-${o + n - 1}`);
+        if (m[3] !== '*') src.size = Number(m[3]);
+        return body(Number(m[2]) - Number(m[1]) + 1);
+      }
+      if (res.status === 200) {
+        // The server ignored Range: take the whole body if it is small enough.
+        const declared = res.headers.get('content-length');
+        if (declared != null && Number(declared) > wholeLimit) {
+          await res.body?.cancel();
+          throw fail(`${name}: the server ignores HTTP range requests and the file is ${declared} bytes, over the ${wholeLimit}-byte limit for reading it whole`);
+        }
+        const buf = await body(declared != null ? Number(declared) : null);
+        if (buf.length > wholeLimit) throw fail(`${name}: the server ignores HTTP range requests and the file is ${buf.length} bytes, over the ${wholeLimit}-byte limit for reading it whole`);
+        src.whole = buf;
+        src.size = buf.length;
+        return buf.subarray(o, o + n);
+      }
+      await res.body?.cancel();
+      if (res.status === 416) throw fail(`${name}: HTTP 416: bytes ${o}-${o + n - 1} lie past the end of the file (truncated file?)`);
+      throw fail(`${name}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`);
+    },
+    async close() { src.whole = null; },
+  };
+  return src;
+}
+
+async function makeSource(x, i, opts) {
+  const fetchFn = opts.fetch ?? globalThis.fetch?.bind(globalThis);
+  const wholeLimit = opts.wholeFileLimit ?? WHOLE_FILE_LIMIT;
+  if (isBytes(x)) return bytesSource(x, `bytes[${i}]`);
+  if (typeof Blob !== 'undefined' && x instanceof Blob) return blobSource(x, x.name ? String(x.name) : `Blob[${i}]`);
+  const http = (u) => {
+    if (!fetchFn) throw fail(`source ${i}: no fetch() available for ${u}`);
+    return httpSource(u, u, fetchFn, wholeLimit);
+  };
+  if (x instanceof URL) {
+    if (x.protocol === 'file:' && IS_NODE) return pathSource(x, x.pathname);
+    return http(x.href);
+  }
+  if (typeof x === 'string') {
+    if (/^https?:\/\//i.test(x) || /^blob:/i.test(x)) return http(x);
+    if (IS_NODE) return x.startsWith('file:') ? pathSource(new URL(x), new URL(x).pathname) : pathSource(x, x);
+    return http(new URL(x, globalThis.document?.baseURI ?? globalThis.location?.href).href);
+  }
+  throw fail(`source ${i}: expected a Uint8Array, ArrayBuffer, Blob, File, URL${IS_NODE ? ' or file path' : ''}, got ${x === null ? 'null' : typeof x}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// The driver
+
+/** Group [source, offset, length, ...] into coalesced reads per source. */
+function plan(flat) {
+  const bySource = new Map();
+  for (let k = 0; k < flat.length; k += 3) {
+    const s = flat[k];
+    if (!bySource.has(s)) bySource.set(s, []);
+    bySource.get(s).push([flat[k + 1], flat[k + 2]]);
+  }
+  const reads = [];
+  for (const [s, list] of bySource) {
+    list.sort((a, b) => a[0] - b[0]);
+    let [o, n] = list[0];
+    for (const [o2, n2] of list.slice(1)) {
+      if (o2 <= o + n + COALESCE_GAP) n = Math.max(n, o2 + n2 - o);
+      else { reads.push([s, o, n]); [o, n] = [o2, n2]; }
+    }
+    reads.push([s, o, n]);
+  }
+  return reads;
+}
+
+async function fetchRanges(flat, sources, session, stats, signal) {
+  const reads = plan(flat);
+  let next = 0;
+  const worker = async () => {
+    while (next < reads.length) {
+      const [s, o, n] = reads[next++];
+      if (signal?.aborted) throw abortError(signal);
+      const src = sources[s];
+      const len = src.size != null ? Math.min(n, src.size - o) : n;
+      if (len <= 0) continue;
+      const buf = await src.read(o, len, signal);
+      stats.bytesFetched = sources.reduce((t, x) => t + x.fetched, 0);
+      stats.requests = sources.reduce((t, x) => t + x.requests, 0);
+      if (src.size != null) session.setSize(s, src.size);
+      session.addRange(s, o, buf);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, reads.length) }, worker));
+}
+
+function checkOptions(opts) {
+  if (!opts || typeof opts !== 'object') throw fail('exportTrack: expected an options object');
+  if (!Array.isArray(opts.sources) || opts.sources.length === 0) throw fail('no sources given: pass at least one bigWig in `sources`');
+  if (opts.regions == null) throw fail('no regions given: pass BED text or { contigs, starts, ends } in `regions`');
+  const format = opts.format ?? 'npy';
+  const layout = opts.layout ?? 'aos';
+  if (!['npy', 'raw'].includes(format)) throw fail(`format: expected 'npy' or 'raw', got '${format}'`);
+  if (!['aos', 'soa'].includes(layout)) throw fail(`layout: expected 'aos' or 'soa', got '${layout}'`);
+  const maxMem = opts.maxMem ?? 4 * 2 ** 30;
+  if (typeof maxMem !== 'number' || !(maxMem >= 0)) throw fail(`maxMem: expected a number of bytes, got ${maxMem}`);
+  return { format, layout, maxMem };
+}
+
+function setRegions(session, regions) {
+  if (typeof regions === 'string') return session.setRegionsBed('regions', new TextEncoder().encode(regions));
+  if (isBytes(regions)) {
+    const u8 = regions instanceof ArrayBuffer ? new Uint8Array(regions) : new Uint8Array(regions.buffer, regions.byteOffset, regions.byteLength);
+    return session.setRegionsBed('regions', u8);
+  }
+  const { contigs, starts, ends } = regions;
+  if (!contigs || !starts || !ends) throw fail('regions: expected BED text, BED bytes or { contigs, starts, ends }');
+  return session.setRegionsArrays(Array.from(contigs, String), Float64Array.from(starts, Number), Float64Array.from(ends, Number));
+}
+
+/** Turn wasm errors into JS errors; a trap means Rust panicked: reload the module. */
+function translate(e) {
+  if (e instanceof WebAssembly.RuntimeError) {
+    ready = null;
+    mod = null;
+    generation += 1;
+    return fail(`bigwig-npy internal error (${e.message}); the module was reset and can be used again`, 'InternalError');
+  }
+  if (e instanceof Error && typeof e.kind === 'string' && !(e instanceof BigwigNpyError)) return fail(e.message, e.kind);
+  return e;
+}
+
+async function run(opts, sink) {
+  const { format, layout, maxMem } = checkOptions(opts);
+  const signal = opts.signal;
+  if (signal?.aborted) throw abortError(signal);
+  await load();
+  const sources = [];
+  let session;
+  const stats = { bytesFetched: 0, requests: 0 };
+  try {
+    for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
+    session = new mod.Session(sources.map((s) => s.name), format, layout, maxMem);
+    setRegions(session, opts.regions);
+    sources.forEach((s, i) => { if (s.size != null) session.setSize(i, s.size); });
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal);
+      const missing = session.open();
+      if (missing.length === 0) break;
+      await fetchRanges(missing, sources, session, stats, signal);
+    }
+    const names = session.fileNames();
+    await sink.begin(names, names.map((_, i) => session.headerLength(i)));
+    const total = session.nRegions;
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal);
+      const missing = session.step(STEP_BYTES, LOOKAHEAD);
+      const out = session.takeOutput();
+      for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
+      opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: stats.bytesFetched });
+      if (missing.length) {
+        await fetchRanges(missing, sources, session, stats, signal);
+        continue;
+      }
+      if (session.regionsDone === total) break;
+    }
+    const result = {
+      nRegions: total,
+      nSamples: session.nSamples,
+      nIntervals: session.nIntervals,
+      bytesFetched: stats.bytesFetched,
+      requests: stats.requests,
+    };
+    return { ...result, files: await sink.finish(session.headers()) };
+  } catch (e) {
+    await sink.abort?.();
+    throw translate(e);
+  } finally {
+    try { session?.free(); } catch { /* a trapped instance is discarded anyway */ }
+    await Promise.all(sources.map((s) => s.close().catch(() => {})));
+  }
+}
+
+/**
+ * Export every (region, sample) into GenVarLoader's arrays, returned as Blobs keyed by file
+ * name (`intervals.npy`, `offsets.npy`, or `starts.npy`, `ends.npy`, `values.npy`).
+ */
+export async function exportTrack(opts) {
+  const parts = [];
+  const sink = {
+    begin(names) { parts.push(...names.map((name) => ({ name, chunks: [] }))); },
+    write(i, bytes) { parts[i].chunks.push(bytes); },
+    finish(headers) {
+      const files = {};
+      parts.forEach((p, i) => {
+        files[p.name] = new Blob(headers[i].length ? [headers[i], ...p.chunks] : p.chunks, { type: 'application/octet-stream' });
+      });
+      return files;
+    },
+  };
+  return run(opts, sink);
+}
+
+/**
+ * Node only: export into `outDir`, streaming to files written under temporary names and
+ * renamed into place when the whole export succeeded. Returns the paths by file name.
+ */
+export async function exportTrackToDir(opts) {
+  if (!IS_NODE) throw fail('exportTrackToDir needs Node.js; in browsers use exportTrack');
+  if (!opts?.outDir) throw fail('exportTrackToDir: `outDir` is required');
+  const fs = await nodeImport('node:fs/promises');
+  const path = await nodeImport('node:path');
+  const outDir = String(opts.outDir);
+  let files = [];
+  const tag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const sink = {
+    async begin(names, headerLengths) {
+      try {
+        await fs.mkdir(outDir, { recursive: true });
+      } catch (e) {
+        throw fail(`${outDir}: cannot write output: ${e.code === 'ENOTDIR' ? 'Not a directory' : e.message}`, 'OutputError');
+      }
+      for (let i = 0; i < names.length; i++) {
+        const temp = path.join(outDir, `.${names[i]}.partial-${tag}`);
+        const fh = await fs.open(temp, 'w');
+        files.push({ name: names[i], temp, final: path.join(outDir, names[i]), fh });
+        if (headerLengths[i]) await fh.write(new Uint8Array(headerLengths[i]));
+      }
+    },
+    async write(i, bytes) { await files[i].fh.write(bytes); },
+    async finish(headers) {
+      for (let i = 0; i < files.length; i++) {
+        if (headers[i].length) await files[i].fh.write(headers[i], 0, headers[i].length, 0);
+        await files[i].fh.close();
+        files[i].fh = null;
+      }
+      for (const f of files) await fs.rename(f.temp, f.final);
+      const out = Object.fromEntries(files.map((f) => [f.name, f.final]));
+      files = [];
+      return out;
+    },
+    async abort() {
+      for (const f of files) {
+        await f.fh?.close().catch(() => {});
+        await fs.unlink(f.temp).catch(() => {});
+      }
+      files = [];
+    },
+  };
+  return run(opts, sink);
+}
+
+/** @internal Provokes a Rust panic (tests check the module recovers). */
+export async function __provokePanic() {
+  await load();
+  try {
+    mod.__provokePanicForTests();
+  } catch (e) {
+    throw translate(e);
+  }
+}

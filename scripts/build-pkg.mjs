@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Build the npm package in pkg/: wasm-pack compiles the crate for the web target into
+// pkg/wasm/, then the wrapper, types, README and package.json come from pkg-template/.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = path.join(root, 'pkg');
+const dev = process.argv.includes('--dev');
+
+fs.rmSync(pkg, { recursive: true, force: true });
+execFileSync('wasm-pack', ['build', '--target', 'web', dev ? '--dev' : '--release', '--no-pack',
+  '--out-dir', path.join(pkg, 'wasm'), '--out-name', 'bigwig_npy', root], { stdio: 'inherit' });
+// wasm-pack leaves a `*` .gitignore that would make npm pack skip the module.
+fs.rmSync(path.join(pkg, 'wasm', '.gitignore'), { force: true });
+
+for (const f of fs.readdirSync(path.join(root, 'pkg-template'))) {
+  fs.copyFileSync(path.join(root, 'pkg-template', f), path.join(pkg, f));
+}
+const version = /^version\s*=\s*"([^"]+)"/m.exec(fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8'))[1];
+const manifest = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8'));
+manifest.version = version;
+fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
+const size = fs.statSync(path.join(pkg, 'wasm', 'bigwig_npy_bg.wasm')).size;
+console.log(`built pkg/ (bigwig-npy ${version}, wasm ${(size / 1024).toFixed(0)} KiB)`);

@@ -1,0 +1,330 @@
+//! The wasm layer: a [`Session`] that JS drives one region at a time. The core reports the
+//! byte ranges it misses (for every sample of the region at once, plus a few regions of
+//! look-ahead); the JS wrapper (`pkg-template/index.js`) fetches them from bytes, Blobs,
+//! files or URLs, hands them back with [`Session::add_range`] and steps again. Encoded
+//! output leaves wasm memory after every step, so linear memory stays small.
+
+use crate::error::Error;
+use crate::export::{push_region, Decoder, Export, Input};
+use crate::interval::Interval;
+use crate::layout::{Format, Layout, TrackWriter};
+use crate::region::Regions;
+use crate::source::{RangeCache, Source};
+use crate::{open_input, Options};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// Decoded blocks kept between regions (linear memory never shrinks, so keep it modest).
+const WASM_BLOCK_CACHE: usize = 8 << 20;
+/// Small reads while opening are rounded up so one fetch covers the header and chrom tree.
+const MIN_OPEN_READ: u64 = 16 << 10;
+
+#[wasm_bindgen(start)]
+fn start() {
+    console_error_panic_hook::set_once();
+}
+
+fn js_err(e: Error) -> JsValue {
+    let kind = match &e {
+        Error::Missing(_) => "Missing",
+        Error::Input(_) => "InputError",
+        Error::MaxMem(_) => "MaxMemError",
+        Error::Output(_) => "OutputError",
+        Error::Cancelled => "AbortError",
+    };
+    let err = js_sys::Error::new(&e.to_string());
+    let _ = js_sys::Reflect::set(&err, &"kind".into(), &kind.into());
+    err.into()
+}
+
+type Src = Rc<RangeCache>;
+
+/// One export in progress.
+#[wasm_bindgen]
+pub struct Session {
+    names: Vec<String>,
+    caches: Vec<Src>,
+    options: Options,
+    regions: Option<Regions>,
+    opened: Vec<Option<Input<Src>>>,
+    export: Option<Export<Src>>,
+    decoder: Decoder,
+    writer: TrackWriter,
+    recs: Vec<Interval>,
+    counts: Vec<usize>,
+    next: usize,
+}
+
+fn flat(ranges: &[crate::ByteRange]) -> Vec<f64> {
+    ranges
+        .iter()
+        .flat_map(|r| [r.source as f64, r.offset as f64, r.len as f64])
+        .collect()
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// `names` label the sources in messages (paths, URLs, `source N`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        names: Vec<String>,
+        format: &str,
+        layout: &str,
+        max_mem: f64,
+    ) -> Result<Session, JsValue> {
+        if names.is_empty() {
+            return Err(js_err(Error::input(
+                "no sources given: pass at least one bigWig",
+            )));
+        }
+        if !(max_mem >= 0.0) {
+            return Err(js_err(Error::input(format!(
+                "maxMem must be a non-negative number of bytes, got {max_mem}"
+            ))));
+        }
+        let options = Options {
+            format: format.parse::<Format>().map_err(js_err)?,
+            layout: layout.parse::<Layout>().map_err(js_err)?,
+            max_mem: max_mem as u64,
+        };
+        let n = names.len();
+        Ok(Session {
+            caches: (0..n).map(|_| Rc::new(RangeCache::new())).collect(),
+            opened: (0..n).map(|_| None).collect(),
+            names,
+            options,
+            regions: None,
+            export: None,
+            decoder: Decoder::new(WASM_BLOCK_CACHE),
+            writer: TrackWriter::new(options.layout, options.format),
+            recs: Vec::new(),
+            counts: vec![0; n],
+            next: 0,
+        })
+    }
+
+    /// Regions from BED text or bytes (gzip detected); `name` labels BED errors.
+    #[wasm_bindgen(js_name = setRegionsBed)]
+    pub fn set_regions_bed(&mut self, name: &str, bytes: &[u8]) -> Result<usize, JsValue> {
+        let r = Regions::from_bed(name, bytes).map_err(js_err)?;
+        let n = r.len();
+        self.regions = Some(r);
+        Ok(n)
+    }
+
+    /// Regions from parallel arrays.
+    #[wasm_bindgen(js_name = setRegionsArrays)]
+    pub fn set_regions_arrays(
+        &mut self,
+        contigs: Vec<String>,
+        starts: Vec<f64>,
+        ends: Vec<f64>,
+    ) -> Result<usize, JsValue> {
+        let int = |v: &[f64], what: &str| -> Result<Vec<i64>, JsValue> {
+            v.iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+                        Ok(*x as i64)
+                    } else {
+                        Err(js_err(Error::input(format!(
+                            "regions index {i}: {what} {x} is not an integer"
+                        ))))
+                    }
+                })
+                .collect()
+        };
+        let r = Regions::from_arrays(&contigs, &int(&starts, "start")?, &int(&ends, "end")?)
+            .map_err(js_err)?;
+        let n = r.len();
+        self.regions = Some(r);
+        Ok(n)
+    }
+
+    /// The total size of source `i`, once known (lets the index be read in one request).
+    #[wasm_bindgen(js_name = setSize)]
+    pub fn set_size(&mut self, i: usize, size: f64) {
+        self.caches[i].set_size(size as u64);
+    }
+
+    /// Bytes of source `i` at `offset`.
+    #[wasm_bindgen(js_name = addRange)]
+    pub fn add_range(&mut self, i: usize, offset: f64, bytes: &[u8]) {
+        self.caches[i].insert(offset as u64, bytes);
+    }
+
+    /// Open every source and resolve the regions. Returns the ranges still missing as
+    /// `[source, offset, length, ...]`; empty when the export is ready to step.
+    pub fn open(&mut self) -> Result<Vec<f64>, JsValue> {
+        if self.export.is_some() {
+            return Ok(Vec::new());
+        }
+        let mut missing = Vec::new();
+        for i in 0..self.caches.len() {
+            if self.opened[i].is_some() {
+                continue;
+            }
+            match open_input(i, self.names[i].clone(), self.caches[i].clone()) {
+                Ok(input) => self.opened[i] = Some(input),
+                Err(Error::Missing(ranges)) => {
+                    for mut r in ranges {
+                        let limit = self.caches[i]
+                            .size()
+                            .map_or(u64::MAX, |s| s.saturating_sub(r.offset));
+                        r.len = r.len.max(MIN_OPEN_READ).min(limit.max(r.len));
+                        missing.push(r);
+                    }
+                }
+                Err(e) => return Err(js_err(e)),
+            }
+        }
+        if !missing.is_empty() {
+            return Ok(flat(&missing));
+        }
+        let regions = self
+            .regions
+            .take()
+            .ok_or_else(|| js_err(Error::input("no regions given")))?;
+        let inputs = self.opened.iter_mut().map(|o| o.take().unwrap()).collect();
+        self.export = Some(Export::new(inputs, regions, self.options).map_err(js_err)?);
+        // The header, chrom tree and index are parsed; their bytes are not needed again.
+        for c in &self.caches {
+            c.retain(&[]);
+        }
+        Ok(Vec::new())
+    }
+
+    /// Decode regions until at least `max_bytes` of output are buffered or all are done.
+    /// Returns the ranges to fetch first (the current region's, for every sample, and
+    /// those of up to `lookahead` following regions), or an empty array.
+    pub fn step(&mut self, max_bytes: usize, lookahead: usize) -> Result<Vec<f64>, JsValue> {
+        let export = self
+            .export
+            .as_ref()
+            .ok_or_else(|| js_err(Error::input("step() before open() finished")))?;
+        while self.next < export.n_regions() {
+            match export.decode_region(
+                self.next,
+                &mut self.decoder,
+                &mut self.recs,
+                &mut self.counts,
+            ) {
+                Ok(()) => {
+                    push_region(&mut self.writer, &self.recs, &self.counts);
+                    self.next += 1;
+                    if self.writer.pending() >= max_bytes {
+                        break;
+                    }
+                }
+                Err(Error::Missing(mut ranges)) => {
+                    let end = (self.next + 1 + lookahead).min(export.n_regions());
+                    for r in self.next + 1..end {
+                        ranges.extend(export.needed_ranges(r, &self.decoder.cache));
+                    }
+                    ranges.sort();
+                    ranges.dedup();
+                    // Raw bytes outside this window were decoded already: drop them.
+                    for (i, c) in self.caches.iter().enumerate() {
+                        let keep: Vec<(u64, u64)> = ranges
+                            .iter()
+                            .filter(|r| r.source == i)
+                            .map(|r| (r.offset, r.len))
+                            .collect();
+                        c.retain(&keep);
+                    }
+                    ranges.retain(|r| !self.caches[r.source].has(r.offset, r.len));
+                    return Ok(flat(&ranges));
+                }
+                Err(e) => return Err(js_err(e)),
+            }
+        }
+        Ok(Vec::new())
+    }
+
+    /// Encoded output buffered so far, as `[fileIndex, Uint8Array, ...]` (copied out).
+    #[wasm_bindgen(js_name = takeOutput)]
+    pub fn take_output(&mut self) -> js_sys::Array {
+        let out = js_sys::Array::new();
+        let _ = self.writer.drain(|i, bytes| -> Result<(), ()> {
+            out.push(&JsValue::from(i as u32));
+            out.push(&js_sys::Uint8Array::from(bytes).into());
+            Ok(())
+        });
+        out
+    }
+
+    /// Final headers, one per file (empty in raw format); call after the last step.
+    pub fn headers(&self) -> js_sys::Array {
+        self.writer
+            .headers()
+            .iter()
+            .map(|h| JsValue::from(js_sys::Uint8Array::from(&h[..])))
+            .collect()
+    }
+
+    #[wasm_bindgen(js_name = headerLength)]
+    pub fn header_length(&self, i: usize) -> usize {
+        self.writer.header_len(i)
+    }
+
+    #[wasm_bindgen(js_name = fileNames)]
+    pub fn file_names(&self) -> Vec<String> {
+        self.writer
+            .files()
+            .iter()
+            .map(|f| f.name.to_string())
+            .collect()
+    }
+
+    #[wasm_bindgen(getter, js_name = regionsDone)]
+    pub fn regions_done(&self) -> usize {
+        self.next
+    }
+
+    #[wasm_bindgen(getter, js_name = nRegions)]
+    pub fn n_regions(&self) -> usize {
+        self.export.as_ref().map_or_else(
+            || self.regions.as_ref().map_or(0, Regions::len),
+            Export::n_regions,
+        )
+    }
+
+    #[wasm_bindgen(getter, js_name = nSamples)]
+    pub fn n_samples(&self) -> usize {
+        self.names.len()
+    }
+
+    #[wasm_bindgen(getter, js_name = nIntervals)]
+    pub fn n_intervals(&self) -> f64 {
+        self.writer.n_intervals() as f64
+    }
+
+    /// Contig names and lengths of source `i` once opened: `[name, length, ...]`.
+    pub fn contigs(&self, i: usize) -> js_sys::Array {
+        let bw = match (&self.export, &self.opened[i]) {
+            (Some(e), _) => &e.inputs[i].bigwig,
+            (None, Some(input)) => &input.bigwig,
+            _ => return js_sys::Array::new(),
+        };
+        bw.chroms
+            .iter()
+            .flat_map(|c| [JsValue::from(c.name.as_str()), JsValue::from(c.length)])
+            .collect()
+    }
+}
+
+/// The current size of the module's linear memory in bytes.
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    let mem: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    mem.buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
+}
+
+/// Panics on purpose, so tests can check the module stays usable after a Rust panic.
+#[doc(hidden)]
+#[wasm_bindgen(js_name = __provokePanicForTests)]
+pub fn provoke_panic_for_tests() {
+    panic!("provoked panic (test)");
+}

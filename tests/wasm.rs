@@ -1,0 +1,170 @@
+//! The wasm Session in Node and in headless Chrome (`wasm-pack test --node`, and
+//! `WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome`): every fixture case
+//! driven through the missing-range protocol with the fixtures compiled in.
+#![cfg(target_arch = "wasm32")]
+
+use bigwig_npy::wasm::Session;
+use sha2::{Digest, Sha256};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+fn bigwig(name: &str) -> &'static [u8] {
+    match name {
+        "cow.bw" => include_bytes!("../data/bigwig/cow.bw"),
+        "fixedStep.bw" => include_bytes!("../data/bigwig/fixedStep.bw"),
+        "gvl_sample_0.bw" => include_bytes!("../data/bigwig/gvl_sample_0.bw"),
+        "gvl_sample_1.bw" => include_bytes!("../data/bigwig/gvl_sample_1.bw"),
+        "uncompressed.bw" => include_bytes!("../data/bigwig/uncompressed.bw"),
+        "variable_step.bw" => include_bytes!("../data/bigwig/variable_step.bw"),
+        "volvox.bw" => include_bytes!("../data/bigwig/volvox.bw"),
+        "volvox_microarray.bw" => include_bytes!("../data/bigwig/volvox_microarray.bw"),
+        _ => panic!("no fixture {name}"),
+    }
+}
+
+fn regions(case: &str) -> &'static str {
+    match case {
+        "cow" => include_str!("../data/cases/cow/regions.bed"),
+        "fixedStep" => include_str!("../data/cases/fixedStep/regions.bed"),
+        "gvl_sample_0" => include_str!("../data/cases/gvl_sample_0/regions.bed"),
+        "gvl_sample_1" => include_str!("../data/cases/gvl_sample_1/regions.bed"),
+        "multi_gvl_sample_0_2" => include_str!("../data/cases/multi_gvl_sample_0_2/regions.bed"),
+        "multi_uncompressed_3" => include_str!("../data/cases/multi_uncompressed_3/regions.bed"),
+        "uncompressed" => include_str!("../data/cases/uncompressed/regions.bed"),
+        "variable_step" => include_str!("../data/cases/variable_step/regions.bed"),
+        "volvox" => include_str!("../data/cases/volvox/regions.bed"),
+        "volvox_microarray" => include_str!("../data/cases/volvox_microarray/regions.bed"),
+        _ => panic!("no case {case}"),
+    }
+}
+
+fn feed(s: &mut Session, sources: &[&[u8]], missing: &[f64]) {
+    for t in missing.chunks(3) {
+        let (i, o, n) = (t[0] as usize, t[1] as usize, t[2] as usize);
+        let src = sources[i];
+        s.add_range(i, o as f64, &src[o..(o + n).min(src.len())]);
+    }
+}
+
+/// Drive a session to the end as the JS wrapper does; returns the files' bytes.
+fn run(sources: &[&[u8]], bed: &str, format: &str, layout: &str) -> Result<Vec<Vec<u8>>, String> {
+    let err = |e: wasm_bindgen::JsValue| {
+        e.dyn_into::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_default()
+    };
+    let names = (0..sources.len()).map(|i| format!("source {i}")).collect();
+    let mut s = Session::new(names, format, layout, 4.0 * (1u64 << 30) as f64).map_err(err)?;
+    s.set_regions_bed("regions.bed", bed.as_bytes())
+        .map_err(err)?;
+    for (i, src) in sources.iter().enumerate() {
+        s.set_size(i, src.len() as f64);
+    }
+    loop {
+        let missing = s.open().map_err(err)?;
+        if missing.is_empty() {
+            break;
+        }
+        feed(&mut s, sources, &missing);
+    }
+    let mut files = vec![Vec::new(); s.file_names().len()];
+    let mut collect = |s: &mut Session| {
+        let out = s.take_output();
+        for k in (0..out.length()).step_by(2) {
+            let i = out.get(k).as_f64().unwrap() as usize;
+            files[i].extend(
+                out.get(k + 1)
+                    .dyn_into::<js_sys::Uint8Array>()
+                    .unwrap()
+                    .to_vec(),
+            );
+        }
+    };
+    loop {
+        let missing = s.step(1 << 16, 4).map_err(err)?;
+        collect(&mut s);
+        if missing.is_empty() && s.regions_done() == s.n_regions() {
+            break;
+        }
+        feed(&mut s, sources, &missing);
+    }
+    let headers = s.headers();
+    Ok(files
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| {
+            [
+                headers
+                    .get(i as u32)
+                    .dyn_into::<js_sys::Uint8Array>()
+                    .unwrap()
+                    .to_vec(),
+                body,
+            ]
+            .concat()
+        })
+        .collect())
+}
+
+fn hex(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn every_fixture_case_matches_genvarloader() {
+    let cases: serde_json::Value =
+        serde_json::from_str(include_str!("../data/cases/cases.json")).unwrap();
+    for (name, c) in cases.as_object().unwrap() {
+        let sources: Vec<&[u8]> = c["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| bigwig(s.as_str().unwrap()))
+            .collect();
+        let files = run(&sources, regions(name), "raw", "aos").unwrap();
+        assert_eq!(
+            hex(&files[0]),
+            c["intervals_sha256"].as_str().unwrap(),
+            "{name} intervals"
+        );
+        assert_eq!(
+            hex(&files[1]),
+            c["offsets_sha256"].as_str().unwrap(),
+            "{name} offsets"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn npy_and_soa_carry_the_same_payload() {
+    let src = [bigwig("volvox.bw")];
+    let bed = regions("volvox");
+    let raw = run(&src, bed, "raw", "aos").unwrap();
+    let npy = run(&src, bed, "npy", "aos").unwrap();
+    assert_eq!(&npy[0][..6], b"\x93NUMPY");
+    assert!(npy[0].ends_with(&raw[0]) && npy[1].ends_with(&raw[1]));
+    let soa = run(&src, bed, "raw", "soa").unwrap();
+    let starts: Vec<u8> = raw[0].chunks(12).flat_map(|r| r[..4].to_vec()).collect();
+    assert_eq!(soa[0], starts);
+    assert_eq!(soa[3], raw[1]);
+}
+
+#[wasm_bindgen_test]
+fn errors_are_messages_not_traps() {
+    let vol = bigwig("volvox.bw");
+    let e = run(&[vol], "chrZ\t0\t10\n", "raw", "aos").unwrap_err();
+    assert!(e.contains("contig 'chrZ' not found in source 0"), "{e}");
+    let e = run(&[&vol[..1000]], "ctgA\t0\t10\n", "raw", "aos").unwrap_err();
+    assert!(e.contains("source 0: truncated or corrupt file"), "{e}");
+    let e = run(&[&[0u8; 100]], "ctgA\t0\t10\n", "raw", "aos").unwrap_err();
+    assert!(e.contains("source 0: not a bigWig file"), "{e}");
+    let e = run(&[vol], "ctgA\t9\t1\n", "raw", "aos").unwrap_err();
+    assert_eq!(e, "regions.bed line 1: start 9 is greater than end 1");
+    let e = run(&[vol], "ctgA\t0\t50000\n", "raw", "bad").unwrap_err();
+    assert!(e.contains("layout: expected 'aos' or 'soa'"), "{e}");
+    // The module still works after all of that.
+    assert!(run(&[vol], "ctgA\t0\t100\n", "raw", "aos").is_ok());
+}
