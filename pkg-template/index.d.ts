@@ -38,6 +38,12 @@ export interface ExportOptions {
   fetch?: typeof fetch;
   /** Largest file read whole from a server that ignores Range. Default 256 MiB. */
   wholeFileLimit?: number;
+  /**
+   * Decoded blocks kept in wasm memory, default 16 MiB. When the blocks the regions touch
+   * do not fit and the regions are not in genome order, they are decoded in genome order
+   * (each block fetched and inflated once) and put back in input order.
+   */
+  blockCacheBytes?: number;
   onProgress?: (p: Progress) => void;
   /** Aborting rejects with an AbortError; no further reads start. */
   signal?: AbortSignal;
@@ -53,6 +59,8 @@ export interface ExportResult<F> {
   bytesFetched: number;
   /** Reads (HTTP requests for URL sources). */
   requests: number;
+  /** `genome` when shuffled regions were decoded in genome order and put back in order. */
+  decodeOrder: 'input' | 'genome';
 }
 
 /** Export every (region, sample) into GenVarLoader's ragged arrays, as Blobs. */

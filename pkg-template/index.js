@@ -9,9 +9,13 @@ const IS_NODE = typeof process !== 'undefined' && !!process.versions?.node && ty
 /** Output bytes buffered in wasm before they are moved out. */
 const STEP_BYTES = 1 << 20;
 /** Regions whose blocks are fetched ahead of the current one. */
-const LOOKAHEAD = 8;
+const LOOKAHEAD = 32;
 /** Ranges closer than this are fetched in one request. */
 const COALESCE_GAP = 4096;
+/** Encoded regions held in memory before a sweep's buckets spill to disk (Node, to a directory). */
+const STAGING_BUDGET = 32 << 20;
+/** Decoded blocks kept in wasm memory (option `blockCacheBytes`). */
+const BLOCK_CACHE = 16 << 20;
 /** Concurrent reads per fetch round. */
 const CONCURRENCY = 8;
 /** A server that ignores Range is read whole only up to this size (option `wholeFileLimit`). */
@@ -224,6 +228,83 @@ async function makeSource(x, i, opts) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Sweep mode: the core decodes shuffled regions in genome order (each block fetched and
+// inflated once) and hands over encoded regions ([region u32][count u32 x S][records]).
+// They wait in buckets of consecutive regions (spilled to a scratch file past a budget when
+// the sink has one) and go back to the core in input order for the track writer.
+
+function concat(parts) {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+class Reorder {
+  constructor(nRegions, nSamples, spill) {
+    this.s = nSamples;
+    const nBuckets = Math.min(1024, Math.max(1, Math.floor(nRegions / 16)));
+    this.per = Math.ceil(nRegions / nBuckets);
+    this.buckets = Array.from({ length: Math.ceil(nRegions / this.per) }, () => ({ segs: [], bytes: 0, spilled: [] }));
+    this.spill = spill;
+    this.staged = 0;
+  }
+
+  /** Call fn(region, subarray) for every encoded region in `chunk`. */
+  each(chunk, fn) {
+    const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    for (let at = 0; at < chunk.length;) {
+      let n = 0;
+      for (let k = 0; k < this.s; k++) n += dv.getUint32(at + 4 + 4 * k, true);
+      const len = 4 + 4 * this.s + 12 * n;
+      fn(dv.getUint32(at, true), chunk.subarray(at, at + len));
+      at += len;
+    }
+  }
+
+  async add(chunk) {
+    this.each(chunk, (r, seg) => {
+      const b = this.buckets[Math.floor(r / this.per)];
+      b.segs.push(seg);
+      b.bytes += seg.length;
+      this.staged += seg.length;
+    });
+    while (this.spill && this.staged > STAGING_BUDGET) {
+      const b = this.buckets.reduce((x, y) => (y.bytes > x.bytes ? y : x));
+      const data = concat(b.segs);
+      b.spilled.push([await this.spill.append(data), data.length]);
+      this.staged -= b.bytes;
+      b.segs = [];
+      b.bytes = 0;
+    }
+  }
+
+  /** Encoded regions in input order, about `STEP_BYTES` at a time. */
+  async *inOrder() {
+    for (let bi = 0; bi < this.buckets.length; bi++) {
+      const b = this.buckets[bi];
+      const parts = [];
+      for (const [off, len] of b.spilled) parts.push(await this.spill.read(off, len));
+      parts.push(...b.segs);
+      this.buckets[bi] = null;
+      const first = bi * this.per;
+      const at = new Array(this.per);
+      for (const p of parts) this.each(p, (r, seg) => { at[r - first] = seg; });
+      let batch = [];
+      let size = 0;
+      for (const seg of at) {
+        if (!seg) continue;
+        batch.push(seg);
+        size += seg.length;
+        if (size >= STEP_BYTES) { yield concat(batch); batch = []; size = 0; }
+      }
+      if (batch.length) yield concat(batch);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // The driver
 
 /** Group [source, offset, length, ...] into coalesced reads per source. */
@@ -277,7 +358,9 @@ function checkOptions(opts) {
   if (!['aos', 'soa'].includes(layout)) throw fail(`layout: expected 'aos' or 'soa', got '${layout}'`);
   const maxMem = opts.maxMem ?? 4 * 2 ** 30;
   if (typeof maxMem !== 'number' || !(maxMem >= 0)) throw fail(`maxMem: expected a number of bytes, got ${maxMem}`);
-  return { format, layout, maxMem };
+  const blockCacheBytes = opts.blockCacheBytes ?? BLOCK_CACHE;
+  if (typeof blockCacheBytes !== 'number' || !(blockCacheBytes >= 0)) throw fail(`blockCacheBytes: expected a number of bytes, got ${blockCacheBytes}`);
+  return { format, layout, maxMem, blockCacheBytes };
 }
 
 function setRegions(session, regions) {
@@ -304,7 +387,7 @@ function translate(e) {
 }
 
 async function run(opts, sink) {
-  const { format, layout, maxMem } = checkOptions(opts);
+  const { format, layout, maxMem, blockCacheBytes } = checkOptions(opts);
   const signal = opts.signal;
   if (signal?.aborted) throw abortError(signal);
   await load();
@@ -313,7 +396,7 @@ async function run(opts, sink) {
   const stats = { bytesFetched: 0, requests: 0 };
   try {
     for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
-    session = new mod.Session(sources.map((s) => s.name), format, layout, maxMem);
+    session = new mod.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
     setRegions(session, opts.regions);
     sources.forEach((s, i) => { if (s.size != null) session.setSize(i, s.size); });
     for (;;) {
@@ -325,11 +408,16 @@ async function run(opts, sink) {
     const names = session.fileNames();
     await sink.begin(names, names.map((_, i) => session.headerLength(i)));
     const total = session.nRegions;
+    const drain = async () => {
+      const out = session.takeOutput();
+      for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
+    };
+    const reorder = session.sweep ? new Reorder(total, session.nSamples, await sink.spill?.()) : null;
     for (;;) {
       if (signal?.aborted) throw abortError(signal);
       const missing = session.step(STEP_BYTES, LOOKAHEAD);
-      const out = session.takeOutput();
-      for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
+      if (reorder) await reorder.add(session.takeSwept());
+      else await drain();
       opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: stats.bytesFetched });
       if (missing.length) {
         await fetchRanges(missing, sources, session, stats, signal);
@@ -337,12 +425,20 @@ async function run(opts, sink) {
       }
       if (session.regionsDone === total) break;
     }
+    if (reorder) {
+      for await (const bytes of reorder.inOrder()) {
+        if (signal?.aborted) throw abortError(signal);
+        session.pushEncoded(bytes);
+        await drain();
+      }
+    }
     const result = {
       nRegions: total,
       nSamples: session.nSamples,
       nIntervals: session.nIntervals,
       bytesFetched: stats.bytesFetched,
       requests: stats.requests,
+      decodeOrder: reorder ? 'genome' : 'input',
     };
     return { ...result, files: await sink.finish(session.headers()) };
   } catch (e) {
@@ -385,6 +481,7 @@ export async function exportTrackToDir(opts) {
   const path = await nodeImport('node:path');
   const outDir = String(opts.outDir);
   let files = [];
+  let spillFh = null;
   const tag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const sink = {
     async begin(names, headerLengths) {
@@ -401,18 +498,38 @@ export async function exportTrackToDir(opts) {
       }
     },
     async write(i, bytes) { await files[i].fh.write(bytes); },
+    async spill() {
+      // Unlinked at once: it never outlives the export.
+      const p = path.join(outDir, `.bigwig-npy-spill-${tag}`);
+      spillFh = await fs.open(p, 'w+');
+      await fs.unlink(p);
+      let end = 0;
+      return {
+        async append(bytes) { const at = end; await spillFh.write(bytes, 0, bytes.length, at); end += bytes.length; return at; },
+        async read(off, len) {
+          const buf = new Uint8Array(len);
+          const { bytesRead } = await spillFh.read(buf, 0, len, off);
+          if (bytesRead !== len) throw fail(`${outDir}: scratch file read short`, 'OutputError');
+          return buf;
+        },
+      };
+    },
     async finish(headers) {
       for (let i = 0; i < files.length; i++) {
         if (headers[i].length) await files[i].fh.write(headers[i], 0, headers[i].length, 0);
         await files[i].fh.close();
         files[i].fh = null;
       }
+      await spillFh?.close();
+      spillFh = null;
       for (const f of files) await fs.rename(f.temp, f.final);
       const out = Object.fromEntries(files.map((f) => [f.name, f.final]));
       files = [];
       return out;
     },
     async abort() {
+      await spillFh?.close().catch(() => {});
+      spillFh = null;
       for (const f of files) {
         await f.fh?.close().catch(() => {});
         await fs.unlink(f.temp).catch(() => {});

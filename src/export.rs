@@ -142,6 +142,66 @@ impl<S: Source> Export<S> {
         self.inputs[s].bigwig.blocks(q.chrom, q.start, q.end)
     }
 
+    /// Region indices in genome order (contig name, then query start and end): decoding in
+    /// this order inflates each block once however the regions were shuffled.
+    pub fn genome_order(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.n_regions() as u32).collect();
+        order.sort_by_key(|&r| {
+            let q = self.query(r as usize, 0);
+            (
+                self.regions.list[r as usize].contig.as_str(),
+                q.chrom,
+                q.start,
+                q.end,
+            )
+        });
+        order
+    }
+
+    /// Every (sample, block) some region reads, once, if an upper bound on their decoded
+    /// size stays within `limit` bytes (decoded records take at most 3x the inflated bytes:
+    /// fixedStep 4 -> 12); `None` as soon as it does not.
+    pub fn touched_blocks(&self, limit: u64) -> Option<Vec<(usize, Leaf)>> {
+        let mut seen = std::collections::HashSet::new();
+        let (mut out, mut bound) = (Vec::new(), 0u64);
+        for r in 0..self.n_regions() {
+            for s in 0..self.n_samples() {
+                let bw = &self.inputs[s].bigwig;
+                for l in self.blocks(r, s) {
+                    if seen.insert((s, l.offset)) {
+                        out.push((s, *l));
+                        let inflated = if bw.compressed() {
+                            bw.header.uncompress_buf_size as u64
+                        } else {
+                            l.size
+                        };
+                        bound += inflated * 3 + 64;
+                        if bound > limit {
+                            return None;
+                        }
+                    }
+                }
+            }
+        }
+        Some(out)
+    }
+
+    /// Every data block region `r` reads, over all samples, decoded or not.
+    pub fn region_ranges(&self, r: usize) -> Vec<ByteRange> {
+        let mut out: Vec<ByteRange> = (0..self.n_samples())
+            .flat_map(|s| {
+                self.blocks(r, s).map(move |l| ByteRange {
+                    source: s,
+                    offset: l.offset,
+                    len: l.size,
+                })
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Byte ranges region `r` needs over all samples that `cache` does not hold decoded
     /// (what an async driver should fetch before calling [`Export::decode_region`]).
     pub fn needed_ranges(&self, r: usize, cache: &BlockCache) -> Vec<ByteRange> {

@@ -188,9 +188,29 @@ impl TrackWriter {
 
     /// Append the records of the next (region, sample) group and its offset.
     pub fn push_group(&mut self, recs: &[Interval]) {
-        let mut aos = Vec::with_capacity(recs.len() * 12);
-        encode_aos(recs, &mut aos);
-        self.push_group_encoded(&aos);
+        match self.layout {
+            Layout::Aos => encode_aos(recs, &mut self.bufs[0]),
+            Layout::Soa => {
+                let cols: [fn(&Interval) -> u32; 3] = [|r| r.start, |r| r.end, |r| r.value];
+                for (col, get) in cols.iter().enumerate() {
+                    let b = &mut self.bufs[col];
+                    b.reserve(recs.len() * 4);
+                    for r in recs {
+                        b.extend_from_slice(&get(r).to_le_bytes());
+                    }
+                }
+            }
+        }
+        self.end_group(recs.len());
+    }
+
+    fn end_group(&mut self, n: usize) {
+        self.n_intervals += n as u64;
+        self.n_groups += 1;
+        self.bufs
+            .last_mut()
+            .unwrap()
+            .extend_from_slice(&(self.n_intervals as i64).to_le_bytes());
     }
 
     /// Like [`TrackWriter::push_group`], with the records already packed as AoS bytes.
@@ -208,12 +228,7 @@ impl TrackWriter {
                 }
             }
         }
-        self.n_intervals += (aos.len() / 12) as u64;
-        self.n_groups += 1;
-        self.bufs
-            .last_mut()
-            .unwrap()
-            .extend_from_slice(&(self.n_intervals as i64).to_le_bytes());
+        self.end_group(aos.len() / 12);
     }
 
     /// Bytes buffered and not yet drained.

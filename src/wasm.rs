@@ -4,6 +4,7 @@
 //! files or URLs, hands them back with [`Session::add_range`] and steps again. Encoded
 //! output leaves wasm memory after every step, so linear memory stays small.
 
+use crate::encoded::{count_regions, encode_region, push_region_encoded, region_at, region_len};
 use crate::error::Error;
 use crate::export::{push_region, Decoder, Export, Input};
 use crate::interval::Interval;
@@ -14,8 +15,8 @@ use crate::{open_input, Options};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
-/// Decoded blocks kept between regions (linear memory never shrinks, so keep it modest).
-const WASM_BLOCK_CACHE: usize = 8 << 20;
+/// In genome order a block is needed by consecutive regions only.
+const SWEEP_BLOCK_CACHE: usize = 4 << 20;
 /// Small reads while opening are rounded up so one fetch covers the header and chrom tree.
 const MIN_OPEN_READ: u64 = 16 << 10;
 
@@ -52,7 +53,18 @@ pub struct Session {
     writer: TrackWriter,
     recs: Vec<Interval>,
     counts: Vec<usize>,
+    /// Regions decoded so far (positions in `order`).
     next: usize,
+    /// Decoding order: input order, or genome order in sweep mode.
+    order: Vec<u32>,
+    sweep: bool,
+    /// Decoded-block budget: when every block the export touches fits, regions are decoded
+    /// in input order (linear memory never shrinks, so keep it modest).
+    cache_budget: usize,
+    /// Sweep mode: encoded regions (see [`crate::encoded`]) not yet taken by JS.
+    swept: Vec<u8>,
+    /// Sweep mode: regions pushed back into the writer, in input order.
+    pushed: usize,
 }
 
 fn flat(ranges: &[crate::ByteRange]) -> Vec<f64> {
@@ -64,20 +76,22 @@ fn flat(ranges: &[crate::ByteRange]) -> Vec<f64> {
 
 #[wasm_bindgen]
 impl Session {
-    /// `names` label the sources in messages (paths, URLs, `source N`).
+    /// `names` label the sources in messages (paths, URLs, `source N`); `cache_bytes` is
+    /// the decoded-block budget.
     #[wasm_bindgen(constructor)]
     pub fn new(
         names: Vec<String>,
         format: &str,
         layout: &str,
         max_mem: f64,
+        cache_bytes: f64,
     ) -> Result<Session, JsValue> {
         if names.is_empty() {
             return Err(js_err(Error::input(
                 "no sources given: pass at least one bigWig",
             )));
         }
-        if !(max_mem >= 0.0) {
+        if max_mem.is_nan() || max_mem < 0.0 {
             return Err(js_err(Error::input(format!(
                 "maxMem must be a non-negative number of bytes, got {max_mem}"
             ))));
@@ -95,11 +109,16 @@ impl Session {
             options,
             regions: None,
             export: None,
-            decoder: Decoder::new(WASM_BLOCK_CACHE),
+            decoder: Decoder::new(cache_bytes as usize),
             writer: TrackWriter::new(options.layout, options.format),
             recs: Vec::new(),
             counts: vec![0; n],
             next: 0,
+            order: Vec::new(),
+            sweep: false,
+            cache_budget: cache_bytes as usize,
+            swept: Vec::new(),
+            pushed: 0,
         })
     }
 
@@ -186,7 +205,21 @@ impl Session {
             .take()
             .ok_or_else(|| js_err(Error::input("no regions given")))?;
         let inputs = self.opened.iter_mut().map(|o| o.take().unwrap()).collect();
-        self.export = Some(Export::new(inputs, regions, self.options).map_err(js_err)?);
+        let export = Export::new(inputs, regions, self.options).map_err(js_err)?;
+        // Shuffled regions whose blocks do not all fit the cache are decoded in genome order
+        // (each block fetched and inflated once) and put back in order by the JS driver.
+        let order = export.genome_order();
+        let sorted = order.iter().enumerate().all(|(i, &r)| i == r as usize);
+        self.sweep = !sorted && export.touched_blocks(self.cache_budget as u64).is_none();
+        self.order = if self.sweep {
+            order
+        } else {
+            (0..export.n_regions() as u32).collect()
+        };
+        if self.sweep {
+            self.decoder = Decoder::new(SWEEP_BLOCK_CACHE.min(self.cache_budget.max(1 << 20)));
+        }
+        self.export = Some(export);
         // The header, chrom tree and index are parsed; their bytes are not needed again.
         for c in &self.caches {
             c.retain(&[]);
@@ -203,23 +236,29 @@ impl Session {
             .as_ref()
             .ok_or_else(|| js_err(Error::input("step() before open() finished")))?;
         while self.next < export.n_regions() {
-            match export.decode_region(
-                self.next,
-                &mut self.decoder,
-                &mut self.recs,
-                &mut self.counts,
-            ) {
+            let r = self.order[self.next] as usize;
+            match export.decode_region(r, &mut self.decoder, &mut self.recs, &mut self.counts) {
                 Ok(()) => {
-                    push_region(&mut self.writer, &self.recs, &self.counts);
                     self.next += 1;
-                    if self.writer.pending() >= max_bytes {
-                        break;
+                    if self.sweep {
+                        encode_region(r, &self.recs, &self.counts, &mut self.swept);
+                        if self.swept.len() >= max_bytes {
+                            break;
+                        }
+                    } else {
+                        push_region(&mut self.writer, &self.recs, &self.counts);
+                        if self.writer.pending() >= max_bytes {
+                            break;
+                        }
                     }
                 }
-                Err(Error::Missing(mut ranges)) => {
+                Err(Error::Missing(_)) => {
+                    // All of this region's blocks stay (or get) loaded until it is done,
+                    // whatever the decoded cache drops meanwhile, so one round suffices.
+                    let mut ranges = export.region_ranges(r);
                     let end = (self.next + 1 + lookahead).min(export.n_regions());
-                    for r in self.next + 1..end {
-                        ranges.extend(export.needed_ranges(r, &self.decoder.cache));
+                    for &r in &self.order[self.next + 1..end] {
+                        ranges.extend(export.needed_ranges(r as usize, &self.decoder.cache));
                     }
                     ranges.sort();
                     ranges.dedup();
@@ -239,6 +278,45 @@ impl Session {
             }
         }
         Ok(Vec::new())
+    }
+
+    /// True when regions are decoded in genome order: JS takes them with
+    /// [`Session::take_swept`] and gives them back in input order with
+    /// [`Session::push_encoded`].
+    #[wasm_bindgen(getter)]
+    pub fn sweep(&self) -> bool {
+        self.sweep
+    }
+
+    /// Sweep mode: the encoded regions decoded since the last call (copied out).
+    #[wasm_bindgen(js_name = takeSwept)]
+    pub fn take_swept(&mut self) -> js_sys::Uint8Array {
+        let out = js_sys::Uint8Array::from(&self.swept[..]);
+        self.swept.clear();
+        out
+    }
+
+    /// Sweep mode: encoded regions in input order, continuing where the last call ended.
+    #[wasm_bindgen(js_name = pushEncoded)]
+    pub fn push_encoded(&mut self, bytes: &[u8]) -> Result<(), JsValue> {
+        let s = self.names.len();
+        let n_regions = self.n_regions();
+        count_regions(bytes, s, n_regions)
+            .map_err(|m| js_err(Error::Output(format!("internal error: {m}"))))?;
+        let mut at = 0;
+        while at < bytes.len() {
+            if region_at(bytes, at) != self.pushed {
+                return Err(js_err(Error::Output(format!(
+                    "internal error: region {} pushed where region {} belongs",
+                    region_at(bytes, at),
+                    self.pushed
+                ))));
+            }
+            push_region_encoded(&mut self.writer, bytes, at, s);
+            self.pushed += 1;
+            at += region_len(bytes, at, s);
+        }
+        Ok(())
     }
 
     /// Encoded output buffered so far, as `[fileIndex, Uint8Array, ...]` (copied out).

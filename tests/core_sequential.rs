@@ -206,3 +206,23 @@ fn max_mem_names_the_region_and_bytes() {
         "{msg}"
     );
 }
+
+#[test]
+fn region_ranges_cover_what_decode_asks_for() {
+    let case = all_cases().into_iter().find(|c| c.name == "cow").unwrap();
+    let inputs = vec![open_input(
+        0,
+        "cow.bw",
+        MemSource::new(std::fs::read(&case.sources[0]).unwrap()),
+    )
+    .unwrap()];
+    let export = Export::new(inputs, regions_of(&case), Options::default()).unwrap();
+    let cache = bigwig_npy::BlockCache::new(0);
+    for r in 0..export.n_regions() {
+        let all = export.region_ranges(r);
+        assert!(export
+            .needed_ranges(r, &cache)
+            .iter()
+            .all(|x| all.contains(x)));
+    }
+}

@@ -14,10 +14,10 @@
 use super::OutputDir;
 use crate::bigwig::block::{BlockReader, DecodedBlock};
 use crate::bigwig::{BwError, Leaf};
+use crate::encoded::{encode_region, push_region_encoded, region_len, u32_at};
 use crate::error::{Error, Result};
 use crate::export::{Blocks, Decoder, Export, Input};
 use crate::interval::Interval;
-use crate::layout::{encode_aos, TrackWriter};
 use crate::source::Source;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
@@ -68,24 +68,11 @@ pub fn export_parallel_with_budget<S: Source + Sync>(
     progress: Option<&Progress<'_>>,
     staging_budget: usize,
 ) -> Result<Summary> {
-    let touched = touched_blocks(export);
-    let estimate: u64 = touched
-        .iter()
-        .map(|&(s, l)| {
-            let bw = &export.inputs[s].bigwig;
-            // Decoded records take at most 3x the inflated bytes (fixedStep: 4 -> 12).
-            let inflated = if bw.compressed() {
-                bw.header.uncompress_buf_size as u64
-            } else {
-                l.size
-            };
-            inflated * 3 + 64
-        })
-        .sum();
-    if estimate <= DIRECT_BUDGET && staging_budget >= STAGING_BUDGET {
-        direct(export, pool, out, progress, &touched)?;
-    } else {
-        sweep(export, pool, out, progress, staging_budget)?;
+    match export.touched_blocks(DIRECT_BUDGET) {
+        Some(touched) if staging_budget >= STAGING_BUDGET => {
+            direct(export, pool, out, progress, &touched)?
+        }
+        _ => sweep(export, pool, out, progress, staging_budget)?,
     }
     let (n_regions, n_samples) = (export.n_regions(), export.n_samples());
     let intervals = out.writer.n_intervals();
@@ -95,22 +82,6 @@ pub fn export_parallel_with_budget<S: Source + Sync>(
         intervals,
         bytes: intervals * 12 + (n_regions * n_samples + 1) as u64 * 8,
     })
-}
-
-/// Every (sample, block) some region reads, once.
-fn touched_blocks<S: Source>(export: &Export<S>) -> Vec<(usize, Leaf)> {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Vec::new();
-    for r in 0..export.n_regions() {
-        for s in 0..export.n_samples() {
-            for l in export.blocks(r, s) {
-                if seen.insert((s, l.offset)) {
-                    out.push((s, *l));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Encoded regions: per region `[region u32][count u32 x S][records x 12 bytes]`.
@@ -145,37 +116,10 @@ fn encode_regions<S: Source>(
     let mut n = 0;
     for r in regions {
         export.decode_region(r, blocks, recs, counts)?;
-        bytes.reserve(4 + counts.len() * 4 + recs.len() * 12);
-        bytes.extend_from_slice(&(r as u32).to_le_bytes());
-        for &c in counts.iter() {
-            bytes.extend_from_slice(&(c as u32).to_le_bytes());
-        }
-        encode_aos(recs, bytes);
+        encode_region(r, recs, counts, bytes);
         n += 1;
     }
     Ok(n)
-}
-
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
-}
-
-/// Length of the encoded region starting at `at`.
-fn region_len(b: &[u8], at: usize, n_samples: usize) -> usize {
-    let n: usize = (0..n_samples)
-        .map(|s| u32_at(b, at + 4 + 4 * s) as usize)
-        .sum();
-    4 + 4 * n_samples + n * 12
-}
-
-/// Push the encoded region at `at` into the writer, sample after sample.
-fn push_encoded(w: &mut TrackWriter, b: &[u8], at: usize, n_samples: usize) {
-    let mut rec = at + 4 + 4 * n_samples;
-    for s in 0..n_samples {
-        let n = u32_at(b, at + 4 + 4 * s) as usize;
-        w.push_group_encoded(&b[rec..rec + n * 12]);
-        rec += n * 12;
-    }
 }
 
 /// Blocks from the shared predecoded set; one that failed to decode ahead is read again
@@ -288,7 +232,7 @@ fn direct<S: Source + Sync>(
                 while let Some(c) = pending.remove(&next_out) {
                     let mut at = 0;
                     while at < c.bytes.len() {
-                        push_encoded(&mut out.writer, &c.bytes, at, n_samples);
+                        push_region_encoded(&mut out.writer, &c.bytes, at, n_samples);
                         at += region_len(&c.bytes, at, n_samples);
                     }
                     if out.writer.pending() > 4 << 20 {
@@ -499,7 +443,7 @@ impl Reorder {
                 at += region_len(&data, at, s);
             }
             for &at in at_of.iter().filter(|&&a| a != usize::MAX) {
-                push_encoded(&mut out.writer, &data, at, s);
+                push_region_encoded(&mut out.writer, &data, at, s);
                 if out.writer.pending() > 4 << 20 {
                     out.drain()?;
                 }

@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Benchmark the npm package in Node: export the seed and medium corpora from file paths
+// and from a local HTTP server; compare with the native CLI on 1 thread and with
+// @gmod/bbi 8.1.1 (../shared/tools/peers/bbijs_export.mjs) in the same run; over HTTP,
+// compare the bytes fetched with what a range reader needs (the floor tool's count:
+// everything before the data, the whole index, and the compressed blocks touched).
+//
+// usage: node bench/node.mjs [--corpora seed,medium] [--repeat 3] [--bbi seed|all|none]
+// Run `python3 bench/run.py` once first (it builds the floor tool and the medium corpus)
+// and `npm run build` (the package).
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { exportTrackToDir } from '../pkg/index.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = path.resolve(ROOT, '..', 'shared');
+const OUT = path.join(ROOT, 'bench', 'out');
+const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
+const corpora = arg('--corpora', 'seed,medium').split(',');
+const repeat = Number(arg('--repeat', '3'));
+const bbiMode = arg('--bbi', 'seed');
+
+const corpusDir = (name) => (name === 'seed' ? path.join(SHARED, 'fixtures', 'seed') : path.join(OUT, name));
+const samples = (dir) => fs.readdirSync(dir).filter((f) => /^sample_\d+\.bw$/.test(f))
+  .sort((a, b) => parseInt(a.slice(7)) - parseInt(b.slice(7)));
+
+function setupBbi() {
+  const dir = path.join(OUT, 'bbi');
+  if (!fs.existsSync(path.join(dir, 'node_modules', '@gmod', 'bbi'))) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true,"type":"module"}');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', '@gmod/bbi@8.1.1'], { cwd: dir, stdio: 'inherit' });
+  }
+  // The peer script resolves @gmod/bbi from its own folder: run a copy that lives beside it.
+  fs.copyFileSync(path.join(SHARED, 'tools', 'peers', 'bbijs_export.mjs'), path.join(dir, 'bbijs_export.mjs'));
+  return dir;
+}
+
+async function best(fn) {
+  let t = Infinity;
+  let last;
+  for (let i = 0; i < repeat; i++) {
+    const t0 = performance.now();
+    last = await fn();
+    t = Math.min(t, (performance.now() - t0) / 1000);
+  }
+  return [t, last];
+}
+
+function fresh(d) {
+  fs.rmSync(d, { recursive: true, force: true });
+  return d;
+}
+
+async function main() {
+  const bin = path.join(ROOT, 'target', 'release', 'bigwig-npy');
+  const floor = path.join(OUT, 'floor-target', 'release', 'floor');
+  const bbiDir = bbiMode === 'none' ? null : setupBbi();
+  const rows = [];
+  for (const name of corpora) {
+    const dir = corpusDir(name);
+    const files = samples(dir);
+    const regions = fs.readFileSync(path.join(dir, 'regions.bed'), 'utf8');
+    const paths = files.map((f) => path.join(dir, f));
+    const out = path.join(OUT, `${name}-node`);
+
+    const [native] = await best(() => execFileSync(bin, ['export', '--quiet', '--threads', '1', '--format', 'raw',
+      '--regions', path.join(dir, 'regions.bed'), '--out', fresh(path.join(OUT, `${name}-native1`)), ...paths]));
+    const want = fs.readFileSync(path.join(OUT, `${name}-native1`, 'intervals.npy'));
+    const outBytes = want.length + fs.statSync(path.join(OUT, `${name}-native1`, 'offsets.npy')).size;
+
+    const [fromPaths] = await best(() => exportTrackToDir({ sources: paths, regions, format: 'raw', outDir: fresh(out) }));
+    const same1 = fs.readFileSync(path.join(out, 'intervals.npy')).equals(want);
+
+    const server = spawn(process.execPath, [path.join(ROOT, 'bench', 'serve.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise((ok) => server.stdout.once('data', (d) => ok(String(d).trim())));
+    const urls = files.map((f) => `http://127.0.0.1:${port}/${f}`);
+    const [fromHttp, r] = await best(() => exportTrackToDir({ sources: urls, regions, format: 'raw', outDir: fresh(out) }));
+    server.kill();
+    const same2 = fs.readFileSync(path.join(out, 'intervals.npy')).equals(want);
+
+    const needed = Number(execFileSync(floor, [dir, path.join(OUT, 'floor.out'), String(outBytes)], { encoding: 'utf8' }).trim().split(/\s+/)[3]);
+
+    let bbi = null;
+    if (bbiDir && (bbiMode === 'all' || name === 'seed')) {
+      const printed = execFileSync(process.execPath, [path.join(bbiDir, 'bbijs_export.mjs'), dir, fresh(path.join(OUT, `${name}-bbi`))], { encoding: 'utf8' });
+      bbi = Number(printed.trim().split('\n').at(-1));
+    }
+    rows.push({ name, native, fromPaths, fromHttp, bytes: r.bytesFetched, requests: r.requests, needed, bbi, same: same1 && same2 });
+  }
+  console.log('| corpus | native, 1 thread | Node, paths | Node, HTTP | paths / native | @gmod/bbi 8.1.1 | ours faster than bbi | HTTP bytes fetched | needed | fetched / needed | requests |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const x of rows) {
+    console.log(`| ${x.name}${x.same ? '' : ' (OUTPUT DIFFERS)'} | ${x.native.toFixed(3)} s | ${x.fromPaths.toFixed(3)} s | ${x.fromHttp.toFixed(3)} s `
+      + `| ${(x.fromPaths / x.native).toFixed(2)}x | ${x.bbi == null ? 'not run' : x.bbi.toFixed(2) + ' s'} | ${x.bbi == null ? '' : (x.bbi / x.fromPaths).toFixed(0) + 'x'} `
+      + `| ${(x.bytes / 1e6).toFixed(2)} MB | ${(x.needed / 1e6).toFixed(2)} MB | ${(x.bytes / x.needed).toFixed(3)}x | ${x.requests} |`);
+  }
+}
+
+main();
