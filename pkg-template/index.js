@@ -8,8 +8,10 @@ import * as firstInstance from './wasm/bigwig_npy.js';
 const IS_NODE = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 /** Output bytes buffered in wasm before they are moved out. */
 const STEP_BYTES = 1 << 20;
-/** Regions whose blocks are fetched ahead of the current one. */
+/** Regions whose blocks are fetched ahead of the current one; in genome order their blocks
+ * are neighbours in the file, so a longer window coalesces into fewer, larger requests. */
 const LOOKAHEAD = 32;
+const SWEEP_LOOKAHEAD = 512;
 /** Ranges closer than this are fetched in one request. */
 const COALESCE_GAP = 4096;
 /** Encoded regions held in memory before a sweep's buckets spill to disk (Node, to a directory). */
@@ -415,7 +417,7 @@ async function run(opts, sink) {
     const reorder = session.sweep ? new Reorder(total, session.nSamples, await sink.spill?.()) : null;
     for (;;) {
       if (signal?.aborted) throw abortError(signal);
-      const missing = session.step(STEP_BYTES, LOOKAHEAD);
+      const missing = session.step(STEP_BYTES, reorder ? SWEEP_LOOKAHEAD : LOOKAHEAD);
       if (reorder) await reorder.add(session.takeSwept());
       else await drain();
       opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: stats.bytesFetched });
