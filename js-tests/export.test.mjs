@@ -209,3 +209,28 @@ test('genome-order decoding (small block cache, shuffled regions) gives the same
   const s = await exportTrack({ sources: KINDS.path(c), regions: sorted.map((x) => x.join('\t')).join('\n'), format: 'raw', blockCacheBytes: 0 });
   assert.equal(s.decodeOrder, 'input');
 });
+
+test('inspectSource, parseRegions, and shards merged into the bytes of one export', async () => {
+  const { inspectSource, parseRegions, mergeShards } = await import('../pkg/index.js');
+  const info = await inspectSource(`${server.base}/range/bigwig/gvl_sample_0.bw`);
+  assert.deepEqual(info.contigs, [{ name: 'chr1', length: 2000 }, { name: 'chr2', length: 1000 }]);
+  assert.deepEqual(await parseRegions('chr1\t0\t5\n# c\nchr2\t1\t2\n'), { count: 2 });
+  await assert.rejects(parseRegions('chr1\t0\t5\nchr1\t9\t1\n'), { message: 'regions line 2: start 9 is greater than end 1' });
+  const c = CASES.find((c) => c.name === 'seed');
+  const lines = bed(c).trim().split('\n');
+  for (const layout of ['aos', 'soa']) {
+    const cuts = [0, 1, 700, 1999, 2000];
+    const shards = [];
+    for (let k = 0; k + 1 < cuts.length; k++) {
+      shards.push(await exportTrack({ sources: KINDS.path(c), regions: lines.slice(cuts[k], cuts[k + 1]).join('\n'), format: 'raw', layout }));
+    }
+    for (const format of ['npy', 'raw']) {
+      const merged = await mergeShards(shards, { format });
+      const want = cliExport(c, ['--format', format, '--layout', layout]);
+      for (const [name, bytes] of Object.entries(want)) {
+        assert.ok(Buffer.from(await blobBytes(merged.files[name])).equals(bytes), `${layout} ${format} ${name}`);
+      }
+      assert.equal(merged.nRegions, 2000);
+    }
+  }
+});

@@ -71,3 +71,15 @@ export function exportTrackToDir(options: ExportOptions & { outDir: string }): P
 
 /** The current size of the module's linear memory in bytes. */
 export function wasmMemoryBytes(): number;
+
+/** A source's name and chromosomes, reading only its header, chrom tree and index. */
+export function inspectSource(source: SourceInput, options?: Pick<ExportOptions, 'fetch' | 'signal' | 'wholeFileLimit'>): Promise<{ name: string; contigs: { name: string; length: number }[] }>;
+
+/** Check regions as an export reads them: the count, or an error naming the BED line. */
+export function parseRegions(regions: RegionsInput): Promise<{ count: number }>;
+
+/**
+ * Merge `format: 'raw'` exports of contiguous region shards (in region order, same
+ * sources) into the files one export writes, in `format` (default npy).
+ */
+export function mergeShards(shards: ExportResult<Blob>[], options?: { format?: 'npy' | 'raw' }): Promise<ExportResult<Blob>>;

@@ -551,3 +551,75 @@ export async function __provokePanic() {
     throw translate(e);
   }
 }
+
+/**
+ * Read a source's header and chromosome list: `{ name, contigs: [{ name, length }] }`.
+ * Only the header, chrom tree and index are fetched.
+ */
+export async function inspectSource(source, opts = {}) {
+  await load();
+  const src = await makeSource(source, 0, opts);
+  let session;
+  try {
+    session = new mod.Session([src.name], 'raw', 'aos', 0, 0);
+    if (src.size != null) session.setSize(0, src.size);
+    const stats = { bytesFetched: 0, requests: 0 };
+    for (;;) {
+      const missing = session.open();
+      if (missing.length === 0) break;
+      await fetchRanges(missing, [src], session, stats, opts.signal);
+    }
+    const flat = session.contigs(0);
+    const contigs = [];
+    for (let k = 0; k < flat.length; k += 2) contigs.push({ name: flat[k], length: flat[k + 1] });
+    return { name: src.name, contigs };
+  } catch (e) {
+    throw translate(e);
+  } finally {
+    try { session?.free(); } catch { /* discarded */ }
+    await src.close().catch(() => {});
+  }
+}
+
+/** Check regions the way an export reads them; returns `{ count }` or throws naming the line. */
+export async function parseRegions(regions) {
+  await load();
+  const session = new mod.Session(['check'], 'raw', 'aos', 0, 0);
+  try {
+    return { count: setRegions(session, regions) };
+  } catch (e) {
+    throw translate(e);
+  } finally {
+    session.free();
+  }
+}
+
+/**
+ * Merge raw exports of contiguous region shards (given in region order, all with the same
+ * sources) into the files a single export writes, in `format` and the shards' layout.
+ */
+export async function mergeShards(shards, { format = 'npy' } = {}) {
+  await load();
+  if (!shards.length) throw fail('mergeShards: no shards');
+  const names = Object.keys(shards[0].files);
+  const offsets = [new BigInt64Array([0n])];
+  let base = 0n;
+  for (const sh of shards) {
+    const o = new BigInt64Array(await sh.files['offsets.npy'].arrayBuffer());
+    const shifted = o.slice(1);
+    for (let k = 0; k < shifted.length; k++) shifted[k] += base;
+    if (shifted.length) base = shifted[shifted.length - 1];
+    offsets.push(shifted);
+  }
+  const nIntervals = Number(base);
+  const nGroups = offsets.reduce((n, o) => n + o.length, 0);
+  const header = (name, n) => (format === 'npy' ? [mod.npyHeader(name, n)] : []);
+  const files = {};
+  for (const name of names) {
+    files[name] = name === 'offsets.npy'
+      ? new Blob([...header(name, nGroups), ...offsets], { type: 'application/octet-stream' })
+      : new Blob([...header(name, nIntervals), ...shards.map((s) => s.files[name])], { type: 'application/octet-stream' });
+  }
+  const sum = (k) => shards.reduce((n, s) => n + (s[k] ?? 0), 0);
+  return { files, nRegions: sum('nRegions'), nSamples: shards[0].nSamples, nIntervals, bytesFetched: sum('bytesFetched'), requests: sum('requests') };
+}

@@ -200,10 +200,10 @@ impl Session {
         if !missing.is_empty() {
             return Ok(flat(&missing));
         }
-        let regions = self
-            .regions
-            .take()
-            .ok_or_else(|| js_err(Error::input("no regions given")))?;
+        // Without regions, open() only reads the sources (to list their contigs).
+        let Some(regions) = self.regions.take() else {
+            return Ok(Vec::new());
+        };
         let inputs = self.opened.iter_mut().map(|o| o.take().unwrap()).collect();
         let export = Export::new(inputs, regions, self.options).map_err(js_err)?;
         // Shuffled regions whose blocks do not all fit the cache are decoded in genome order
@@ -389,6 +389,18 @@ impl Session {
             .flat_map(|c| [JsValue::from(c.name.as_str()), JsValue::from(c.length)])
             .collect()
     }
+}
+
+/// The NPY header of output file `name` (e.g. `intervals.npy`) holding `n` items, as the
+/// exporter writes it (so merged shards are byte-identical to one export).
+#[wasm_bindgen(js_name = npyHeader)]
+pub fn npy_header(name: &str, n: f64) -> Result<Vec<u8>, JsValue> {
+    let file = [Layout::Aos, Layout::Soa]
+        .iter()
+        .flat_map(|l| l.files().iter())
+        .find(|f| f.name == name)
+        .ok_or_else(|| js_err(Error::input(format!("no output file is called '{name}'"))))?;
+    Ok(crate::layout::npy_header(file.descr, n as u64))
 }
 
 /// The current size of the module's linear memory in bytes.

@@ -1,0 +1,158 @@
+// The export page end to end in headless Chromium (playwright-core, Debian's chromium):
+// files through the file input, pasted BED, 1 and 3 workers, downloads compared with
+// GenVarLoader's hashes and the CLI's npy files, URL sources, the zip, cancel, bad input.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { unzipSync } from 'fflate';
+import { startServer } from '../scripts/serve.mjs';
+import { ROOT, DATA, cases, sha256, cliExport, launchChromium } from './helpers.mjs';
+
+let server, url, browser;
+before(async () => {
+  ({ server, url } = await startServer({ port: 0, dataDir: DATA }));
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const CASES = cases();
+const seed = CASES.find((c) => c.name === 'seed');
+
+async function openPage() {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 1400 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready=true]');
+  return { page, errors, close: () => context.close() };
+}
+
+async function setRegions(page, text, count) {
+  await page.fill('#bed-text', text);
+  await page.waitForFunction((n) => document.getElementById('bed-info').textContent.startsWith(`${n.toLocaleString()} region`), count);
+}
+
+async function headersRead(page) {
+  await page.waitForFunction(() => !document.getElementById('source-list').textContent.includes('reading header'));
+}
+
+async function exportWith(page, { workers = 1, format = 'raw', layout = 'aos' } = {}) {
+  await page.fill('#workers', String(workers));
+  await page.selectOption('#format', format);
+  await page.selectOption('#layout', layout);
+  await page.click('#export');
+  await page.waitForFunction(() => !document.getElementById('results').hidden || !document.getElementById('error').hidden, null, { timeout: 60000 });
+  const err = await page.$eval('#error', (e) => (e.hidden ? null : e.textContent));
+  assert.equal(err, null, `export failed: ${err}`);
+}
+
+async function download(page, name) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`#file-list button[data-file="${name}"]`)]);
+  assert.equal(dl.suggestedFilename(), name);
+  return fs.readFileSync(await dl.path());
+}
+
+test('files + pasted BED, 1 and 3 workers: downloads match GenVarLoader and the CLI', async () => {
+  const { page, errors, close } = await openPage();
+  await page.setInputFiles('#files', seed.paths);
+  await setRegions(page, fs.readFileSync(seed.regionsPath, 'utf8'), 2000);
+  await headersRead(page);
+  assert.match(await page.textContent('#source-list'), /sample_7\.bw.*2 contigs: chr21 \(200,000 bp\), chr22 \(150,000 bp\)/s);
+  for (const workers of [1, 3]) {
+    await exportWith(page, { workers, format: 'raw' });
+    assert.equal(sha256(await download(page, 'intervals.npy')), seed.intervals_sha256, `${workers} workers`);
+    assert.equal(sha256(await download(page, 'offsets.npy')), seed.offsets_sha256, `${workers} workers`);
+    assert.match(await page.textContent('#summary'), new RegExp(`3,914,218 intervals in .* with ${workers} worker`));
+  }
+  const want = cliExport(seed, ['--format', 'npy', '--layout', 'soa']);
+  await exportWith(page, { workers: 3, format: 'npy', layout: 'soa' });
+  for (const name of Object.keys(want)) assert.ok((await download(page, name)).equals(want[name]), name);
+  // The zip holds a GenVarLoader track directory.
+  await page.fill('#track', 'my track');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-all')]);
+  assert.equal(dl.suggestedFilename(), 'my_track.zip');
+  const files = unzipSync(fs.readFileSync(await dl.path()));
+  assert.deepEqual(Object.keys(files).sort(), Object.keys(want).map((n) => `intervals/my_track/${n}`).sort());
+  for (const n of Object.keys(want)) assert.ok(Buffer.from(files[`intervals/my_track/${n}`]).equals(want[n]), n);
+  assert.equal(await page.locator('#plots canvas').count(), 8);
+  fs.mkdirSync(path.join(ROOT, 'target'), { recursive: true });
+  await page.screenshot({ path: path.join(ROOT, 'target', 'www-screenshot.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('URL sources served with Range by the page server', async () => {
+  const c = CASES.find((c) => c.name === 'multi_uncompressed_3');
+  const { page, close } = await openPage();
+  await page.fill('#urls', c.rel.map((r) => `${url}data/${r}`).join('\n'));
+  await page.click('#add-urls');
+  await setRegions(page, fs.readFileSync(c.regionsPath, 'utf8'), c.n_regions);
+  await headersRead(page);
+  await exportWith(page, { workers: 2, format: 'raw' });
+  assert.equal(sha256(await download(page, 'intervals.npy')), c.intervals_sha256);
+  assert.equal(sha256(await download(page, 'offsets.npy')), c.offsets_sha256);
+  await close();
+});
+
+test('cancel stops the export and a later export works', async () => {
+  const { page, close } = await openPage();
+  // Slow URL sources so there is time to cancel.
+  let requests = 0;
+  await page.route('**/data/**', async (route) => {
+    requests += 1;
+    await new Promise((ok) => setTimeout(ok, 400));
+    await route.continue().catch(() => {});
+  });
+  await page.fill('#urls', seed.rel.map((r) => `${url}data/${r}`).join('\n'));
+  await page.click('#add-urls');
+  await setRegions(page, fs.readFileSync(seed.regionsPath, 'utf8'), 2000);
+  await headersRead(page);
+  await page.fill('#workers', '2');
+  const before = requests;
+  await page.click('#export');
+  await page.waitForFunction(() => !document.getElementById('cancel').hidden);
+  await new Promise((ok) => setTimeout(ok, 600));
+  assert.ok(requests > before, 'the export started fetching');
+  await page.click('#cancel');
+  const atCancel = requests;
+  assert.equal(await page.textContent('#error'), 'Export cancelled.');
+  assert.match(await page.textContent('#progress-text'), /cancelled$/);
+  assert.ok(await page.$eval('#results', (e) => e.hidden));
+  assert.ok(!(await page.$eval('#export', (e) => e.disabled)));
+  await new Promise((ok) => setTimeout(ok, 1000));
+  assert.equal(requests, atCancel, 'no request starts after cancel');
+  await page.unroute('**/data/**');
+  await exportWith(page, { workers: 2, format: 'raw' });
+  assert.equal(sha256(await download(page, 'intervals.npy')), seed.intervals_sha256);
+  await close();
+});
+
+test('a non-bigWig file and a missing contig are shown, and the page stays usable', async () => {
+  const { page, close } = await openPage();
+  const c = CASES.find((c) => c.name === 'volvox');
+  await page.setInputFiles('#files', [c.regionsPath, c.paths[0]]);
+  await setRegions(page, 'ctgA\t0\t1000\nchrZ\t5\t10\n', 2);
+  await headersRead(page);
+  const list = await page.textContent('#source-list');
+  assert.match(list, /regions\.bed.*regions\.bed: not a bigWig file/s);
+  assert.match(list, /volvox\.bw.*lacks the contig of 1 region: chrZ/s);
+  await page.click('#export');
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match(await page.textContent('#error'), /regions\.bed: not a bigWig file/);
+  await page.click('#source-list li:first-child button[title=remove]');
+  await page.click('#export');
+  await page.waitForFunction(() => /contig 'chrZ'/.test(document.getElementById('error').textContent));
+  assert.match(await page.textContent('#error'), /^regions line 2 \(chrZ:5-10\): contig 'chrZ' not found in source 0 \(volvox\.bw\)/);
+  await page.fill('#bed-text', 'x\t1\t2\nctgA\t9\t3\n');
+  await page.waitForFunction(() => document.getElementById('bed-info').classList.contains('bad'));
+  assert.equal(await page.textContent('#bed-info'), 'regions line 2: start 9 is greater than end 3');
+  await setRegions(page, fs.readFileSync(c.regionsPath, 'utf8'), c.n_regions);
+  await exportWith(page, { workers: 1, format: 'raw' });
+  assert.equal(sha256(await download(page, 'intervals.npy')), c.intervals_sha256);
+  await close();
+});

@@ -1,0 +1,366 @@
+// The export page: sources (files or URLs), regions (BED), options; the export runs in Web
+// Workers over contiguous region shards, merged in order into the bytes one export gives.
+import { inspectSource, parseRegions, mergeShards } from '/pkg/index.js';
+import { zip } from '/vendor/fflate.js';
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  sources: [], // { id, value: File | string, label, contigs: [{name,length}] | null, error: string | null }
+  regionsText: '',
+  regionCount: 0,
+  regionContigs: new Map(), // contig -> number of regions
+  firstRegion: null,
+  running: null, // { workers, cancelled }
+  result: null,
+};
+let nextId = 1;
+
+// ---------------------------------------------------------------------------------------
+// Sources
+
+function addSources(values) {
+  for (const value of values) {
+    const label = typeof value === 'string' ? value : value.name;
+    const src = { id: nextId++, value, label, contigs: null, error: null };
+    state.sources.push(src);
+    inspectSource(value)
+      .then((info) => { src.contigs = info.contigs; })
+      .catch((e) => { src.error = e.message; })
+      .finally(renderSources);
+  }
+  renderSources();
+}
+
+function formatBytes(n) {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
+  return `${n} B`;
+}
+
+/** Regions whose contig this source lacks (the exporter accepts `c` or `chr` + `c`). */
+function lacking(src) {
+  if (!src.contigs) return [];
+  const names = new Set(src.contigs.map((c) => c.name));
+  return [...state.regionContigs.entries()].filter(([c]) => !names.has(c) && !names.has(`chr${c}`));
+}
+
+function renderSources() {
+  const list = $('source-list');
+  list.replaceChildren();
+  state.sources.forEach((src, i) => {
+    const li = document.createElement('li');
+    li.dataset.id = src.id;
+    const name = Object.assign(document.createElement('span'), { className: 'name', textContent: src.label });
+    const size = typeof src.value === 'string' ? 'URL' : formatBytes(src.value.size);
+    const meta = Object.assign(document.createElement('div'), { className: 'meta' });
+    if (src.error) {
+      meta.className = 'bad';
+      meta.textContent = src.error;
+    } else if (!src.contigs) {
+      meta.textContent = `${size} · reading header…`;
+    } else {
+      const shown = src.contigs.slice(0, 6).map((c) => `${c.name} (${c.length.toLocaleString()} bp)`).join(', ');
+      const more = src.contigs.length > 6 ? ` and ${src.contigs.length - 6} more` : '';
+      meta.textContent = `${size} · ${src.contigs.length} contig${src.contigs.length === 1 ? '' : 's'}: ${shown}${more}`;
+    }
+    li.append(name, buttons(i), meta);
+    const miss = lacking(src);
+    if (miss.length) {
+      const n = miss.reduce((t, [, k]) => t + k, 0);
+      const warn = Object.assign(document.createElement('div'), { className: 'warn' });
+      warn.textContent = `⚠ lacks the contig of ${n} region${n === 1 ? '' : 's'}: ${miss.slice(0, 5).map(([c]) => c).join(', ')}${miss.length > 5 ? ', …' : ''}`;
+      li.append(warn);
+    }
+    list.append(li);
+  });
+}
+
+function buttons(i) {
+  const span = document.createElement('span');
+  const mk = (text, title, fn, disabled) => {
+    const b = Object.assign(document.createElement('button'), { type: 'button', textContent: text, title, disabled });
+    b.addEventListener('click', () => { fn(); renderSources(); });
+    return b;
+  };
+  const swap = (a, b) => { [state.sources[a], state.sources[b]] = [state.sources[b], state.sources[a]]; };
+  span.append(
+    mk('↑', 'move up', () => swap(i, i - 1), i === 0),
+    mk('↓', 'move down', () => swap(i, i + 1), i === state.sources.length - 1),
+    mk('✕', 'remove', () => state.sources.splice(i, 1), false),
+  );
+  return span;
+}
+
+// ---------------------------------------------------------------------------------------
+// Regions
+
+async function bedText(file) {
+  const head = new Uint8Array(await file.slice(0, 2).arrayBuffer());
+  if (head[0] === 0x1f && head[1] === 0x8b) {
+    return new Response(file.stream().pipeThrough(new DecompressionStream('gzip'))).text();
+  }
+  return file.text();
+}
+
+const isData = (l) => {
+  const t = l.trim();
+  return t && !t.startsWith('#') && !/^(track|browser)(\s|$)/.test(t);
+};
+
+async function setRegions(text) {
+  state.regionsText = text;
+  state.regionCount = 0;
+  state.regionContigs = new Map();
+  state.firstRegion = null;
+  const info = $('bed-info');
+  info.classList.remove('bad');
+  if (!text.trim()) {
+    info.textContent = '';
+    renderSources();
+    return;
+  }
+  try {
+    const { count } = await parseRegions(text);
+    const lines = text.split('\n').filter(isData);
+    for (const l of lines) {
+      const c = l.includes('\t') ? l.split('\t')[0].trim() : l.trim().split(/\s+/)[0];
+      state.regionContigs.set(c, (state.regionContigs.get(c) ?? 0) + 1);
+    }
+    const f = lines[0].includes('\t') ? lines[0].split('\t') : lines[0].trim().split(/\s+/);
+    state.firstRegion = { contig: f[0].trim(), start: Number(f[1]), end: Number(f[2]) };
+    state.regionCount = count;
+    info.textContent = `${count.toLocaleString()} region${count === 1 ? '' : 's'}; first lines:\n${lines.slice(0, 4).join('\n')}`;
+  } catch (e) {
+    info.classList.add('bad');
+    info.textContent = e.message;
+  }
+  renderSources();
+}
+
+// ---------------------------------------------------------------------------------------
+// Export
+
+function showError(message) {
+  const box = $('error');
+  box.hidden = !message;
+  box.textContent = message ?? '';
+}
+
+function shards(text, n) {
+  // Every shard keeps all line numbers (other shards' lines are blanked), so BED errors
+  // and region names in messages match the user's file.
+  const lines = text.split('\n');
+  const data = lines.map((l, i) => (isData(l) ? i : -1)).filter((i) => i >= 0);
+  n = Math.max(1, Math.min(n, data.length));
+  const out = [];
+  for (let k = 0; k < n; k++) {
+    const keep = new Set(data.slice(Math.floor((k * data.length) / n), Math.floor(((k + 1) * data.length) / n)));
+    out.push(lines.map((l, i) => (keep.has(i) ? l : '')).join('\n'));
+  }
+  return out;
+}
+
+function setRunning(on) {
+  $('export').disabled = on;
+  $('cancel').hidden = !on;
+  $('progress').hidden = false;
+}
+
+async function runExport() {
+  showError(null);
+  if (!state.sources.length) return showError('Add at least one bigWig source.');
+  if (!state.regionCount) return showError($('bed-info').classList.contains('bad') ? $('bed-info').textContent : 'Add regions (a BED file or pasted BED).');
+  const format = $('format').value;
+  const layout = $('layout').value;
+  const maxMem = Math.max(1, Number($('max-mem').value) || 4096) * 2 ** 20;
+  const parts = shards(state.regionsText, Math.max(1, Math.min(16, Number($('workers').value) || 1)));
+  const sources = state.sources.map((s) => s.value);
+  const t0 = performance.now();
+  const progress = parts.map(() => ({ regionsDone: 0, intervals: 0, bytesFetched: 0 }));
+  const results = new Array(parts.length);
+  const run = { workers: [], cancelled: false };
+  state.running = run;
+  state.result = null;
+  $('results').hidden = true;
+  setRunning(true);
+  const tick = () => {
+    const done = progress.reduce((t, p) => t + p.regionsDone, 0);
+    const total = state.regionCount;
+    const secs = (performance.now() - t0) / 1000;
+    const eta = done > 0 ? (secs * (total - done)) / done : NaN;
+    $('bar').value = total ? done / total : 0;
+    $('progress-text').textContent = `${done.toLocaleString()} / ${total.toLocaleString()} regions · `
+      + `${progress.reduce((t, p) => t + p.intervals, 0).toLocaleString()} intervals · `
+      + `${formatBytes(progress.reduce((t, p) => t + p.bytesFetched, 0))} read · ${secs.toFixed(1)} s`
+      + (done < total && Number.isFinite(eta) ? ` · ETA ${eta.toFixed(1)} s` : '');
+  };
+  tick();
+  try {
+    await Promise.all(parts.map((regions, shard) => new Promise((resolve, reject) => {
+      const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+      run.workers.push(w);
+      w.onmessage = ({ data }) => {
+        if (data.type === 'progress') { progress[shard] = data.progress; tick(); }
+        if (data.type === 'done') { results[shard] = data.result; progress[shard].regionsDone = data.result.nRegions; tick(); w.terminate(); resolve(); }
+        if (data.type === 'error') { w.terminate(); reject(new Error(data.message)); }
+      };
+      w.onerror = (e) => { w.terminate(); reject(new Error(e.message || 'a worker failed to start')); };
+      w.postMessage({ shard, sources, regions, layout, maxMem });
+    })));
+    if (run.cancelled) return;
+    const raw = await mergeShards(results, { format: 'raw' });
+    const merged = format === 'raw' ? raw : await mergeShards(results, { format });
+    state.result = { ...merged, raw, layout, format, seconds: (performance.now() - t0) / 1000, workers: parts.length };
+    tick();
+    await renderResults();
+  } catch (e) {
+    if (!run.cancelled) showError(e.message);
+  } finally {
+    for (const w of run.workers) w.terminate();
+    if (state.running === run) state.running = null;
+    setRunning(false);
+  }
+}
+
+function cancel() {
+  const run = state.running;
+  if (!run) return;
+  run.cancelled = true;
+  for (const w of run.workers) w.terminate();
+  state.running = null;
+  setRunning(false);
+  $('progress-text').textContent += ' · cancelled';
+  showError('Export cancelled.');
+}
+
+// ---------------------------------------------------------------------------------------
+// Results
+
+function download(blob, name) {
+  const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+}
+
+async function renderResults() {
+  const r = state.result;
+  $('results').hidden = false;
+  $('summary').textContent = `${r.nRegions.toLocaleString()} regions × ${r.nSamples} samples: `
+    + `${r.nIntervals.toLocaleString()} intervals in ${r.seconds.toFixed(2)} s with ${r.workers} worker${r.workers === 1 ? '' : 's'}.`;
+  const list = $('file-list');
+  list.replaceChildren();
+  for (const [name, blob] of Object.entries(r.files)) {
+    const li = document.createElement('li');
+    const b = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Download' });
+    b.dataset.file = name;
+    b.addEventListener('click', () => download(blob, name));
+    li.append(`${name} (${formatBytes(blob.size)}) `, b);
+    list.append(li);
+  }
+  await renderPlots();
+}
+
+async function downloadAll() {
+  const r = state.result;
+  if (!r) return;
+  const track = ($('track').value.trim() || 'signal').replace(/[^\w.-]+/g, '_');
+  const entries = {};
+  for (const [name, blob] of Object.entries(r.files)) {
+    entries[`intervals/${track}/${name}`] = [new Uint8Array(await blob.arrayBuffer()), { level: 0 }];
+  }
+  const bytes = await new Promise((ok, fail) => zip(entries, (err, out) => (err ? fail(err) : ok(out))));
+  download(new Blob([bytes], { type: 'application/zip' }), `${track}.zip`);
+}
+
+/** A step plot of the first region's records for each sample. */
+async function renderPlots() {
+  const r = state.result;
+  const plots = $('plots');
+  plots.replaceChildren();
+  const region = state.firstRegion;
+  const S = r.nSamples;
+  const offsets = Array.from(new BigInt64Array(await r.raw.files['offsets.npy'].slice(0, (S + 1) * 8).arrayBuffer()), Number);
+  for (let s = 0; s < S; s++) {
+    const [a, b] = [offsets[s], offsets[s + 1]];
+    let recs;
+    if (r.layout === 'aos') {
+      const dv = new DataView(await r.raw.files['intervals.npy'].slice(a * 12, b * 12).arrayBuffer());
+      recs = Array.from({ length: b - a }, (_, k) => [dv.getInt32(k * 12, true), dv.getInt32(k * 12 + 4, true), dv.getFloat32(k * 12 + 8, true)]);
+    } else {
+      const col = async (n) => new DataView(await r.raw.files[n].slice(a * 4, b * 4).arrayBuffer());
+      const [st, en, va] = await Promise.all([col('starts.npy'), col('ends.npy'), col('values.npy')]);
+      recs = Array.from({ length: b - a }, (_, k) => [st.getInt32(k * 4, true), en.getInt32(k * 4, true), va.getFloat32(k * 4, true)]);
+    }
+    const canvas = document.createElement('canvas');
+    canvas.dataset.sample = s;
+    plots.append(canvas);
+    drawPlot(canvas, recs, region, state.sources[s]?.label ?? `sample ${s}`);
+  }
+}
+
+function drawPlot(canvas, recs, region, label) {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth || 900;
+  const h = canvas.clientHeight || 90;
+  canvas.width = w * dpr;
+  canvas.height = h * dpr;
+  const g = canvas.getContext('2d');
+  g.scale(dpr, dpr);
+  const x0 = Math.max(0, region.start);
+  const x1 = Math.max(x0 + 1, region.end);
+  const vals = recs.map((r) => r[2]).filter(Number.isFinite);
+  const lo = Math.min(0, ...vals);
+  const hi = Math.max(0, ...vals, lo + 1e-9);
+  const X = (x) => ((x - x0) / (x1 - x0)) * w;
+  const Y = (v) => h - 14 - ((v - lo) / (hi - lo)) * (h - 22);
+  g.fillStyle = '#4a7bb0';
+  for (const [s, e, v] of recs) {
+    if (!Number.isFinite(v)) continue;
+    const y = Y(v);
+    const base = Y(0);
+    g.fillRect(X(s), Math.min(y, base), Math.max(1, X(e) - X(s)), Math.max(1, Math.abs(base - y)));
+  }
+  g.fillStyle = '#1d232b';
+  g.font = '11px system-ui, sans-serif';
+  g.fillText(`${label} · ${region.contig}:${region.start}-${region.end} · ${recs.length} intervals · [${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`, 4, h - 3);
+}
+
+// ---------------------------------------------------------------------------------------
+// Wiring
+
+const drop = $('drop');
+$('files').addEventListener('change', (e) => { addSources([...e.target.files]); e.target.value = ''; });
+drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); addSources([...e.dataTransfer.files]); });
+$('add-urls').addEventListener('click', () => {
+  const urls = $('urls').value.split('\n').map((u) => u.trim()).filter(Boolean).map((u) => new URL(u, location.href).href);
+  $('urls').value = '';
+  addSources(urls);
+});
+$('bed-file').addEventListener('change', async (e) => {
+  const f = e.target.files[0];
+  if (!f) return;
+  try {
+    const text = await bedText(f);
+    $('bed-text').value = text.length > 200_000 ? '' : text;
+    $('bed-text').placeholder = text.length > 200_000 ? `${f.name} loaded (too large to show)` : $('bed-text').placeholder;
+    await setRegions(text);
+  } catch (err) {
+    $('bed-info').classList.add('bad');
+    $('bed-info').textContent = `${f.name}: cannot read: ${err.message}`;
+  }
+});
+let typing;
+$('bed-text').addEventListener('input', () => {
+  clearTimeout(typing);
+  typing = setTimeout(() => setRegions($('bed-text').value), 250);
+});
+$('export').addEventListener('click', runExport);
+$('cancel').addEventListener('click', cancel);
+$('download-all').addEventListener('click', downloadAll);
+document.title = 'bigwig-npy';
+document.body.dataset.ready = 'true';
