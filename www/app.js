@@ -141,6 +141,17 @@ async function setRegions(text) {
 // ---------------------------------------------------------------------------------------
 // Export
 
+/** Warm workers (module loaded, wasm compiled), reused across exports. */
+const pool = [];
+function workers(n) {
+  while (pool.length < n) {
+    const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    w.postMessage({ type: 'warm' });
+    pool.push(w);
+  }
+  return pool.slice(0, n);
+}
+
 function showError(message) {
   const box = $('error');
   box.hidden = !message;
@@ -197,15 +208,15 @@ async function runExport() {
   };
   tick();
   try {
+    run.workers = workers(parts.length);
     await Promise.all(parts.map((regions, shard) => new Promise((resolve, reject) => {
-      const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-      run.workers.push(w);
+      const w = run.workers[shard];
       w.onmessage = ({ data }) => {
         if (data.type === 'progress') { progress[shard] = data.progress; tick(); }
-        if (data.type === 'done') { results[shard] = data.result; progress[shard].regionsDone = data.result.nRegions; tick(); w.terminate(); resolve(); }
-        if (data.type === 'error') { w.terminate(); reject(new Error(data.message)); }
+        if (data.type === 'done') { results[shard] = data.result; progress[shard].regionsDone = data.result.nRegions; tick(); resolve(); }
+        if (data.type === 'error') reject(new Error(data.message));
       };
-      w.onerror = (e) => { w.terminate(); reject(new Error(e.message || 'a worker failed to start')); };
+      w.onerror = (e) => { e.preventDefault?.(); retire(w); reject(new Error(e.message || 'a worker failed')); };
       w.postMessage({ shard, sources, regions, layout, maxMem });
     })));
     if (run.cancelled) return;
@@ -217,17 +228,25 @@ async function runExport() {
   } catch (e) {
     if (!run.cancelled) showError(e.message);
   } finally {
-    for (const w of run.workers) w.terminate();
+    // On failure, other shards may still be running: stop them (fresh workers next time).
+    if (!state.result) run.workers.forEach(retire);
     if (state.running === run) state.running = null;
     setRunning(false);
   }
+}
+
+/** Stop a worker and drop it from the pool. */
+function retire(w) {
+  w.terminate();
+  const i = pool.indexOf(w);
+  if (i >= 0) pool.splice(i, 1);
 }
 
 function cancel() {
   const run = state.running;
   if (!run) return;
   run.cancelled = true;
-  for (const w of run.workers) w.terminate();
+  run.workers.forEach(retire);
   state.running = null;
   setRunning(false);
   $('progress-text').textContent += ' · cancelled';
@@ -362,5 +381,7 @@ $('bed-text').addEventListener('input', () => {
 $('export').addEventListener('click', runExport);
 $('cancel').addEventListener('click', cancel);
 $('download-all').addEventListener('click', downloadAll);
+workers(Math.max(1, Math.min(16, Number($('workers').value) || 1)));
+$('workers').addEventListener('change', () => workers(Math.max(1, Math.min(16, Number($('workers').value) || 1))));
 document.title = 'bigwig-npy';
 document.body.dataset.ready = 'true';

@@ -1,7 +1,12 @@
 // One export shard, off the main thread. Raw format: the page merges shards in order.
-import { exportTrack } from '/pkg/index.js';
+import { exportTrack, parseRegions } from '/pkg/index.js';
 
 self.onmessage = async ({ data }) => {
+  if (data.type === 'warm') {
+    // Load and compile the module now, so the first export does not wait for it.
+    await parseRegions('warm\t0\t1').catch(() => {});
+    return;
+  }
   const { shard, sources, regions, layout, maxMem } = data;
   let last = 0;
   try {
