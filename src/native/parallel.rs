@@ -278,16 +278,7 @@ fn sweep<S: Source + Sync>(
     let threads = pool.current_num_threads().max(1);
 
     // Genome order for decoding.
-    let mut order: Vec<u32> = (0..n_regions as u32).collect();
-    order.sort_by_key(|&r| {
-        let q = export.query(r as usize, 0);
-        (
-            export.regions.list[r as usize].contig.as_str(),
-            q.chrom,
-            q.start,
-            q.end,
-        )
-    });
+    let order = export.genome_order();
     // Few long tasks (a block at a task boundary is inflated twice), each streaming its
     // output in small chunks so memory in flight stays small.
     let task_len = n_regions.div_ceil(threads * 4).max(64);
