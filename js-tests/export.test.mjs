@@ -234,3 +234,20 @@ test('inspectSource, parseRegions, and shards merged into the bytes of one expor
     }
   }
 });
+
+test("output: 'chunks' gives the same bytes, and shards of chunks merge like Blobs", async () => {
+  const { mergeShards } = await import('../pkg/index.js');
+  const c = CASES.find((c) => c.name === 'seed');
+  const lines = bed(c).trim().split('\n');
+  const cat = (chunks) => Buffer.concat(chunks.map((x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength)));
+  const whole = await exportTrack({ sources: KINDS.path(c), regions: bed(c), output: 'chunks' });
+  const want = cliExport(c, []);
+  for (const name of Object.keys(want)) assert.ok(cat(whole.files[name]).equals(want[name]), name);
+  const shards = [];
+  for (const [a, b] of [[0, 999], [999, 2000]]) {
+    shards.push(await exportTrack({ sources: KINDS.path(c), regions: lines.slice(a, b).join('\n'), format: 'raw', output: 'chunks' }));
+  }
+  const merged = await mergeShards(shards, { format: 'npy' });
+  for (const name of Object.keys(want)) assert.ok(cat(merged.files[name]).equals(want[name]), `merged ${name}`);
+  await assert.rejects(exportTrack({ sources: KINDS.path(c), regions: bed(c), output: 'json' }), /output: expected 'blob' or 'chunks'/);
+});

@@ -44,6 +44,8 @@ export interface ExportOptions {
    * (each block fetched and inflated once) and put back in input order.
    */
   blockCacheBytes?: number;
+  /** `blob` (default): files as Blobs; `chunks`: as `Uint8Array[]` (no Blob copy). */
+  output?: 'blob' | 'chunks';
   onProgress?: (p: Progress) => void;
   /** Aborting rejects with an AbortError; no further reads start. */
   signal?: AbortSignal;
@@ -64,7 +66,8 @@ export interface ExportResult<F> {
 }
 
 /** Export every (region, sample) into GenVarLoader's ragged arrays, as Blobs. */
-export function exportTrack(options: ExportOptions): Promise<ExportResult<Blob>>;
+export function exportTrack(options: ExportOptions & { output?: 'blob' }): Promise<ExportResult<Blob>>;
+export function exportTrack(options: ExportOptions & { output: 'chunks' }): Promise<ExportResult<Uint8Array[]>>;
 
 /** Node only: stream the export into `outDir` (temp names, renamed on success); paths by name. */
 export function exportTrackToDir(options: ExportOptions & { outDir: string }): Promise<ExportResult<string>>;
@@ -83,3 +86,4 @@ export function parseRegions(regions: RegionsInput): Promise<{ count: number }>;
  * sources) into the files one export writes, in `format` (default npy).
  */
 export function mergeShards(shards: ExportResult<Blob>[], options?: { format?: 'npy' | 'raw' }): Promise<ExportResult<Blob>>;
+export function mergeShards(shards: ExportResult<Uint8Array[]>[], options?: { format?: 'npy' | 'raw' }): Promise<ExportResult<Uint8Array[]>>;

@@ -390,6 +390,7 @@ function translate(e) {
 
 async function run(opts, sink) {
   const { format, layout, maxMem, blockCacheBytes } = checkOptions(opts);
+  if (opts.output != null && !['blob', 'chunks'].includes(opts.output)) throw fail(`output: expected 'blob' or 'chunks', got '${opts.output}'`);
   const signal = opts.signal;
   if (signal?.aborted) throw abortError(signal);
   await load();
@@ -464,7 +465,10 @@ export async function exportTrack(opts) {
     finish(headers) {
       const files = {};
       parts.forEach((p, i) => {
-        files[p.name] = new Blob(headers[i].length ? [headers[i], ...p.chunks] : p.chunks, { type: 'application/octet-stream' });
+        const chunks = headers[i].length ? [headers[i], ...p.chunks] : p.chunks;
+        // Blobs cost a copy into browser storage; `chunks` leaves that to the caller (e.g.
+        // to transfer the buffers out of a worker and build a Blob only on download).
+        files[p.name] = opts.output === 'chunks' ? chunks : new Blob(chunks, { type: 'application/octet-stream' });
       });
       return files;
     },
@@ -597,6 +601,7 @@ export async function parseRegions(regions) {
 /**
  * Merge raw exports of contiguous region shards (given in region order, all with the same
  * sources) into the files a single export writes, in `format` and the shards' layout.
+ * Shards exported with `output: 'chunks'` merge into chunk lists, others into Blobs.
  */
 export async function mergeShards(shards, { format = 'npy' } = {}) {
   await load();
@@ -604,8 +609,11 @@ export async function mergeShards(shards, { format = 'npy' } = {}) {
   const names = Object.keys(shards[0].files);
   const offsets = [new BigInt64Array([0n])];
   let base = 0n;
+  const asChunks = Array.isArray(shards[0].files[names[0]]);
+  const bytesOf = async (f) => (Array.isArray(f) ? concat(f) : new Uint8Array(await f.arrayBuffer()));
   for (const sh of shards) {
-    const o = new BigInt64Array(await sh.files['offsets.npy'].arrayBuffer());
+    const raw = await bytesOf(sh.files['offsets.npy']);
+    const o = new BigInt64Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
     const shifted = o.slice(1);
     for (let k = 0; k < shifted.length; k++) shifted[k] += base;
     if (shifted.length) base = shifted[shifted.length - 1];
@@ -616,9 +624,10 @@ export async function mergeShards(shards, { format = 'npy' } = {}) {
   const header = (name, n) => (format === 'npy' ? [mod.npyHeader(name, n)] : []);
   const files = {};
   for (const name of names) {
-    files[name] = name === 'offsets.npy'
-      ? new Blob([...header(name, nGroups), ...offsets], { type: 'application/octet-stream' })
-      : new Blob([...header(name, nIntervals), ...shards.map((s) => s.files[name])], { type: 'application/octet-stream' });
+    const parts = name === 'offsets.npy'
+      ? [...header(name, nGroups), ...offsets.map((o) => new Uint8Array(o.buffer, o.byteOffset, o.byteLength))]
+      : [...header(name, nIntervals), ...shards.flatMap((s) => (asChunks ? s.files[name] : [s.files[name]]))];
+    files[name] = asChunks ? parts : new Blob(parts, { type: 'application/octet-stream' });
   }
   const sum = (k) => shards.reduce((n, s) => n + (s[k] ?? 0), 0);
   return { files, nRegions: sum('nRegions'), nSamples: shards[0].nSamples, nIntervals, bytesFetched: sum('bytesFetched'), requests: sum('requests') };

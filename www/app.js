@@ -256,6 +256,22 @@ function cancel() {
 // ---------------------------------------------------------------------------------------
 // Results
 
+const sizeOf = (chunks) => chunks.reduce((n, c) => n + c.length, 0);
+
+/** Bytes [a, b) of a file held as a list of chunks. */
+function sliceChunks(chunks, a, b) {
+  const out = new Uint8Array(Math.max(0, b - a));
+  let at = 0;
+  for (const c of chunks) {
+    const lo = Math.max(a, at);
+    const hi = Math.min(b, at + c.length);
+    if (lo < hi) out.set(c.subarray(lo - at, hi - at), lo - a);
+    at += c.length;
+    if (at >= b) break;
+  }
+  return out;
+}
+
 function download(blob, name) {
   const a = Object.assign(document.createElement('a'), { href: URL.createObjectURL(blob), download: name });
   document.body.append(a);
@@ -267,16 +283,18 @@ function download(blob, name) {
 async function renderResults() {
   const r = state.result;
   $('results').hidden = false;
+  document.body.dataset.exportMs = (r.seconds * 1000).toFixed(1);
   $('summary').textContent = `${r.nRegions.toLocaleString()} regions × ${r.nSamples} samples: `
     + `${r.nIntervals.toLocaleString()} intervals in ${r.seconds.toFixed(2)} s with ${r.workers} worker${r.workers === 1 ? '' : 's'}.`;
   const list = $('file-list');
   list.replaceChildren();
-  for (const [name, blob] of Object.entries(r.files)) {
+  for (const [name, chunks] of Object.entries(r.files)) {
     const li = document.createElement('li');
     const b = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Download' });
     b.dataset.file = name;
-    b.addEventListener('click', () => download(blob, name));
-    li.append(`${name} (${formatBytes(blob.size)}) `, b);
+    // The Blob (a copy into browser storage) is made only when it is asked for.
+    b.addEventListener('click', () => download(new Blob(chunks, { type: 'application/octet-stream' }), name));
+    li.append(`${name} (${formatBytes(sizeOf(chunks))}) `, b);
     list.append(li);
   }
   await renderPlots();
@@ -287,8 +305,8 @@ async function downloadAll() {
   if (!r) return;
   const track = ($('track').value.trim() || 'signal').replace(/[^\w.-]+/g, '_');
   const entries = {};
-  for (const [name, blob] of Object.entries(r.files)) {
-    entries[`intervals/${track}/${name}`] = [new Uint8Array(await blob.arrayBuffer()), { level: 0 }];
+  for (const [name, chunks] of Object.entries(r.files)) {
+    entries[`intervals/${track}/${name}`] = [sliceChunks(chunks, 0, sizeOf(chunks)), { level: 0 }];
   }
   const bytes = await new Promise((ok, fail) => zip(entries, (err, out) => (err ? fail(err) : ok(out))));
   download(new Blob([bytes], { type: 'application/zip' }), `${track}.zip`);
@@ -301,15 +319,15 @@ async function renderPlots() {
   plots.replaceChildren();
   const region = state.firstRegion;
   const S = r.nSamples;
-  const offsets = Array.from(new BigInt64Array(await r.raw.files['offsets.npy'].slice(0, (S + 1) * 8).arrayBuffer()), Number);
+  const offsets = Array.from(new BigInt64Array(sliceChunks(r.raw.files['offsets.npy'], 0, (S + 1) * 8).buffer), Number);
   for (let s = 0; s < S; s++) {
     const [a, b] = [offsets[s], offsets[s + 1]];
     let recs;
     if (r.layout === 'aos') {
-      const dv = new DataView(await r.raw.files['intervals.npy'].slice(a * 12, b * 12).arrayBuffer());
+      const dv = new DataView(sliceChunks(r.raw.files['intervals.npy'], a * 12, b * 12).buffer);
       recs = Array.from({ length: b - a }, (_, k) => [dv.getInt32(k * 12, true), dv.getInt32(k * 12 + 4, true), dv.getFloat32(k * 12 + 8, true)]);
     } else {
-      const col = async (n) => new DataView(await r.raw.files[n].slice(a * 4, b * 4).arrayBuffer());
+      const col = async (n) => new DataView(sliceChunks(r.raw.files[n], a * 4, b * 4).buffer);
       const [st, en, va] = await Promise.all([col('starts.npy'), col('ends.npy'), col('values.npy')]);
       recs = Array.from({ length: b - a }, (_, k) => [st.getInt32(k * 4, true), en.getInt32(k * 4, true), va.getFloat32(k * 4, true)]);
     }

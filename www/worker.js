@@ -11,7 +11,7 @@ self.onmessage = async ({ data }) => {
   let last = 0;
   try {
     const result = await exportTrack({
-      sources, regions, layout, maxMem, format: 'raw',
+      sources, regions, layout, maxMem, format: 'raw', output: 'chunks',
       onProgress: (p) => {
         const now = performance.now();
         if (now - last > 50 || p.regionsDone === p.regionsTotal) {
@@ -20,7 +20,9 @@ self.onmessage = async ({ data }) => {
         }
       },
     });
-    self.postMessage({ type: 'done', shard, result });
+    // Hand the output buffers over without copying them.
+    const buffers = Object.values(result.files).flatMap((chunks) => chunks.map((c) => c.buffer));
+    self.postMessage({ type: 'done', shard, result }, [...new Set(buffers)]);
   } catch (e) {
     self.postMessage({ type: 'error', shard, message: e?.message ?? String(e), name: e?.name });
   }
