@@ -330,6 +330,16 @@ function plan(flat) {
   return reads;
 }
 
+/** Open the session's sources, fetching what their headers, chrom trees and indexes need. */
+async function openSources(session, sources, stats, signal) {
+  for (;;) {
+    if (signal?.aborted) throw abortError(signal);
+    const missing = session.open();
+    if (missing.length === 0) return;
+    await fetchRanges(missing, sources, session, stats, signal);
+  }
+}
+
 async function fetchRanges(flat, sources, session, stats, signal) {
   const reads = plan(flat);
   let next = 0;
@@ -402,12 +412,7 @@ async function run(opts, sink) {
     session = new mod.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
     setRegions(session, opts.regions);
     sources.forEach((s, i) => { if (s.size != null) session.setSize(i, s.size); });
-    for (;;) {
-      if (signal?.aborted) throw abortError(signal);
-      const missing = session.open();
-      if (missing.length === 0) break;
-      await fetchRanges(missing, sources, session, stats, signal);
-    }
+    await openSources(session, sources, stats, signal);
     const names = session.fileNames();
     await sink.begin(names, names.map((_, i) => session.headerLength(i)));
     const total = session.nRegions;
@@ -567,12 +572,7 @@ export async function inspectSource(source, opts = {}) {
   try {
     session = new mod.Session([src.name], 'raw', 'aos', 0, 0);
     if (src.size != null) session.setSize(0, src.size);
-    const stats = { bytesFetched: 0, requests: 0 };
-    for (;;) {
-      const missing = session.open();
-      if (missing.length === 0) break;
-      await fetchRanges(missing, [src], session, stats, opts.signal);
-    }
+    await openSources(session, [src], { bytesFetched: 0, requests: 0 }, opts.signal);
     const flat = session.contigs(0);
     const contigs = [];
     for (let k = 0; k < flat.length; k += 2) contigs.push({ name: flat[k], length: flat[k + 1] });

@@ -205,20 +205,8 @@ impl<S: Source> Export<S> {
     /// Byte ranges region `r` needs over all samples that `cache` does not hold decoded
     /// (what an async driver should fetch before calling [`Export::decode_region`]).
     pub fn needed_ranges(&self, r: usize, cache: &BlockCache) -> Vec<ByteRange> {
-        let mut out = Vec::new();
-        for s in 0..self.n_samples() {
-            for l in self.blocks(r, s) {
-                if !cache.contains(s, l.offset) {
-                    out.push(ByteRange {
-                        source: s,
-                        offset: l.offset,
-                        len: l.size,
-                    });
-                }
-            }
-        }
-        out.sort();
-        out.dedup();
+        let mut out = self.region_ranges(r);
+        out.retain(|b| !cache.contains(b.source, b.offset));
         out
     }
 
@@ -352,25 +340,6 @@ impl Blocks for Decoder {
         let reader = &mut self.reader;
         self.cache.get_or_read(sample, leaf, || {
             reader.read(&input.source, &input.bigwig, leaf)
-        })
-    }
-}
-
-/// Blocks decoded ahead of time (every block an export touches), shared read-only.
-pub struct Predecoded(pub HashMap<(usize, u64), DecodedBlock>);
-
-impl Blocks for &Predecoded {
-    fn block<S: Source>(
-        &mut self,
-        sample: usize,
-        _: &Input<S>,
-        leaf: &Leaf,
-    ) -> Result<&DecodedBlock, BwError> {
-        self.0.get(&(sample, leaf.offset)).ok_or_else(|| {
-            BwError::Invalid(format!(
-                "internal error: block at {} was not decoded ahead",
-                leaf.offset
-            ))
         })
     }
 }

@@ -12,7 +12,7 @@ fn main() -> std::process::ExitCode {
 mod cli {
     use bigwig_npy::bigwig::block::BlockReader;
     use bigwig_npy::native::{export_files, read_regions, FileSource};
-    use bigwig_npy::{open_input, Error, Format, Layout, Options, DEFAULT_MAX_MEM};
+    use bigwig_npy::{open_input, Error, Format, Layout, Options};
     use clap::{Parser, Subcommand};
     use indicatif::{ProgressBar, ProgressStyle};
     use std::io::IsTerminal;
@@ -138,11 +138,7 @@ mod cli {
         let options = Options {
             format: format.parse::<Format>()?,
             layout: layout.parse::<Layout>()?,
-            max_mem: if max_mem == "4G" {
-                DEFAULT_MAX_MEM
-            } else {
-                parse_size(max_mem)?
-            },
+            max_mem: parse_size(max_mem)?,
         };
         if sources.is_empty() {
             return Err(Error::input(

@@ -22,41 +22,21 @@ pub trait Source {
     fn size(&self) -> Option<u64>;
 }
 
-impl<T: Source + ?Sized> Source for &T {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
-        (**self).read_at(offset, buf)
-    }
-    fn size(&self) -> Option<u64> {
-        (**self).size()
-    }
+/// Pointers to a source are sources.
+macro_rules! forward_source {
+    ($($ptr:ty),*) => {$(
+        impl<T: Source + ?Sized> Source for $ptr {
+            fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
+                (**self).read_at(offset, buf)
+            }
+            fn size(&self) -> Option<u64> {
+                (**self).size()
+            }
+        }
+    )*};
 }
 
-impl<T: Source + ?Sized> Source for Box<T> {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
-        (**self).read_at(offset, buf)
-    }
-    fn size(&self) -> Option<u64> {
-        (**self).size()
-    }
-}
-
-impl<T: Source + ?Sized> Source for std::rc::Rc<T> {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
-        (**self).read_at(offset, buf)
-    }
-    fn size(&self) -> Option<u64> {
-        (**self).size()
-    }
-}
-
-impl<T: Source + ?Sized> Source for Arc<T> {
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {
-        (**self).read_at(offset, buf)
-    }
-    fn size(&self) -> Option<u64> {
-        (**self).size()
-    }
-}
+forward_source!(&T, Box<T>, std::rc::Rc<T>, Arc<T>);
 
 /// The byte ranges of a remote or sliced source fetched so far. A read it cannot serve
 /// yet is [`ReadError::Missing`]; the async driver fetches the range and retries.

@@ -86,11 +86,6 @@ impl Session {
         max_mem: f64,
         cache_bytes: f64,
     ) -> Result<Session, JsValue> {
-        if names.is_empty() {
-            return Err(js_err(Error::input(
-                "no sources given: pass at least one bigWig",
-            )));
-        }
         if max_mem.is_nan() || max_mem < 0.0 {
             return Err(js_err(Error::input(format!(
                 "maxMem must be a non-negative number of bytes, got {max_mem}"

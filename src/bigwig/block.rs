@@ -1,7 +1,7 @@
 //! Data blocks: inflate (with one reused libdeflate decompressor) and decode the section
 //! into records, then cut the records that overlap a query. Corrupt blocks are errors.
 
-use super::{read_into, BigWig, BwError, Leaf};
+use super::{check_range, read_into, BigWig, BwError, Leaf};
 use crate::interval::Interval;
 use crate::source::Source;
 use libdeflater::{DecompressionError, Decompressor};
@@ -80,27 +80,11 @@ impl BlockReader {
         bw: &BigWig,
         leaf: &Leaf,
     ) -> Result<DecodedBlock, BwError> {
-        if leaf.size > 1 << 30 {
-            return Err(BwError::Invalid(format!(
-                "corrupt index: data block at {} claims {} bytes",
-                leaf.offset, leaf.size
-            )));
-        }
+        // Checked before the buffer grows: a corrupt index must not allocate gigabytes.
+        check_range(src, leaf.offset, leaf.size, "data block")?;
         self.raw.resize(leaf.size as usize, 0);
         read_into(src, leaf.offset, &mut self.raw, "data block")?;
         self.decode_raw(bw, leaf.offset).map_err(BwError::Invalid)
-    }
-
-    /// Decode a block whose raw bytes the caller already has (e.g. fetched in a batch).
-    pub fn decode(
-        &mut self,
-        bw: &BigWig,
-        offset: u64,
-        raw: &[u8],
-    ) -> Result<DecodedBlock, BwError> {
-        self.raw.clear();
-        self.raw.extend_from_slice(raw);
-        self.decode_raw(bw, offset).map_err(BwError::Invalid)
     }
 
     fn decode_raw(&mut self, bw: &BigWig, offset: u64) -> Result<DecodedBlock, String> {

@@ -40,13 +40,13 @@ pub(crate) fn read<S: Source + ?Sized>(
     Ok(buf)
 }
 
+/// Read into `buf`; callers that allocate `buf` for the read check the range first.
 pub(crate) fn read_into<S: Source + ?Sized>(
     src: &S,
     offset: u64,
     buf: &mut [u8],
     what: &str,
 ) -> Result<(), BwError> {
-    check_range(src, offset, buf.len() as u64, what)?;
     src.read_at(offset, buf).map_err(|e| match e {
         ReadError::Missing { offset, len } => BwError::Missing { offset, len },
         ReadError::PastEnd { offset, len, size } => BwError::Invalid(format!(
@@ -59,7 +59,7 @@ pub(crate) fn read_into<S: Source + ?Sized>(
 
 /// Reject ranges past the end (when the size is known) before allocating for them, so a
 /// corrupt offset or length is an error, not a huge allocation.
-fn check_range<S: Source + ?Sized>(
+pub(crate) fn check_range<S: Source + ?Sized>(
     src: &S,
     offset: u64,
     len: u64,

@@ -52,9 +52,6 @@ pub fn export_files(
         .num_threads(threads.max(1))
         .build()
         .map_err(|e| Error::Output(format!("cannot start threads: {e}")))?;
-    if sources.is_empty() {
-        return Err(Error::input("no sources given: pass at least one bigWig"));
-    }
     let inputs = open_files(sources, &pool)?;
     let export = Export::new(inputs, regions, options)?;
     let mut dir = OutputDir::create(out, options.layout, options.format)?;
