@@ -331,16 +331,19 @@ function plan(flat) {
 }
 
 /** Open the session's sources, fetching what their headers, chrom trees and indexes need. */
-async function openSources(session, sources, stats, signal) {
+async function openSources(session, sources, signal) {
   for (;;) {
     if (signal?.aborted) throw abortError(signal);
     const missing = session.open();
     if (missing.length === 0) return;
-    await fetchRanges(missing, sources, session, stats, signal);
+    await fetchRanges(missing, sources, session, signal);
   }
 }
 
-async function fetchRanges(flat, sources, session, stats, signal) {
+/** Bytes read and reads made so far, over `sources`. */
+const tally = (sources, key) => sources.reduce((t, x) => t + x[key], 0);
+
+async function fetchRanges(flat, sources, session, signal) {
   const reads = plan(flat);
   let next = 0;
   const worker = async () => {
@@ -351,8 +354,6 @@ async function fetchRanges(flat, sources, session, stats, signal) {
       const len = src.size != null ? Math.min(n, src.size - o) : n;
       if (len <= 0) continue;
       const buf = await src.read(o, len, signal);
-      stats.bytesFetched = sources.reduce((t, x) => t + x.fetched, 0);
-      stats.requests = sources.reduce((t, x) => t + x.requests, 0);
       if (src.size != null) session.setSize(s, src.size);
       session.addRange(s, o, buf);
     }
@@ -406,13 +407,12 @@ async function run(opts, sink) {
   await load();
   const sources = [];
   let session;
-  const stats = { bytesFetched: 0, requests: 0 };
   try {
     for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
     session = new mod.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
     setRegions(session, opts.regions);
     sources.forEach((s, i) => { if (s.size != null) session.setSize(i, s.size); });
-    await openSources(session, sources, stats, signal);
+    await openSources(session, sources, signal);
     const names = session.fileNames();
     await sink.begin(names, names.map((_, i) => session.headerLength(i)));
     const total = session.nRegions;
@@ -426,9 +426,9 @@ async function run(opts, sink) {
       const missing = session.step(STEP_BYTES, reorder ? SWEEP_LOOKAHEAD : LOOKAHEAD);
       if (reorder) await reorder.add(session.takeSwept());
       else await drain();
-      opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: stats.bytesFetched });
+      opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: tally(sources, 'fetched') });
       if (missing.length) {
-        await fetchRanges(missing, sources, session, stats, signal);
+        await fetchRanges(missing, sources, session, signal);
         continue;
       }
       if (session.regionsDone === total) break;
@@ -444,8 +444,8 @@ async function run(opts, sink) {
       nRegions: total,
       nSamples: session.nSamples,
       nIntervals: session.nIntervals,
-      bytesFetched: stats.bytesFetched,
-      requests: stats.requests,
+      bytesFetched: tally(sources, 'fetched'),
+      requests: tally(sources, 'requests'),
       decodeOrder: reorder ? 'genome' : 'input',
     };
     return { ...result, files: await sink.finish(session.headers()) };
@@ -572,7 +572,7 @@ export async function inspectSource(source, opts = {}) {
   try {
     session = new mod.Session([src.name], 'raw', 'aos', 0, 0);
     if (src.size != null) session.setSize(0, src.size);
-    await openSources(session, [src], { bytesFetched: 0, requests: 0 }, opts.signal);
+    await openSources(session, [src], opts.signal);
     const flat = session.contigs(0);
     const contigs = [];
     for (let k = 0; k < flat.length; k += 2) contigs.push({ name: flat[k], length: flat[k + 1] });
