@@ -20,8 +20,11 @@ fi
 
 wbg=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wbg" ]; then
-  cargo install --locked --quiet wasm-bindgen-cli --version "$wbg"
+  # The tool's own lock file can name a crate version the registry no longer serves (seen:
+  # a yanked webpki-roots); then resolve afresh within its semver ranges.
+  cargo install --locked --quiet wasm-bindgen-cli --version "$wbg" \
+    || cargo install --quiet wasm-bindgen-cli --version "$wbg"
 fi
-command -v wasm-pack >/dev/null || cargo install --locked --quiet wasm-pack
+command -v wasm-pack >/dev/null || cargo install --locked --quiet wasm-pack || cargo install --quiet wasm-pack
 
 { [ -d node_modules/playwright-core ] && [ -d node_modules/fflate ]; } || npm ci --no-audit --no-fund --silent
