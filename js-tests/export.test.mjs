@@ -251,3 +251,44 @@ test("output: 'chunks' gives the same bytes, and shards of chunks merge like Blo
   for (const name of Object.keys(want)) assert.ok(cat(merged.files[name]).equals(want[name]), `merged ${name}`);
   await assert.rejects(exportTrack({ sources: KINDS.path(c), regions: bed(c), output: 'json' }), /output: expected 'blob' or 'chunks'/);
 });
+
+test('an inspected source carries its header and index into exports: same bytes, fewer reads', async () => {
+  const { inspectSource } = await import('../pkg/index.js');
+  for (const c of CASES) {
+    for (const kind of ['blob', 'url', 'path']) {
+      const plain = KINDS[kind](c);
+      const inspected = await Promise.all(plain.map((s) => inspectSource(s)));
+      assert.ok(inspected.every((i) => i.head && i.head.ranges.length > 0), `${c.name} ${kind} keeps a head`);
+      const a = await exportTrack({ sources: plain, regions: bed(c), format: 'raw' });
+      const b = await exportTrack({ sources: inspected, regions: bed(c), format: 'raw' });
+      assert.equal(sha256(await blobBytes(b.files['intervals.npy'])), c.intervals_sha256, `${c.name} ${kind}`);
+      assert.equal(sha256(await blobBytes(b.files['offsets.npy'])), c.offsets_sha256, `${c.name} ${kind}`);
+      assert.ok(b.requests < a.requests, `${c.name} ${kind}: ${b.requests} reads, ${a.requests} without the heads`);
+    }
+  }
+  // In-memory bytes need no head; an inspected source survives structured cloning (workers).
+  const seed = CASES.find((c) => c.name === 'seed');
+  assert.equal((await inspectSource(KINDS.bytes(seed)[0])).head, null);
+  const cloned = structuredClone(await Promise.all(KINDS.blob(seed).map((s) => inspectSource(s))));
+  const r = await exportTrack({ sources: cloned, regions: bed(seed), format: 'raw' });
+  assert.equal(sha256(await blobBytes(r.files['intervals.npy'])), seed.intervals_sha256);
+  assert.equal(r.requests, 0, 'small files are held whole by their heads');
+});
+
+test("a head read from another file's version is ignored", async () => {
+  const { inspectSource } = await import('../pkg/index.js');
+  const seed = CASES.find((c) => c.name === 'seed');
+  const volvox = CASES.find((c) => c.name === 'volvox');
+  const stale = await inspectSource(KINDS.blob(volvox)[0]);
+  const sources = KINDS.blob(seed).map((s, i) => (i === 0 ? { ...stale, source: s } : s));
+  const r = await exportTrack({ sources, regions: bed(seed), format: 'raw' });
+  assert.equal(sha256(await blobBytes(r.files['intervals.npy'])), seed.intervals_sha256);
+});
+
+test('Blobs are read in slices of at least 256 KiB, so a small File takes one read', async () => {
+  const c = CASES.find((c) => c.name === 'seed');
+  const r = await exportTrack({ sources: KINDS.blob(c), regions: bed(c), format: 'raw' });
+  assert.equal(sha256(await blobBytes(r.files['intervals.npy'])), c.intervals_sha256);
+  assert.equal(r.requests, c.paths.length);
+  assert.equal(r.bytesFetched, c.paths.reduce((n, p) => n + fs.statSync(p).size, 0));
+});

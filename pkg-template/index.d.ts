@@ -8,7 +8,22 @@ export type SourceInput =
   /** Read with HTTP range requests through `fetch`. */
   | URL
   /** An http(s) URL; in Node, anything else is a file path (read by ranges). */
-  | string;
+  | string
+  /** What `inspectSource` returned: the export starts from the bytes it already read. */
+  | InspectedSource;
+
+export interface InspectedSource {
+  name: string;
+  contigs: { name: string; length: number }[];
+  /** The source as given to `inspectSource`. */
+  source: Exclude<SourceInput, InspectedSource>;
+  /**
+   * The bytes its header, chrom tree and index took (null for in-memory bytes, or over
+   * 8 MiB). Structured-cloneable: post it to workers so none of them reads these again.
+   * Ignored when the source's size no longer matches.
+   */
+  head: { size: number; ranges: [number, Uint8Array][] } | null;
+}
 
 export type RegionsInput =
   /** BED text: tab or space separated, extra columns, `#`, track/browser lines, CRLF. */
@@ -75,8 +90,11 @@ export function exportTrackToDir(options: ExportOptions & { outDir: string }): P
 /** The current size of the module's linear memory in bytes. */
 export function wasmMemoryBytes(): number;
 
-/** A source's name and chromosomes, reading only its header, chrom tree and index. */
-export function inspectSource(source: SourceInput, options?: Pick<ExportOptions, 'fetch' | 'signal' | 'wholeFileLimit'>): Promise<{ name: string; contigs: { name: string; length: number }[] }>;
+/**
+ * A source's name and chromosomes, reading only its header, chrom tree and index. Pass the
+ * result as a source to `exportTrack` to skip reading those again.
+ */
+export function inspectSource(source: SourceInput, options?: Pick<ExportOptions, 'fetch' | 'signal' | 'wholeFileLimit'>): Promise<InspectedSource>;
 
 /** Check regions as an export reads them: the count, or an error naming the BED line. */
 export function parseRegions(regions: RegionsInput): Promise<{ count: number }>;

@@ -18,6 +18,15 @@ const COALESCE_GAP = 4096;
 const STAGING_BUDGET = 32 << 20;
 /** Decoded blocks kept in wasm memory (option `blockCacheBytes`). */
 const BLOCK_CACHE = 16 << 20;
+/** Blob/File reads are latency-bound (measured in Chromium: ~4 ms a round for 8 parallel
+ * reads of 16 or 64 KiB alike, ~640 MB/s beyond), so each is extended forward to at least
+ * this many bytes, the next blocks in file order, within a per-round budget that bounds
+ * the memory read ahead. */
+const BLOB_MIN_READ = 256 << 10;
+const READ_AHEAD_BUDGET = 4 << 20;
+/** Bytes an inspected source may carry for exports to start from (its header, chrom tree
+ * and index as read by inspectSource); larger heads are not kept. */
+const HEAD_LIMIT = 8 << 20;
 /** Concurrent reads per fetch round. */
 const CONCURRENCY = 8;
 /** A server that ignores Range is read whole only up to this size (option `wholeFileLimit`). */
@@ -97,6 +106,7 @@ function blobSource(blob, name) {
   const src = {
     name,
     size: blob.size,
+    minRead: BLOB_MIN_READ,
     fetched: 0,
     requests: 0,
     async read(o, n) {
@@ -208,7 +218,19 @@ function httpSource(url, name, fetchFn, wholeLimit) {
   return src;
 }
 
+/** What inspectSource returns: the source plus the bytes its open read. */
+function isInspected(x) {
+  return x != null && typeof x === 'object' && !isBytes(x) && !(typeof Blob !== 'undefined' && x instanceof Blob)
+    && !(x instanceof URL) && 'source' in x && 'head' in x;
+}
+
 async function makeSource(x, i, opts) {
+  if (isInspected(x)) {
+    const src = await makeSource(x.source, i, opts);
+    // A head read from another version of the file is ignored.
+    if (x.head && (src.size == null || src.size === x.head.size)) src.head = x.head;
+    return src;
+  }
   const fetchFn = opts.fetch ?? globalThis.fetch?.bind(globalThis);
   const wholeLimit = opts.wholeFileLimit ?? WHOLE_FILE_LIMIT;
   if (isBytes(x)) return bytesSource(x, `bytes[${i}]`);
@@ -309,23 +331,40 @@ class Reorder {
 // ---------------------------------------------------------------------------------------
 // The driver
 
-/** Group [source, offset, length, ...] into coalesced reads per source. */
-function plan(flat) {
+/** Merge sorted [offset, length] pairs that overlap or lie within COALESCE_GAP. */
+function coalesce(list) {
+  const out = [];
+  for (const [o, n] of list) {
+    const last = out[out.length - 1];
+    if (last && o <= last[0] + last[1] + COALESCE_GAP) last[1] = Math.max(last[1], o + n - last[0]);
+    else out.push([o, n]);
+  }
+  return out;
+}
+
+/** Group [source, offset, length, ...] into coalesced reads per source, extended forward
+ * where the source has a minimum read size. */
+function plan(flat, sources) {
   const bySource = new Map();
   for (let k = 0; k < flat.length; k += 3) {
     const s = flat[k];
     if (!bySource.has(s)) bySource.set(s, []);
     bySource.get(s).push([flat[k + 1], flat[k + 2]]);
   }
+  let budget = READ_AHEAD_BUDGET;
   const reads = [];
   for (const [s, list] of bySource) {
     list.sort((a, b) => a[0] - b[0]);
-    let [o, n] = list[0];
-    for (const [o2, n2] of list.slice(1)) {
-      if (o2 <= o + n + COALESCE_GAP) n = Math.max(n, o2 + n2 - o);
-      else { reads.push([s, o, n]); [o, n] = [o2, n2]; }
+    let merged = coalesce(list);
+    const { minRead, size } = sources[s];
+    if (minRead && size != null) {
+      for (const r of merged) {
+        const extra = Math.min(minRead, size - r[0]) - r[1];
+        if (extra > 0 && extra <= budget) { r[1] += extra; budget -= extra; }
+      }
+      merged = coalesce(merged);
     }
-    reads.push([s, o, n]);
+    for (const [o, n] of merged) reads.push([s, o, n]);
   }
   return reads;
 }
@@ -344,7 +383,7 @@ async function openSources(session, sources, signal) {
 const tally = (sources, key) => sources.reduce((t, x) => t + x[key], 0);
 
 async function fetchRanges(flat, sources, session, signal) {
-  const reads = plan(flat);
+  const reads = plan(flat, sources);
   let next = 0;
   const worker = async () => {
     while (next < reads.length) {
@@ -411,7 +450,13 @@ async function run(opts, sink) {
     for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
     session = new mod.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
     setRegions(session, opts.regions);
-    sources.forEach((s, i) => { if (s.size != null) session.setSize(i, s.size); });
+    sources.forEach((s, i) => {
+      if (s.size != null) session.setSize(i, s.size);
+      if (s.head) {
+        session.setSize(i, s.head.size);
+        for (const [o, bytes] of s.head.ranges) session.addRange(i, o, bytes);
+      }
+    });
     await openSources(session, sources, signal);
     const names = session.fileNames();
     await sink.begin(names, names.map((_, i) => session.headerLength(i)));
@@ -569,14 +614,31 @@ export async function inspectSource(source, opts = {}) {
   await load();
   const src = await makeSource(source, 0, opts);
   let session;
+  // Keep what the open reads (not for in-memory bytes, which are there already), so that
+  // exports given this object, in this thread or in workers, start without reading it again.
+  const ranges = [];
+  let kept = 0;
+  if (!isBytes(isInspected(source) ? source.source : source)) {
+    const read = src.read;
+    src.read = async (o, n, signal) => {
+      const buf = await read(o, n, signal);
+      kept += buf.length;
+      // A view into a larger buffer (a server that ignored Range) is copied, so that
+      // posting the head to a worker does not clone the whole buffer.
+      ranges.push([o, buf.byteLength === buf.buffer.byteLength ? buf : buf.slice()]);
+      return buf;
+    };
+  }
   try {
     session = new mod.Session([src.name], 'raw', 'aos', 0, 0);
     if (src.size != null) session.setSize(0, src.size);
+    if (src.head) for (const [o, bytes] of src.head.ranges) session.addRange(0, o, bytes);
     await openSources(session, [src], opts.signal);
     const flat = session.contigs(0);
     const contigs = [];
     for (let k = 0; k < flat.length; k += 2) contigs.push({ name: flat[k], length: flat[k + 1] });
-    return { name: src.name, contigs };
+    const head = src.head ?? (ranges.length && kept <= HEAD_LIMIT && src.size != null ? { size: src.size, ranges } : null);
+    return { name: src.name, contigs, source: isInspected(source) ? source.source : source, head };
   } catch (e) {
     throw translate(e);
   } finally {

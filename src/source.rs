@@ -40,10 +40,14 @@ forward_source!(&T, Box<T>, std::rc::Rc<T>, Arc<T>);
 
 /// The byte ranges of a remote or sliced source fetched so far. A read it cannot serve
 /// yet is [`ReadError::Missing`]; the async driver fetches the range and retries.
+///
+/// Chunks are kept as fetched, never merged: merging neighbours would grow one chunk (and
+/// recopy it) for as long as a sorted scan reads adjacent blocks, so [`RangeCache::retain`]
+/// could never let go of it. A read may span several chunks.
 #[derive(Default)]
 pub struct RangeCache {
     size: std::cell::Cell<Option<u64>>,
-    /// Disjoint, non-adjacent chunks keyed by start offset.
+    /// Disjoint chunks keyed by start offset.
     chunks: std::cell::RefCell<std::collections::BTreeMap<u64, Vec<u8>>>,
 }
 
@@ -56,30 +60,29 @@ impl RangeCache {
         self.size.set(Some(size));
     }
 
-    /// Add fetched bytes at `offset`, merging with overlapping or adjacent chunks.
+    /// Add fetched bytes at `offset`; the parts already held are skipped.
     pub fn insert(&self, offset: u64, bytes: &[u8]) {
         let mut chunks = self.chunks.borrow_mut();
-        let (mut start, mut end) = (offset, offset + bytes.len() as u64);
-        let touching: Vec<u64> = chunks
-            .range(..=end)
-            .filter(|(s, c)| **s + c.len() as u64 >= start)
-            .map(|(s, _)| *s)
-            .collect();
-        let mut parts: Vec<(u64, Vec<u8>)> = touching
-            .iter()
-            .map(|s| (*s, chunks.remove(s).unwrap()))
-            .collect();
-        for (s, c) in &parts {
-            start = start.min(*s);
-            end = end.max(*s + c.len() as u64);
+        let end = offset + bytes.len() as u64;
+        let mut gaps = Vec::new();
+        let mut at = offset;
+        for (s, c) in chunks.range(..end) {
+            let e = *s + c.len() as u64;
+            if e <= at {
+                continue;
+            }
+            if *s > at {
+                gaps.push((at, *s));
+            }
+            at = at.max(e);
         }
-        let mut merged = vec![0u8; (end - start) as usize];
-        parts.push((offset, bytes.to_vec()));
-        for (s, c) in parts {
-            let at = (s - start) as usize;
-            merged[at..at + c.len()].copy_from_slice(&c);
+        if at < end {
+            gaps.push((at, end));
         }
-        chunks.insert(start, merged);
+        for (a, b) in gaps {
+            let from = (a - offset) as usize;
+            chunks.insert(a, bytes[from..from + (b - a) as usize].to_vec());
+        }
     }
 
     /// Keep only chunks that overlap one of `ranges` (offset, len); drop the rest.
@@ -90,13 +93,42 @@ impl RangeCache {
         });
     }
 
-    /// True when `[offset, offset+len)` is held.
-    pub fn has(&self, offset: u64, len: u64) -> bool {
+    /// Walk the held chunks over `[offset, offset+len)`, handing each piece to `f` as
+    /// (position in the range, bytes); false when some byte is not held.
+    fn cover(&self, offset: u64, len: u64, mut f: impl FnMut(usize, &[u8])) -> bool {
+        let Some(end) = offset.checked_add(len) else {
+            return false;
+        };
         let chunks = self.chunks.borrow();
-        chunks
+        let mut at = offset;
+        let first = chunks
             .range(..=offset)
             .next_back()
-            .is_some_and(|(s, c)| offset + len <= *s + c.len() as u64)
+            .map_or(offset, |(s, _)| *s);
+        for (s, c) in chunks.range(first..end) {
+            let e = *s + c.len() as u64;
+            if e <= at {
+                continue;
+            }
+            if *s > at {
+                return false;
+            }
+            let stop = e.min(end);
+            f(
+                (at - offset) as usize,
+                &c[(at - s) as usize..(stop - s) as usize],
+            );
+            at = stop;
+            if at == end {
+                break;
+            }
+        }
+        at >= end
+    }
+
+    /// True when `[offset, offset+len)` is held.
+    pub fn has(&self, offset: u64, len: u64) -> bool {
+        self.cover(offset, len, |_, _| {})
     }
 
     /// Bytes held.
@@ -113,14 +145,15 @@ impl Source for RangeCache {
                 return Err(ReadError::PastEnd { offset, len, size });
             }
         }
-        let chunks = self.chunks.borrow();
-        match chunks.range(..=offset).next_back() {
-            Some((s, c)) if offset + len <= *s + c.len() as u64 => {
-                let at = (offset - s) as usize;
-                buf.copy_from_slice(&c[at..at + buf.len()]);
-                Ok(())
-            }
-            _ => Err(ReadError::Missing { offset, len }),
+        if len == 0 {
+            return Ok(());
+        }
+        if self.cover(offset, len, |at, piece| {
+            buf[at..at + piece.len()].copy_from_slice(piece)
+        }) {
+            Ok(())
+        } else {
+            Err(ReadError::Missing { offset, len })
         }
     }
     fn size(&self) -> Option<u64> {
@@ -169,7 +202,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn range_cache_merges_serves_and_evicts() {
+    fn range_cache_serves_across_chunks_and_evicts_each() {
         let c = RangeCache::new();
         let mut b = [0u8; 4];
         assert_eq!(
@@ -179,20 +212,40 @@ mod tests {
         c.insert(10, &[1, 2, 3]);
         c.insert(13, &[4, 5]);
         c.insert(0, &[9; 2]);
-        assert!(c.has(10, 5) && !c.has(9, 2));
-        c.read_at(11, &mut b).unwrap();
+        assert!(c.has(10, 5) && !c.has(9, 2) && !c.has(14, 2));
+        c.read_at(11, &mut b).unwrap(); // spans two chunks
         assert_eq!(b, [2, 3, 4, 5]);
-        c.insert(8, &[7, 7, 7]); // overlaps the start of 10..15
+        c.insert(8, &[7, 7, 7]); // overlaps the start of 10..13: only 8..10 is new
         c.read_at(8, &mut b).unwrap();
-        assert_eq!(b, [7, 7, 7, 2]);
-        assert_eq!(c.held(), 2 + 7);
+        assert_eq!(b, [7, 7, 1, 2]);
+        c.insert(1, &[6; 14]); // only the gap 2..8 is new
+        assert_eq!(c.held(), 15);
+        c.read_at(0, &mut b).unwrap();
+        assert_eq!(b, [9, 9, 6, 6]);
+        // Chunks go one by one: a scan never pins everything it read.
         c.retain(&[(12, 1)]);
-        assert_eq!(c.held(), 7);
+        assert_eq!(c.held(), 3);
+        assert!(c.has(10, 3) && !c.has(13, 1));
         c.set_size(12);
         assert!(matches!(
             c.read_at(10, &mut b),
             Err(ReadError::PastEnd { .. })
         ));
+    }
+
+    #[test]
+    fn range_cache_stays_small_over_a_sorted_scan() {
+        // Adjacent blocks read in file order, each window keeping the last two: merging
+        // neighbours into one chunk would have pinned all 1000.
+        let c = RangeCache::new();
+        for k in 0..1000u64 {
+            c.insert(k * 100, &[k as u8; 100]);
+            c.retain(&[((k.saturating_sub(1)) * 100, 200)]);
+            assert!(c.held() <= 200, "{} bytes held at block {k}", c.held());
+        }
+        let mut b = [0u8; 100];
+        c.read_at(999 * 100, &mut b).unwrap();
+        assert_eq!(b, [999u64 as u8; 100]);
     }
 
     #[test]

@@ -215,10 +215,8 @@ impl Session {
             self.decoder = Decoder::new(SWEEP_BLOCK_CACHE.min(self.cache_budget.max(1 << 20)));
         }
         self.export = Some(export);
-        // The header, chrom tree and index are parsed; their bytes are not needed again.
-        for c in &self.caches {
-            c.retain(&[]);
-        }
+        // What open read is kept: a read extended past the index or header may hold the
+        // first data blocks. The first step that misses drops all outside its window.
         Ok(Vec::new())
     }
 

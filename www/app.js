@@ -21,10 +21,11 @@ let nextId = 1;
 function addSources(values) {
   for (const value of values) {
     const label = typeof value === 'string' ? value : value.name;
-    const src = { id: nextId++, value, label, contigs: null, error: null };
+    const src = { id: nextId++, value, label, contigs: null, error: null, inspected: null };
     state.sources.push(src);
     inspectSource(value)
-      .then((info) => { src.contigs = info.contigs; })
+      // `info` carries the header and index bytes just read: workers start from them.
+      .then((info) => { src.contigs = info.contigs; src.inspected = info; })
       .catch((e) => { src.error = e.message; })
       .finally(renderSources);
   }
@@ -186,7 +187,7 @@ async function runExport() {
   const layout = $('layout').value;
   const maxMem = Math.max(1, Number($('max-mem').value) || 4096) * 2 ** 20;
   const parts = shards(state.regionsText, Math.max(1, Math.min(16, Number($('workers').value) || 1)));
-  const sources = state.sources.map((s) => s.value);
+  const sources = state.sources.map((s) => s.inspected ?? s.value);
   const t0 = performance.now();
   const progress = parts.map(() => ({ regionsDone: 0, intervals: 0, bytesFetched: 0 }));
   const results = new Array(parts.length);
