@@ -101,17 +101,18 @@ test('URL sources served with Range by the page server', async () => {
 
 test('cancel stops the export and a later export works', async () => {
   const { page, close } = await openPage();
-  // Slow URL sources so there is time to cancel.
-  let requests = 0;
-  await page.route('**/data/**', async (route) => {
-    requests += 1;
-    await new Promise((ok) => setTimeout(ok, 400));
-    await route.continue().catch(() => {});
-  });
   await page.fill('#urls', seed.rel.map((r) => `${url}data/${r}`).join('\n'));
   await page.click('#add-urls');
   await setRegions(page, fs.readFileSync(seed.regionsPath, 'utf8'), 2000);
   await headersRead(page);
+  // The export's reads (of data blocks: the headers and indexes were read above, and
+  // the workers start from them) are slowed down so there is time to cancel.
+  let requests = 0;
+  await page.route('**/data/**', async (route) => {
+    requests += 1;
+    await new Promise((ok) => setTimeout(ok, 2000));
+    await route.continue().catch(() => {});
+  });
   await page.fill('#workers', '2');
   const before = requests;
   await page.click('#export');

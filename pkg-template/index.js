@@ -8,8 +8,9 @@ import * as firstInstance from './wasm/bigwig_npy.js';
 const IS_NODE = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 /** Output bytes buffered in wasm before they are moved out. */
 const STEP_BYTES = 1 << 20;
-/** Regions whose blocks are fetched ahead of the current one; in genome order their blocks
- * are neighbours in the file, so a longer window coalesces into fewer, larger requests. */
+/** Regions whose blocks are fetched with a region that stalls, and half the horizon read
+ * in the background while decoding goes on; in genome order their blocks are neighbours
+ * in the file, so a longer window coalesces into fewer, larger requests. */
 const LOOKAHEAD = 32;
 const SWEEP_LOOKAHEAD = 512;
 /** Ranges closer than this are fetched in one request. */
@@ -371,33 +372,108 @@ function plan(flat, sources) {
 
 /** Open the session's sources, fetching what their headers, chrom trees and indexes need. */
 async function openSources(session, sources, signal) {
-  for (;;) {
-    if (signal?.aborted) throw abortError(signal);
-    const missing = session.open();
-    if (missing.length === 0) return;
-    await fetchRanges(missing, sources, session, signal);
+  const reads = new Reads(sources, session, signal);
+  try {
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal);
+      const missing = session.open();
+      if (missing.length === 0) return;
+      reads.start(missing);
+      await reads.settled();
+    }
+  } finally {
+    reads.close();
   }
 }
 
 /** Bytes read and reads made so far, over `sources`. */
 const tally = (sources, key) => sources.reduce((t, x) => t + x[key], 0);
 
-async function fetchRanges(flat, sources, session, signal) {
-  const reads = plan(flat, sources);
-  let next = 0;
-  const worker = async () => {
-    while (next < reads.length) {
-      const [s, o, n] = reads[next++];
-      if (signal?.aborted) throw abortError(signal);
-      const src = sources[s];
-      const len = src.size != null ? Math.min(n, src.size - o) : n;
-      if (len <= 0) continue;
-      const buf = await src.read(o, len, signal);
-      if (src.size != null) session.setSize(s, src.size);
-      session.addRange(s, o, buf);
+/** Let tasks run (finished reads land) without the 4 ms clamp of nested timeouts. */
+const yieldTask = typeof setImmediate === 'function'
+  ? () => new Promise((resolve) => setImmediate(resolve))
+  : (() => {
+    const ch = new MessageChannel();
+    const waiting = [];
+    ch.port1.onmessage = () => waiting.shift()?.();
+    return () => new Promise((resolve) => { waiting.push(resolve); ch.port2.postMessage(0); });
+  })();
+
+/**
+ * Reads under way, at most CONCURRENCY at once. Each lands in the session as soon as it
+ * completes, so the core decodes while later regions' bytes are still being fetched.
+ */
+class Reads {
+  constructor(sources, session, signal) {
+    Object.assign(this, { sources, session, signal, inflight: [], queue: [], active: 0, error: null, closed: false });
+  }
+
+  /** Start reading `[source, offset, length, ...]`, skipping ranges already being read;
+   * returns how many reads started. */
+  start(flat) {
+    const todo = [];
+    let started = 0;
+    for (let k = 0; k < flat.length; k += 3) {
+      const [s, o, n] = [flat[k], flat[k + 1], flat[k + 2]];
+      if (!this.inflight.some((r) => r.s === s && r.o <= o && o + n <= r.end)) todo.push(s, o, n);
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, reads.length) }, worker));
+    for (const [s, o, n] of plan(todo, this.sources)) {
+      const src = this.sources[s];
+      const len = src.size != null ? Math.min(n, src.size - o) : n;
+      if (len <= 0) continue; // past the end: the core reports it when it reads there
+      const entry = { s, o, end: o + len };
+      entry.done = this.#limit(() => src.read(o, len, this.signal)).then(
+        (buf) => {
+          if (this.closed) return;
+          if (src.size != null) this.session.setSize(s, src.size);
+          this.session.addRange(s, o, buf);
+        },
+        (e) => { this.error ??= e; },
+      ).finally(() => { this.inflight.splice(this.inflight.indexOf(entry), 1); });
+      this.inflight.push(entry);
+      started += 1;
+    }
+    return started;
+  }
+
+  #limit(read) {
+    return new Promise((resolve, reject) => {
+      const run = () => {
+        if (this.closed || this.signal?.aborted) {
+          reject(this.signal?.aborted ? abortError(this.signal) : fail('read cancelled'));
+          return;
+        }
+        this.active += 1;
+        read().then(resolve, reject).finally(() => {
+          this.active -= 1;
+          this.queue.shift()?.();
+        });
+      };
+      if (this.active < CONCURRENCY) run();
+      else this.queue.push(run);
+    });
+  }
+
+  get busy() { return this.inflight.length > 0; }
+
+  /** Wait for every read under way; the first failure is thrown. */
+  async settled() {
+    while (this.inflight.length && !this.error) await Promise.race(this.inflight.map((r) => r.done));
+    if (this.error) throw this.error;
+  }
+
+  /** Let finished reads land; the first failure is thrown. */
+  async poll() {
+    if (this.inflight.length) await yieldTask();
+    if (this.error) throw this.error;
+  }
+
+  /** No more reads start and none lands (the session may be freed). */
+  close() {
+    this.closed = true;
+    const queued = this.queue.splice(0);
+    queued.forEach((run) => run());
+  }
 }
 
 function checkOptions(opts) {
@@ -466,17 +542,29 @@ async function run(opts, sink) {
       for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
     };
     const reorder = session.sweep ? new Reorder(total, session.nSamples, await sink.spill?.()) : null;
-    for (;;) {
-      if (signal?.aborted) throw abortError(signal);
-      const missing = session.step(STEP_BYTES, reorder ? SWEEP_LOOKAHEAD : LOOKAHEAD);
-      if (reorder) await reorder.add(session.takeSwept());
-      else await drain();
-      opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: tally(sources, 'fetched') });
-      if (missing.length) {
-        await fetchRanges(missing, sources, session, signal);
-        continue;
+    const reads = new Reads(sources, session, signal);
+    try {
+      for (;;) {
+        if (signal?.aborted) throw abortError(signal);
+        // Start the reads before anything awaits: a read landing meanwhile would make
+        // these ranges stale (held, no longer under way) and they would be read twice.
+        const started = reads.start(session.step(STEP_BYTES, reorder ? SWEEP_LOOKAHEAD : LOOKAHEAD));
+        const waiting = reads.busy;
+        if (reorder) await reorder.add(session.takeSwept());
+        else await drain();
+        opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: tally(sources, 'fetched') });
+        if (session.stalled) {
+          // A stall with nothing to read and nothing under way would repeat forever.
+          if (!started && !waiting) throw fail('bigwig-npy internal error: a region misses bytes that no read provides', 'InternalError');
+          await reads.settled();
+          continue;
+        }
+        if (session.regionsDone === total) break;
+        await reads.poll();
       }
-      if (session.regionsDone === total) break;
+      await reads.settled();
+    } finally {
+      reads.close();
     }
     if (reorder) {
       for await (const bytes of reorder.inOrder()) {

@@ -65,6 +65,10 @@ pub struct Session {
     swept: Vec<u8>,
     /// Sweep mode: regions pushed back into the writer, in input order.
     pushed: usize,
+    /// The last step stopped on missing bytes.
+    stalled: bool,
+    /// Regions (positions in `order`) below this had their ranges handed out already.
+    asked: usize,
 }
 
 fn flat(ranges: &[crate::ByteRange]) -> Vec<f64> {
@@ -114,6 +118,8 @@ impl Session {
             cache_budget: cache_bytes as usize,
             swept: Vec::new(),
             pushed: 0,
+            stalled: false,
+            asked: 0,
         })
     }
 
@@ -220,50 +226,64 @@ impl Session {
         Ok(Vec::new())
     }
 
-    /// Decode regions until at least `max_bytes` of output are buffered or all are done.
-    /// Returns the ranges to fetch first (the current region's, for every sample, and
-    /// those of up to `lookahead` following regions), or an empty array.
+    /// Decode regions until at least `max_bytes` of output are buffered, all are done, or
+    /// a region misses bytes ([`Session::stalled`]). Returns ranges to fetch as
+    /// `[source, offset, length, ...]`: when stalled, what the current region misses plus
+    /// the raw bytes of the next `lookahead` regions; otherwise those of the `2 * lookahead`
+    /// regions ahead, for the driver to fetch in the background while decoding goes on.
+    /// Ranges already held are left out; the driver skips those it is fetching already.
     pub fn step(&mut self, max_bytes: usize, lookahead: usize) -> Result<Vec<f64>, JsValue> {
         let export = self
             .export
             .as_ref()
             .ok_or_else(|| js_err(Error::input("step() before open() finished")))?;
+        self.stalled = false;
         while self.next < export.n_regions() {
             let r = self.order[self.next] as usize;
             match export.decode_region(r, &mut self.decoder, &mut self.recs, &mut self.counts) {
                 Ok(()) => {
                     self.next += 1;
-                    if self.sweep {
+                    let full = if self.sweep {
                         encode_region(r, &self.recs, &self.counts, &mut self.swept);
-                        if self.swept.len() >= max_bytes {
-                            break;
-                        }
+                        self.swept.len() >= max_bytes
                     } else {
                         push_region(&mut self.writer, &self.recs, &self.counts);
-                        if self.writer.pending() >= max_bytes {
-                            break;
+                        self.writer.pending() >= max_bytes
+                    };
+                    if full {
+                        // Double buffering: once half the horizon is decoded, ask for the
+                        // next `lookahead` regions in one go (few, large, coalesced reads),
+                        // each region's ranges looked up once.
+                        if self.asked >= self.next + lookahead {
+                            return Ok(Vec::new());
                         }
+                        let from = self.next.max(self.asked);
+                        let to = self.next + 2 * lookahead;
+                        self.asked = to;
+                        return Ok(flat(&self.window(from, to - from, false)));
                     }
                 }
                 Err(Error::Missing(_)) => {
+                    self.stalled = true;
                     // All of this region's blocks stay (or get) loaded until it is done,
                     // whatever the decoded cache drops meanwhile, so one round suffices.
                     let mut ranges = export.region_ranges(r);
-                    let end = (self.next + 1 + lookahead).min(export.n_regions());
-                    for &r in &self.order[self.next + 1..end] {
-                        ranges.extend(export.needed_ranges(r as usize, &self.decoder.cache));
-                    }
-                    ranges.sort();
-                    ranges.dedup();
-                    // Raw bytes outside this window were decoded already: drop them.
+                    // Raw bytes behind the read-ahead horizon were decoded already (or
+                    // are not needed again): drop them.
+                    let mut keep = self.window(self.next + 1, 2 * lookahead, true);
+                    keep.extend_from_slice(&ranges);
                     for (i, c) in self.caches.iter().enumerate() {
-                        let keep: Vec<(u64, u64)> = ranges
+                        let keep: Vec<(u64, u64)> = keep
                             .iter()
                             .filter(|r| r.source == i)
                             .map(|r| (r.offset, r.len))
                             .collect();
                         c.retain(&keep);
                     }
+                    ranges.extend(self.window(self.next + 1, lookahead, false));
+                    self.asked = self.asked.max(self.next + 1 + lookahead);
+                    ranges.sort();
+                    ranges.dedup();
                     ranges.retain(|r| !self.caches[r.source].has(r.offset, r.len));
                     return Ok(flat(&ranges));
                 }
@@ -271,6 +291,32 @@ impl Session {
             }
         }
         Ok(Vec::new())
+    }
+
+    /// True when the last [`Session::step`] stopped because a region misses bytes: fetch
+    /// what it returned (and wait for reads under way) before stepping again.
+    #[wasm_bindgen(getter)]
+    pub fn stalled(&self) -> bool {
+        self.stalled
+    }
+
+    /// Byte ranges of the regions at positions `[from, from + count)` of the decoding
+    /// order that are not decoded yet; with `held` false, also not in the raw cache.
+    fn window(&self, from: usize, count: usize, held: bool) -> Vec<crate::ByteRange> {
+        let Some(export) = self.export.as_ref() else {
+            return Vec::new();
+        };
+        let end = from.saturating_add(count).min(export.n_regions());
+        let mut ranges: Vec<crate::ByteRange> = self.order[from.min(end)..end]
+            .iter()
+            .flat_map(|&r| export.needed_ranges(r as usize, &self.decoder.cache))
+            .collect();
+        ranges.sort();
+        ranges.dedup();
+        if !held {
+            ranges.retain(|r| !self.caches[r.source].has(r.offset, r.len));
+        }
+        ranges
     }
 
     /// True when regions are decoded in genome order: JS takes them with
