@@ -28,6 +28,8 @@ const READ_AHEAD_BUDGET = 4 << 20;
 /** Bytes an inspected source may carry for exports to start from (its header, chrom tree
  * and index as read by inspectSource); larger heads are not kept. */
 const HEAD_LIMIT = 8 << 20;
+/** exportTrackToDir: output bytes handed to the file system and not yet written. */
+const WRITES_AHEAD = 16 << 20;
 /** Concurrent reads per fetch round. */
 const CONCURRENCY = 8;
 /** A server that ignores Range is read whole only up to this size (option `wholeFileLimit`). */
@@ -307,10 +309,14 @@ class Reorder {
 
   /** Encoded regions in input order, about `STEP_BYTES` at a time. */
   async *inOrder() {
+    // A bucket's spilled parts are read while the one before it is written out.
+    const load = (bi) => Promise.all((this.buckets[bi]?.spilled ?? []).map(([off, len]) => this.spill.read(off, len)));
+    let next = load(0);
     for (let bi = 0; bi < this.buckets.length; bi++) {
       const b = this.buckets[bi];
-      const parts = [];
-      for (const [off, len] of b.spilled) parts.push(await this.spill.read(off, len));
+      const parts = await next;
+      next = load(bi + 1);
+      next.catch(() => {}); // awaited (and thrown) at the next bucket
       parts.push(...b.segs);
       this.buckets[bi] = null;
       const first = bi * this.per;
@@ -627,6 +633,27 @@ export async function exportTrackToDir(opts) {
   let files = [];
   let spillFh = null;
   const tag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const pending = new Set();
+  let pendingBytes = 0;
+  let writeError = null;
+  const outputError = (e) => fail(`${outDir}: cannot write output: ${e.code === 'ENOSPC' ? 'No space left on device' : e.message}`, 'OutputError');
+  const flush = async () => {
+    await Promise.all(pending);
+    if (writeError) throw outputError(writeError);
+  };
+  // Writes run on Node's thread pool while the core decodes on; each goes to its own
+  // position, so their order does not matter. At most WRITES_AHEAD bytes are pending.
+  const writeAt = async (fh, bytes, at) => {
+    const done = fh.write(bytes, 0, bytes.length, at).then(
+      () => { pendingBytes -= bytes.length; },
+      (e) => { pendingBytes -= bytes.length; writeError ??= e; },
+    );
+    pending.add(done);
+    done.finally(() => pending.delete(done));
+    pendingBytes += bytes.length;
+    while (pendingBytes > WRITES_AHEAD && !writeError) await Promise.race(pending);
+    if (writeError) throw outputError(writeError);
+  };
   const sink = {
     async begin(names, headerLengths) {
       try {
@@ -637,11 +664,16 @@ export async function exportTrackToDir(opts) {
       for (let i = 0; i < names.length; i++) {
         const temp = path.join(outDir, `.${names[i]}.partial-${tag}`);
         const fh = await fs.open(temp, 'w');
-        files.push({ name: names[i], temp, final: path.join(outDir, names[i]), fh });
-        if (headerLengths[i]) await fh.write(new Uint8Array(headerLengths[i]));
+        // The header is written last, in place; the records start after its length.
+        files.push({ name: names[i], temp, final: path.join(outDir, names[i]), fh, at: headerLengths[i] });
       }
     },
-    async write(i, bytes) { await files[i].fh.write(bytes); },
+    async write(i, bytes) {
+      const f = files[i];
+      const at = f.at;
+      f.at += bytes.length;
+      await writeAt(f.fh, bytes, at);
+    },
     async spill() {
       // Unlinked at once: it never outlives the export.
       const p = path.join(outDir, `.bigwig-npy-spill-${tag}`);
@@ -649,8 +681,14 @@ export async function exportTrackToDir(opts) {
       await fs.unlink(p);
       let end = 0;
       return {
-        async append(bytes) { const at = end; await spillFh.write(bytes, 0, bytes.length, at); end += bytes.length; return at; },
+        async append(bytes) {
+          const at = end;
+          end += bytes.length;
+          await writeAt(spillFh, bytes, at);
+          return at;
+        },
         async read(off, len) {
+          await flush(); // reads start once all is staged: the spill is complete then
           const buf = new Uint8Array(len);
           const { bytesRead } = await spillFh.read(buf, 0, len, off);
           if (bytesRead !== len) throw fail(`${outDir}: scratch file read short`, 'OutputError');
@@ -659,6 +697,7 @@ export async function exportTrackToDir(opts) {
       };
     },
     async finish(headers) {
+      await flush();
       for (let i = 0; i < files.length; i++) {
         if (headers[i].length) await files[i].fh.write(headers[i], 0, headers[i].length, 0);
         await files[i].fh.close();
@@ -672,6 +711,7 @@ export async function exportTrackToDir(opts) {
       return out;
     },
     async abort() {
+      await Promise.all(pending);
       await spillFh?.close().catch(() => {});
       spillFh = null;
       for (const f of files) {
