@@ -15,6 +15,15 @@ execFileSync('wasm-pack', ['build', '--target', 'web', dev ? '--dev' : '--releas
   '--out-dir', path.join(pkg, 'wasm'), '--out-name', 'bigwig_npy', root], { stdio: 'inherit' });
 // wasm-pack leaves a `*` .gitignore that would make npm pack skip the module.
 fs.rmSync(path.join(pkg, 'wasm', '.gitignore'), { force: true });
+if (!dev) {
+  // binaryen's wasm-opt from npm (wasm-pack's own download needs the internet): a module
+  // a sixth smaller (faster page loads) and exports a few percent faster. The features are those the Rust target and
+  // .cargo/config.toml enable, so the output runs wherever the input did.
+  const wasm = path.join(pkg, 'wasm', 'bigwig_npy_bg.wasm');
+  execFileSync(path.join(root, 'node_modules', '.bin', 'wasm-opt'), ['-O3', '--enable-simd', '--enable-bulk-memory',
+    '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue',
+    '--enable-reference-types', wasm, '-o', wasm], { stdio: 'inherit' });
+}
 
 for (const f of fs.readdirSync(path.join(root, 'pkg-template'))) {
   fs.copyFileSync(path.join(root, 'pkg-template', f), path.join(pkg, f));
