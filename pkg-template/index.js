@@ -544,6 +544,7 @@ async function run(opts, sink) {
     await sink.begin(names, names.map((_, i) => session.headerLength(i)));
     const total = session.nRegions;
     const drain = async () => {
+      if (sink.take) return sink.take(session);
       const out = session.takeOutput();
       for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
     };
@@ -643,7 +644,7 @@ export async function exportTrackToDir(opts) {
   };
   // Writes run on Node's thread pool while the core decodes on; each goes to its own
   // position, so their order does not matter. At most WRITES_AHEAD bytes are pending.
-  const writeAt = async (fh, bytes, at) => {
+  const startWrite = (fh, bytes, at) => {
     const done = fh.write(bytes, 0, bytes.length, at).then(
       () => { pendingBytes -= bytes.length; },
       (e) => { pendingBytes -= bytes.length; writeError ??= e; },
@@ -651,9 +652,19 @@ export async function exportTrackToDir(opts) {
     pending.add(done);
     done.finally(() => pending.delete(done));
     pendingBytes += bytes.length;
+    return done;
+  };
+  const backlog = async () => {
     while (pendingBytes > WRITES_AHEAD && !writeError) await Promise.race(pending);
     if (writeError) throw outputError(writeError);
   };
+  const writeAt = async (fh, bytes, at) => {
+    startWrite(fh, bytes, at);
+    await backlog();
+  };
+  // Output buffers go back to the pool once written: no fresh memory (and no garbage)
+  // per step.
+  const pool = [];
   const sink = {
     async begin(names, headerLengths) {
       try {
@@ -673,6 +684,21 @@ export async function exportTrackToDir(opts) {
       const at = f.at;
       f.at += bytes.length;
       await writeAt(f.fh, bytes, at);
+    },
+    async take(session) {
+      const need = session.outputBytes;
+      if (need === 0) return;
+      let buf = pool.pop();
+      if (!buf || buf.length < need) buf = new Uint8Array(Math.max(need, 2 * STEP_BYTES));
+      const parts = session.takeOutputInto(buf);
+      const writes = [];
+      for (let k = 0, at = 0; k < parts.length; at += parts[k + 1], k += 2) {
+        const f = files[parts[k]];
+        writes.push(startWrite(f.fh, buf.subarray(at, at + parts[k + 1]), f.at));
+        f.at += parts[k + 1];
+      }
+      Promise.all(writes).then(() => pool.push(buf));
+      await backlog();
     },
     async spill() {
       // Unlinked at once: it never outlives the export.

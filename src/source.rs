@@ -60,6 +60,24 @@ impl RangeCache {
         self.size.set(Some(size));
     }
 
+    /// Add fetched bytes at `offset`; the parts already held are skipped. Bytes that
+    /// overlap nothing held are kept as given, without a copy.
+    pub fn insert_vec(&self, offset: u64, bytes: Vec<u8>) {
+        let end = offset + bytes.len() as u64;
+        let clear = {
+            let chunks = self.chunks.borrow();
+            chunks
+                .range(..end)
+                .next_back()
+                .is_none_or(|(s, c)| *s + c.len() as u64 <= offset)
+        };
+        if clear && !bytes.is_empty() {
+            self.chunks.borrow_mut().insert(offset, bytes);
+        } else {
+            self.insert(offset, &bytes);
+        }
+    }
+
     /// Add fetched bytes at `offset`; the parts already held are skipped.
     pub fn insert(&self, offset: u64, bytes: &[u8]) {
         let mut chunks = self.chunks.borrow_mut();
@@ -218,8 +236,13 @@ mod tests {
         c.insert(8, &[7, 7, 7]); // overlaps the start of 10..13: only 8..10 is new
         c.read_at(8, &mut b).unwrap();
         assert_eq!(b, [7, 7, 1, 2]);
-        c.insert(1, &[6; 14]); // only the gap 2..8 is new
+        c.insert_vec(1, vec![6; 14]); // only the gap 2..8 is new
         assert_eq!(c.held(), 15);
+        c.insert_vec(20, vec![5; 3]); // overlaps nothing: kept as given
+        c.insert_vec(30, Vec::new());
+        assert_eq!(c.held(), 18);
+        assert!(c.has(20, 3) && !c.has(30, 1));
+        c.retain(&[(0, 16)]);
         c.read_at(0, &mut b).unwrap();
         assert_eq!(b, [9, 9, 6, 6]);
         // Chunks go one by one: a scan never pins everything it read.

@@ -169,8 +169,8 @@ impl Session {
 
     /// Bytes of source `i` at `offset`.
     #[wasm_bindgen(js_name = addRange)]
-    pub fn add_range(&mut self, i: usize, offset: f64, bytes: &[u8]) {
-        self.caches[i].insert(offset as u64, bytes);
+    pub fn add_range(&mut self, i: usize, offset: f64, bytes: Vec<u8>) {
+        self.caches[i].insert_vec(offset as u64, bytes);
     }
 
     /// Open every source and resolve the regions. Returns the ranges still missing as
@@ -356,6 +356,33 @@ impl Session {
             at += region_len(bytes, at, s);
         }
         Ok(())
+    }
+
+    /// Encoded output buffered so far, copied into `target` file after file when it all
+    /// fits: returns `[fileIndex, length, ...]` in `target`'s order, or an empty array (and
+    /// takes nothing) when it does not fit. Lets a driver reuse its buffers.
+    #[wasm_bindgen(js_name = takeOutputInto)]
+    pub fn take_output_into(&mut self, target: &js_sys::Uint8Array) -> Vec<u32> {
+        if self.writer.pending() > target.length() as usize {
+            return Vec::new();
+        }
+        let mut at = 0u32;
+        let mut out = Vec::new();
+        let _ = self.writer.drain(|i, bytes| -> Result<(), ()> {
+            target
+                .subarray(at, at + bytes.len() as u32)
+                .copy_from(bytes);
+            at += bytes.len() as u32;
+            out.extend([i as u32, bytes.len() as u32]);
+            Ok(())
+        });
+        out
+    }
+
+    /// Bytes of encoded output buffered (what the next take hands over).
+    #[wasm_bindgen(getter, js_name = outputBytes)]
+    pub fn output_bytes(&self) -> usize {
+        self.writer.pending()
     }
 
     /// Encoded output buffered so far, as `[fileIndex, Uint8Array, ...]` (copied out).

@@ -42,7 +42,7 @@ fn feed(s: &mut Session, sources: &[&[u8]], missing: &[f64]) {
     for t in missing.chunks(3) {
         let (i, o, n) = (t[0] as usize, t[1] as usize, t[2] as usize);
         let src = sources[i];
-        s.add_range(i, o as f64, &src[o..(o + n).min(src.len())]);
+        s.add_range(i, o as f64, src[o..(o + n).min(src.len())].to_vec());
     }
 }
 
