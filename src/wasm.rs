@@ -265,13 +265,16 @@ impl Session {
                 }
                 Err(Error::Missing(_)) => {
                     self.stalled = true;
-                    // All of this region's blocks stay (or get) loaded until it is done,
-                    // whatever the decoded cache drops meanwhile, so one round suffices.
-                    let mut ranges = export.region_ranges(r);
+                    // This region's raw blocks stay held until it is done, and its decoded
+                    // blocks are not fetched again. Should the decoded cache drop one
+                    // before its use, the next stall asks for it: the raw bytes held only
+                    // grow while the region is current, so it completes.
+                    let all = export.region_ranges(r);
+                    let mut ranges = export.needed_ranges(r, &self.decoder.cache);
                     // Raw bytes behind the read-ahead horizon were decoded already (or
                     // are not needed again): drop them.
                     let mut keep = self.window(self.next + 1, 2 * lookahead, true);
-                    keep.extend_from_slice(&ranges);
+                    keep.extend_from_slice(&all);
                     for (i, c) in self.caches.iter().enumerate() {
                         let keep: Vec<(u64, u64)> = keep
                             .iter()

@@ -94,6 +94,7 @@ fn run_with(
         }
     };
     let mut swept = Vec::new();
+    let mut asked = std::collections::HashSet::new();
     loop {
         let missing = s.step(1 << 16, 4).map_err(err)?;
         if s.sweep() {
@@ -103,6 +104,20 @@ fn run_with(
         }
         if missing.is_empty() && s.regions_done() == s.n_regions() {
             break;
+        }
+        assert!(
+            s.stalled() || s.regions_done() < s.n_regions(),
+            "read-ahead only while regions remain"
+        );
+        // Blocks are asked for once: read-ahead covers each region once, and with every
+        // block fitting the decoded cache nothing fetched is dropped before its use.
+        for t in missing.chunks(3) {
+            assert!(
+                asked.insert((t[0] as usize, t[1] as u64)) || cache < 16e6,
+                "source {} bytes at {} asked twice",
+                t[0],
+                t[1]
+            );
         }
         feed(&mut s, sources, &missing);
     }
@@ -192,6 +207,20 @@ fn genome_order_sweep_gives_the_same_bytes() {
         let swept = run_with(&sources, &bed, "npy", "soa", 0.0).unwrap();
         let plain = run_with(&sources, &bed, "npy", "soa", 64e6).unwrap();
         assert_eq!(swept, plain, "{name}");
+        // Sorted regions stay in input order even with no decoded cache at all, and every
+        // region completes.
+        let mut sorted: Vec<&str> = regions(name).lines().collect();
+        sorted.sort_by_key(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (
+                f[0].to_string(),
+                f[1].parse::<u64>().unwrap(),
+                f[2].parse::<u64>().unwrap(),
+            )
+        });
+        let tiny = run_with(&sources, &sorted.join("\n"), "npy", "soa", 0.0).unwrap();
+        let roomy = run_with(&sources, &sorted.join("\n"), "npy", "soa", 64e6).unwrap();
+        assert_eq!(tiny, roomy, "{name} sorted");
     }
 }
 
