@@ -68,6 +68,9 @@ test('files + pasted BED, 1 and 3 workers: downloads match GenVarLoader and the 
     assert.equal(sha256(await download(page, 'intervals.npy')), seed.intervals_sha256, `${workers} workers`);
     assert.equal(sha256(await download(page, 'offsets.npy')), seed.offsets_sha256, `${workers} workers`);
     assert.match(await page.textContent('#summary'), new RegExp(`3,914,218 intervals in .* with ${workers} worker`));
+    // Each file was read whole when it was added (110 kB, one 256 KiB slice); the workers
+    // start from those bytes and read nothing more.
+    assert.match(await page.textContent('#progress-text'), / 0 B read /);
   }
   const want = cliExport(seed, ['--format', 'npy', '--layout', 'soa']);
   await exportWith(page, { workers: 3, format: 'npy', layout: 'soa' });

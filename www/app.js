@@ -32,6 +32,22 @@ function addSources(values) {
   renderSources();
 }
 
+/** Bytes of source heads (header + index, read when a source was added) sent to each
+ * worker; past this the largest go without theirs and workers read them themselves. */
+const HEAD_BUDGET = 64 << 20;
+
+function withHeads(sources) {
+  const size = (s) => (s.inspected?.head?.ranges ?? []).reduce((n, [, b]) => n + b.length, 0);
+  let total = sources.reduce((n, s) => n + size(s), 0);
+  const drop = new Set();
+  for (const s of [...sources].sort((a, b) => size(b) - size(a))) {
+    if (total <= HEAD_BUDGET) break;
+    drop.add(s);
+    total -= size(s);
+  }
+  return sources.map((s) => (s.inspected && !drop.has(s) ? s.inspected : s.value));
+}
+
 function formatBytes(n) {
   if (n >= 1e9) return `${(n / 1e9).toFixed(2)} GB`;
   if (n >= 1e6) return `${(n / 1e6).toFixed(1)} MB`;
@@ -187,7 +203,7 @@ async function runExport() {
   const layout = $('layout').value;
   const maxMem = Math.max(1, Number($('max-mem').value) || 4096) * 2 ** 20;
   const parts = shards(state.regionsText, Math.max(1, Math.min(16, Number($('workers').value) || 1)));
-  const sources = state.sources.map((s) => s.inspected ?? s.value);
+  const sources = withHeads(state.sources);
   const t0 = performance.now();
   const progress = parts.map(() => ({ regionsDone: 0, intervals: 0, bytesFetched: 0 }));
   const results = new Array(parts.length);
