@@ -49,6 +49,15 @@ pub struct RangeCache {
     size: std::cell::Cell<Option<u64>>,
     /// Disjoint chunks keyed by start offset.
     chunks: std::cell::RefCell<std::collections::BTreeMap<u64, Vec<u8>>>,
+    /// When each chunk arrived (a counter shared by all caches), keyed like `chunks`.
+    arrived: std::cell::RefCell<std::collections::HashMap<u64, u64>>,
+}
+
+/// Orders chunk arrivals across every cache (so the oldest can go first).
+static ARRIVALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn arrival() -> u64 {
+    ARRIVALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl RangeCache {
@@ -73,6 +82,7 @@ impl RangeCache {
         };
         if clear && !bytes.is_empty() {
             self.chunks.borrow_mut().insert(offset, bytes);
+            self.arrived.borrow_mut().insert(offset, arrival());
         } else {
             self.insert(offset, &bytes);
         }
@@ -97,18 +107,39 @@ impl RangeCache {
         if at < end {
             gaps.push((at, end));
         }
+        let when = arrival();
         for (a, b) in gaps {
             let from = (a - offset) as usize;
             chunks.insert(a, bytes[from..from + (b - a) as usize].to_vec());
+            self.arrived.borrow_mut().insert(a, when);
         }
     }
 
     /// Keep only chunks that overlap one of `ranges` (offset, len); drop the rest.
     pub fn retain(&self, ranges: &[(u64, u64)]) {
-        self.chunks.borrow_mut().retain(|s, c| {
-            let e = *s + c.len() as u64;
-            ranges.iter().any(|&(o, l)| o < e && o + l > *s)
-        });
+        for (start, _, _) in self.outside(ranges) {
+            self.remove(start);
+        }
+    }
+
+    /// The chunks that overlap none of `ranges`, as (start, length, arrival).
+    pub fn outside(&self, ranges: &[(u64, u64)]) -> Vec<(u64, usize, u64)> {
+        let arrived = self.arrived.borrow();
+        self.chunks
+            .borrow()
+            .iter()
+            .filter(|(s, c)| {
+                let e = **s + c.len() as u64;
+                !ranges.iter().any(|&(o, l)| o < e && o + l > **s)
+            })
+            .map(|(s, c)| (*s, c.len(), arrived.get(s).copied().unwrap_or(0)))
+            .collect()
+    }
+
+    /// Drop the chunk starting at `start`.
+    pub fn remove(&self, start: u64) {
+        self.chunks.borrow_mut().remove(&start);
+        self.arrived.borrow_mut().remove(&start);
     }
 
     /// Walk the held chunks over `[offset, offset+len)`, handing each piece to `f` as

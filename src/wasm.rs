@@ -260,6 +260,10 @@ impl Session {
                         let from = self.next.max(self.asked);
                         let to = self.next + 2 * lookahead;
                         self.asked = to;
+                        // Reads land without stalls now, so this is where raw bytes behind
+                        // the window go: nothing else would drop them.
+                        let keep = self.window(self.next, 2 * lookahead, true);
+                        self.retain_raw(&keep);
                         return Ok(flat(&self.window(from, to - from, false)));
                     }
                 }
@@ -275,14 +279,7 @@ impl Session {
                     // are not needed again): drop them.
                     let mut keep = self.window(self.next + 1, 2 * lookahead, true);
                     keep.extend_from_slice(&all);
-                    for (i, c) in self.caches.iter().enumerate() {
-                        let keep: Vec<(u64, u64)> = keep
-                            .iter()
-                            .filter(|r| r.source == i)
-                            .map(|r| (r.offset, r.len))
-                            .collect();
-                        c.retain(&keep);
-                    }
+                    self.retain_raw(&keep);
                     ranges.extend(self.window(self.next + 1, lookahead, false));
                     self.asked = self.asked.max(self.next + 1 + lookahead);
                     ranges.sort();
@@ -301,6 +298,36 @@ impl Session {
     #[wasm_bindgen(getter)]
     pub fn stalled(&self) -> bool {
         self.stalled
+    }
+
+    /// Drop raw chunks that overlap none of `keep`, oldest first, until those left
+    /// outside it fit the spare budget (a quarter of the decoded-block budget): small
+    /// files stay whole (nothing read twice), large ones do not pile up.
+    fn retain_raw(&self, keep: &[crate::ByteRange]) {
+        let mut outside = Vec::new();
+        for (i, c) in self.caches.iter().enumerate() {
+            let keep: Vec<(u64, u64)> = keep
+                .iter()
+                .filter(|r| r.source == i)
+                .map(|r| (r.offset, r.len))
+                .collect();
+            outside.extend(c.outside(&keep).into_iter().map(|(s, n, t)| (t, i, s, n)));
+        }
+        let mut spare: usize = outside.iter().map(|c| c.3).sum();
+        outside.sort_unstable();
+        for (_, i, start, n) in outside {
+            if spare <= self.cache_budget / 4 {
+                break;
+            }
+            self.caches[i].remove(start);
+            spare -= n;
+        }
+    }
+
+    /// Raw source bytes held in the range caches (fetched, not yet dropped).
+    #[wasm_bindgen(getter, js_name = rawBytesHeld)]
+    pub fn raw_bytes_held(&self) -> usize {
+        self.caches.iter().map(|c| c.held()).sum()
     }
 
     /// Byte ranges of the regions at positions `[from, from + count)` of the decoding

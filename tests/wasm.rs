@@ -254,3 +254,59 @@ fn errors_are_messages_not_traps() {
     // The module still works after all of that.
     assert!(run(&[vol], "ctgA\t0\t100\n", "raw", "aos").is_ok());
 }
+
+#[wasm_bindgen_test]
+fn raw_bytes_are_dropped_behind_the_read_ahead() {
+    // The seed: 2000 regions over 8 files. Reads land at once (as a fast source's
+    // do), so the core never stalls after the first window; what it has decoded must still
+    // leave the range caches, or a long export would end up holding every file.
+    let sources: [&[u8]; 8] = [
+        include_bytes!("../data/seed/sample_0.bw"),
+        include_bytes!("../data/seed/sample_1.bw"),
+        include_bytes!("../data/seed/sample_2.bw"),
+        include_bytes!("../data/seed/sample_3.bw"),
+        include_bytes!("../data/seed/sample_4.bw"),
+        include_bytes!("../data/seed/sample_5.bw"),
+        include_bytes!("../data/seed/sample_6.bw"),
+        include_bytes!("../data/seed/sample_7.bw"),
+    ];
+    let total: usize = sources.iter().map(|s| s.len()).sum();
+    let names = (0..8).map(|i| format!("sample_{i}")).collect();
+    // No decoded-block budget, so no spare raw bytes either: only the window stays.
+    let mut s = Session::new(names, "raw", "aos", 4e9, 0.0).unwrap();
+    s.set_regions_bed("regions.bed", include_bytes!("../data/seed/regions.bed"))
+        .unwrap();
+    for (i, src) in sources.iter().enumerate() {
+        s.set_size(i, src.len() as f64);
+    }
+    loop {
+        let missing = s.open().unwrap();
+        if missing.is_empty() {
+            break;
+        }
+        feed(&mut s, &sources, &missing);
+    }
+    // The regions are shuffled and nothing fits a zero budget: a genome-order sweep.
+    assert!(s.sweep());
+    let (mut most, mut stalls) = (0, 0);
+    loop {
+        let missing = s.step(1 << 16, 8).unwrap();
+        s.take_swept();
+        stalls += s.stalled() as usize;
+        if missing.is_empty() && s.regions_done() == s.n_regions() {
+            break;
+        }
+        feed(&mut s, &sources, &missing);
+        // Blocks here are large next to regions (about 6 per file), so a window holds whole
+        // blocks of every file; dropping nothing would end up holding all of them.
+        if s.regions_done() >= 100 {
+            most = most.max(s.raw_bytes_held());
+        }
+    }
+    assert_eq!(s.regions_done(), 2000);
+    assert!(stalls <= 2, "{stalls} stalls");
+    assert!(
+        most * 5 < total * 3,
+        "{most} of {total} source bytes held at once"
+    );
+}
