@@ -56,7 +56,8 @@ export interface ExportOptions {
   /**
    * Decoded blocks kept in wasm memory, default 16 MiB. When the blocks the regions touch
    * do not fit and the regions are not in genome order, they are decoded in genome order
-   * (each block fetched and inflated once) and put back in input order.
+   * (each block fetched and inflated once) and put back in input order. A quarter of it
+   * bounds the raw bytes kept beyond the read-ahead window (so small files are read once).
    */
   blockCacheBytes?: number;
   /** `blob` (default): files as Blobs; `chunks`: as `Uint8Array[]` (no Blob copy). */
