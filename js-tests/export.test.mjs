@@ -318,3 +318,35 @@ test('reads run while decoding goes on, and no range is read twice', async () =>
   assert.ok(r.bytesFetched < 1.2 * sizes, `${r.bytesFetched} bytes read for ${sizes} bytes of files`);
   fs.rmSync(out, { recursive: true, force: true });
 });
+
+test('a read failing in the background fails the export with its source named', async () => {
+  const c = CASES.find((c) => c.name === 'seed');
+  const files = new Map(c.paths.map((p) => [`mem://${path.basename(p)}`, fs.readFileSync(p)]));
+  let after = 0;
+  let failed = false;
+  const fetch = async (url, init) => {
+    if (failed) after += 1;
+    const bytes = files.get(String(url));
+    const [a, b] = /bytes=(\d+)-(\d+)/.exec(init.headers.Range).slice(1).map(Number);
+    if (String(url).endsWith('sample_3.bw') && a > 60000) {
+      failed = true;
+      return new Response('boom', { status: 500, statusText: 'Internal Server Error' });
+    }
+    const end = Math.min(b, bytes.length - 1);
+    return new Response(bytes.subarray(a, end + 1), { status: 206, headers: { 'content-range': `bytes ${a}-${end}/${bytes.length}` } });
+  };
+  const unhandled = [];
+  const onUnhandled = (e) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    await assert.rejects(
+      exportTrack({ sources: [...files.keys()].map((u) => new URL(u)), regions: bed(c), format: 'raw', fetch }),
+      { message: 'mem://sample_3.bw: HTTP 500 Internal Server Error' },
+    );
+    await new Promise((ok) => setTimeout(ok, 50));
+    assert.deepEqual(unhandled, []);
+    assert.ok(after <= 8, `${after} reads started after the failure`);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
