@@ -376,6 +376,13 @@ function plan(flat, sources) {
   return reads;
 }
 
+/** Tell the session what is known of source `i` before any read: its size and head. */
+function prime(session, i, src) {
+  const size = src.head?.size ?? src.size;
+  if (size != null) session.setSize(i, size);
+  for (const [o, bytes] of src.head?.ranges ?? []) session.addRange(i, o, bytes);
+}
+
 /** Open the session's sources, fetching what their headers, chrom trees and indexes need. */
 async function openSources(session, sources, signal) {
   const reads = new Reads(sources, session, signal);
@@ -532,13 +539,7 @@ async function run(opts, sink) {
     for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
     session = new mod.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
     setRegions(session, opts.regions);
-    sources.forEach((s, i) => {
-      if (s.size != null) session.setSize(i, s.size);
-      if (s.head) {
-        session.setSize(i, s.head.size);
-        for (const [o, bytes] of s.head.ranges) session.addRange(i, o, bytes);
-      }
-    });
+    sources.forEach((s, i) => prime(session, i, s));
     await openSources(session, sources, signal);
     const names = session.fileNames();
     await sink.begin(names, names.map((_, i) => session.headerLength(i)));
@@ -658,10 +659,6 @@ export async function exportTrackToDir(opts) {
     while (pendingBytes > WRITES_AHEAD && !writeError) await Promise.race(pending);
     if (writeError) throw outputError(writeError);
   };
-  const writeAt = async (fh, bytes, at) => {
-    startWrite(fh, bytes, at);
-    await backlog();
-  };
   // Output buffers go back to the pool once written: no fresh memory (and no garbage)
   // per step.
   const pool = [];
@@ -678,12 +675,6 @@ export async function exportTrackToDir(opts) {
         // The header is written last, in place; the records start after its length.
         files.push({ name: names[i], temp, final: path.join(outDir, names[i]), fh, at: headerLengths[i] });
       }
-    },
-    async write(i, bytes) {
-      const f = files[i];
-      const at = f.at;
-      f.at += bytes.length;
-      await writeAt(f.fh, bytes, at);
     },
     async take(session) {
       const need = session.outputBytes;
@@ -710,7 +701,8 @@ export async function exportTrackToDir(opts) {
         async append(bytes) {
           const at = end;
           end += bytes.length;
-          await writeAt(spillFh, bytes, at);
+          startWrite(spillFh, bytes, at);
+          await backlog();
           return at;
         },
         async read(off, len) {
@@ -771,12 +763,11 @@ export async function inspectSource(source, opts = {}) {
   // Keep what the open reads (not for in-memory bytes, which are there already), so that
   // exports given this object, in this thread or in workers, start without reading it again.
   const ranges = [];
-  let kept = 0;
-  if (!isBytes(isInspected(source) ? source.source : source)) {
+  const given = isInspected(source) ? source.source : source;
+  if (!isBytes(given)) {
     const read = src.read;
     src.read = async (o, n, signal) => {
       const buf = await read(o, n, signal);
-      kept += buf.length;
       // A view into a larger buffer (a server that ignored Range) is copied, so that
       // posting the head to a worker does not clone the whole buffer.
       ranges.push([o, buf.byteLength === buf.buffer.byteLength ? buf : buf.slice()]);
@@ -785,14 +776,14 @@ export async function inspectSource(source, opts = {}) {
   }
   try {
     session = new mod.Session([src.name], 'raw', 'aos', 0, 0);
-    if (src.size != null) session.setSize(0, src.size);
-    if (src.head) for (const [o, bytes] of src.head.ranges) session.addRange(0, o, bytes);
+    prime(session, 0, src);
     await openSources(session, [src], opts.signal);
     const flat = session.contigs(0);
     const contigs = [];
     for (let k = 0; k < flat.length; k += 2) contigs.push({ name: flat[k], length: flat[k + 1] });
+    const kept = ranges.reduce((n, [, b]) => n + b.length, 0);
     const head = src.head ?? (ranges.length && kept <= HEAD_LIMIT && src.size != null ? { size: src.size, ranges } : null);
-    return { name: src.name, contigs, source: isInspected(source) ? source.source : source, head };
+    return { name: src.name, contigs, source: given, head };
   } catch (e) {
     throw translate(e);
   } finally {

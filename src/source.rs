@@ -42,23 +42,22 @@ forward_source!(&T, Box<T>, std::rc::Rc<T>, Arc<T>);
 /// yet is [`ReadError::Missing`]; the async driver fetches the range and retries.
 ///
 /// Chunks are kept as fetched, never merged: merging neighbours would grow one chunk (and
-/// recopy it) for as long as a sorted scan reads adjacent blocks, so [`RangeCache::retain`]
-/// could never let go of it. A read may span several chunks.
+/// recopy it) for as long as a sorted scan reads adjacent blocks, so it could never be
+/// let go of. A read may span several chunks.
 #[derive(Default)]
 pub struct RangeCache {
     size: std::cell::Cell<Option<u64>>,
     /// Disjoint chunks keyed by start offset.
-    chunks: std::cell::RefCell<std::collections::BTreeMap<u64, Vec<u8>>>,
-    /// When each chunk arrived (a counter shared by all caches), keyed like `chunks`.
-    arrived: std::cell::RefCell<std::collections::HashMap<u64, u64>>,
+    chunks: std::cell::RefCell<std::collections::BTreeMap<u64, Chunk>>,
 }
 
-/// Orders chunk arrivals across every cache (so the oldest can go first).
+struct Chunk {
+    bytes: Vec<u8>,
+    /// When it arrived, on a clock shared by every cache (so the oldest can go first).
+    arrived: u64,
+}
+
 static ARRIVALS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-fn arrival() -> u64 {
-    ARRIVALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-}
 
 impl RangeCache {
     pub fn new() -> Self {
@@ -71,31 +70,13 @@ impl RangeCache {
 
     /// Add fetched bytes at `offset`; the parts already held are skipped. Bytes that
     /// overlap nothing held are kept as given, without a copy.
-    pub fn insert_vec(&self, offset: u64, bytes: Vec<u8>) {
-        let end = offset + bytes.len() as u64;
-        let clear = {
-            let chunks = self.chunks.borrow();
-            chunks
-                .range(..end)
-                .next_back()
-                .is_none_or(|(s, c)| *s + c.len() as u64 <= offset)
-        };
-        if clear && !bytes.is_empty() {
-            self.chunks.borrow_mut().insert(offset, bytes);
-            self.arrived.borrow_mut().insert(offset, arrival());
-        } else {
-            self.insert(offset, &bytes);
-        }
-    }
-
-    /// Add fetched bytes at `offset`; the parts already held are skipped.
-    pub fn insert(&self, offset: u64, bytes: &[u8]) {
+    pub fn insert(&self, offset: u64, bytes: Vec<u8>) {
         let mut chunks = self.chunks.borrow_mut();
         let end = offset + bytes.len() as u64;
         let mut gaps = Vec::new();
         let mut at = offset;
         for (s, c) in chunks.range(..end) {
-            let e = *s + c.len() as u64;
+            let e = *s + c.bytes.len() as u64;
             if e <= at {
                 continue;
             }
@@ -107,39 +88,34 @@ impl RangeCache {
         if at < end {
             gaps.push((at, end));
         }
-        let when = arrival();
+        let arrived = ARRIVALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if gaps == [(offset, end)] {
+            chunks.insert(offset, Chunk { bytes, arrived });
+            return;
+        }
         for (a, b) in gaps {
             let from = (a - offset) as usize;
-            chunks.insert(a, bytes[from..from + (b - a) as usize].to_vec());
-            self.arrived.borrow_mut().insert(a, when);
+            let bytes = bytes[from..from + (b - a) as usize].to_vec();
+            chunks.insert(a, Chunk { bytes, arrived });
         }
     }
 
-    /// Keep only chunks that overlap one of `ranges` (offset, len); drop the rest.
-    pub fn retain(&self, ranges: &[(u64, u64)]) {
-        for (start, _, _) in self.outside(ranges) {
-            self.remove(start);
-        }
-    }
-
-    /// The chunks that overlap none of `ranges`, as (start, length, arrival).
+    /// The chunks that overlap none of `ranges` (offset, len), as (start, length, arrival).
     pub fn outside(&self, ranges: &[(u64, u64)]) -> Vec<(u64, usize, u64)> {
-        let arrived = self.arrived.borrow();
         self.chunks
             .borrow()
             .iter()
             .filter(|(s, c)| {
-                let e = **s + c.len() as u64;
+                let e = **s + c.bytes.len() as u64;
                 !ranges.iter().any(|&(o, l)| o < e && o + l > **s)
             })
-            .map(|(s, c)| (*s, c.len(), arrived.get(s).copied().unwrap_or(0)))
+            .map(|(s, c)| (*s, c.bytes.len(), c.arrived))
             .collect()
     }
 
     /// Drop the chunk starting at `start`.
     pub fn remove(&self, start: u64) {
         self.chunks.borrow_mut().remove(&start);
-        self.arrived.borrow_mut().remove(&start);
     }
 
     /// Walk the held chunks over `[offset, offset+len)`, handing each piece to `f` as
@@ -155,6 +131,7 @@ impl RangeCache {
             .next_back()
             .map_or(offset, |(s, _)| *s);
         for (s, c) in chunks.range(first..end) {
+            let c = &c.bytes;
             let e = *s + c.len() as u64;
             if e <= at {
                 continue;
@@ -182,7 +159,7 @@ impl RangeCache {
 
     /// Bytes held.
     pub fn held(&self) -> usize {
-        self.chunks.borrow().values().map(Vec::len).sum()
+        self.chunks.borrow().values().map(|c| c.bytes.len()).sum()
     }
 }
 
@@ -250,6 +227,13 @@ impl Source for MemSource {
 mod tests {
     use super::*;
 
+    /// Drop every chunk that overlaps none of `ranges`.
+    fn keep_only(c: &RangeCache, ranges: &[(u64, u64)]) {
+        for (start, _, _) in c.outside(ranges) {
+            c.remove(start);
+        }
+    }
+
     #[test]
     fn range_cache_serves_across_chunks_and_evicts_each() {
         let c = RangeCache::new();
@@ -258,26 +242,26 @@ mod tests {
             c.read_at(10, &mut b),
             Err(ReadError::Missing { offset: 10, len: 4 })
         );
-        c.insert(10, &[1, 2, 3]);
-        c.insert(13, &[4, 5]);
-        c.insert(0, &[9; 2]);
+        c.insert(10, vec![1, 2, 3]);
+        c.insert(13, vec![4, 5]);
+        c.insert(0, vec![9; 2]);
         assert!(c.has(10, 5) && !c.has(9, 2) && !c.has(14, 2));
         c.read_at(11, &mut b).unwrap(); // spans two chunks
         assert_eq!(b, [2, 3, 4, 5]);
-        c.insert(8, &[7, 7, 7]); // overlaps the start of 10..13: only 8..10 is new
+        c.insert(8, vec![7, 7, 7]); // overlaps the start of 10..13: only 8..10 is new
         c.read_at(8, &mut b).unwrap();
         assert_eq!(b, [7, 7, 1, 2]);
-        c.insert_vec(1, vec![6; 14]); // only the gap 2..8 is new
+        c.insert(1, vec![6; 14]); // only the gap 2..8 is new
         assert_eq!(c.held(), 15);
-        c.insert_vec(20, vec![5; 3]); // overlaps nothing: kept as given
-        c.insert_vec(30, Vec::new());
+        c.insert(20, vec![5; 3]); // overlaps nothing: kept as given
+        c.insert(30, Vec::new());
         assert_eq!(c.held(), 18);
         assert!(c.has(20, 3) && !c.has(30, 1));
-        c.retain(&[(0, 16)]);
+        keep_only(&c, &[(0, 16)]);
         c.read_at(0, &mut b).unwrap();
         assert_eq!(b, [9, 9, 6, 6]);
         // Chunks go one by one: a scan never pins everything it read.
-        c.retain(&[(12, 1)]);
+        keep_only(&c, &[(12, 1)]);
         assert_eq!(c.held(), 3);
         assert!(c.has(10, 3) && !c.has(13, 1));
         c.set_size(12);
@@ -293,8 +277,8 @@ mod tests {
         // neighbours into one chunk would have pinned all 1000.
         let c = RangeCache::new();
         for k in 0..1000u64 {
-            c.insert(k * 100, &[k as u8; 100]);
-            c.retain(&[((k.saturating_sub(1)) * 100, 200)]);
+            c.insert(k * 100, vec![k as u8; 100]);
+            keep_only(&c, &[((k.saturating_sub(1)) * 100, 200)]);
             assert!(c.held() <= 200, "{} bytes held at block {k}", c.held());
         }
         let mut b = [0u8; 100];

@@ -170,7 +170,7 @@ impl Session {
     /// Bytes of source `i` at `offset`.
     #[wasm_bindgen(js_name = addRange)]
     pub fn add_range(&mut self, i: usize, offset: f64, bytes: Vec<u8>) {
-        self.caches[i].insert_vec(offset as u64, bytes);
+        self.caches[i].insert(offset as u64, bytes);
     }
 
     /// Open every source and resolve the regions. Returns the ranges still missing as
@@ -260,11 +260,14 @@ impl Session {
                         let from = self.next.max(self.asked);
                         let to = self.next + 2 * lookahead;
                         self.asked = to;
+                        let mut ahead = self.window(from, to);
                         // Reads land without stalls now, so this is where raw bytes behind
                         // the window go: nothing else would drop them.
-                        let keep = self.window(self.next, 2 * lookahead, true);
+                        let mut keep = self.window(self.next, from);
+                        keep.extend_from_slice(&ahead);
                         self.retain_raw(&keep);
-                        return Ok(flat(&self.window(from, to - from, false)));
+                        ahead.retain(|r| !self.holds(r));
+                        return Ok(flat(&ahead));
                     }
                 }
                 Err(Error::Missing(_)) => {
@@ -274,17 +277,22 @@ impl Session {
                     // before its use, the next stall asks for it: the raw bytes held only
                     // grow while the region is current, so it completes.
                     let all = export.region_ranges(r);
-                    let mut ranges = export.needed_ranges(r, &self.decoder.cache);
+                    let mut ranges = all.clone();
+                    ranges.retain(|b| !self.decoder.cache.contains(b.source, b.offset));
+                    let (near, horizon) =
+                        (self.next + 1 + lookahead, self.next + 1 + 2 * lookahead);
+                    let soon = self.window(self.next + 1, near);
                     // Raw bytes behind the read-ahead horizon were decoded already (or
                     // are not needed again): drop them.
-                    let mut keep = self.window(self.next + 1, 2 * lookahead, true);
+                    let mut keep = self.window(near, horizon);
                     keep.extend_from_slice(&all);
+                    keep.extend_from_slice(&soon);
                     self.retain_raw(&keep);
-                    ranges.extend(self.window(self.next + 1, lookahead, false));
-                    self.asked = self.asked.max(self.next + 1 + lookahead);
+                    ranges.extend(soon);
+                    self.asked = self.asked.max(near);
                     ranges.sort();
                     ranges.dedup();
-                    ranges.retain(|r| !self.caches[r.source].has(r.offset, r.len));
+                    ranges.retain(|r| !self.holds(r));
                     return Ok(flat(&ranges));
                 }
                 Err(e) => return Err(js_err(e)),
@@ -330,23 +338,25 @@ impl Session {
         self.caches.iter().map(|c| c.held()).sum()
     }
 
-    /// Byte ranges of the regions at positions `[from, from + count)` of the decoding
-    /// order that are not decoded yet; with `held` false, also not in the raw cache.
-    fn window(&self, from: usize, count: usize, held: bool) -> Vec<crate::ByteRange> {
+    /// Byte ranges of the regions at positions `[from, to)` of the decoding order that
+    /// are not decoded yet.
+    fn window(&self, from: usize, to: usize) -> Vec<crate::ByteRange> {
         let Some(export) = self.export.as_ref() else {
             return Vec::new();
         };
-        let end = from.saturating_add(count).min(export.n_regions());
-        let mut ranges: Vec<crate::ByteRange> = self.order[from.min(end)..end]
+        let to = to.min(export.n_regions());
+        let mut ranges: Vec<crate::ByteRange> = self.order[from.min(to)..to]
             .iter()
             .flat_map(|&r| export.needed_ranges(r as usize, &self.decoder.cache))
             .collect();
         ranges.sort();
         ranges.dedup();
-        if !held {
-            ranges.retain(|r| !self.caches[r.source].has(r.offset, r.len));
-        }
         ranges
+    }
+
+    /// True when the raw bytes of `r` are in its source's range cache.
+    fn holds(&self, r: &crate::ByteRange) -> bool {
+        self.caches[r.source].has(r.offset, r.len)
     }
 
     /// True when regions are decoded in genome order: JS takes them with
