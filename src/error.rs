@@ -56,3 +56,32 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A name as messages show it: control characters, a byte-order mark and other invisible
+/// characters escaped (`\u{feff}`, `\0`), so two names that print alike can be told apart.
+pub fn shown(name: &str) -> std::borrow::Cow<'_, str> {
+    let hidden = |c: char| c.is_control() || matches!(c, '\u{feff}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}');
+    if !name.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut s = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        if hidden(c) {
+            s.extend(c.escape_default());
+        } else {
+            s.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(s)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn shown_escapes_invisible_characters_only() {
+        assert_eq!(super::shown("chr1"), "chr1");
+        assert_eq!(super::shown("\u{feff}chr1\0"), "\\u{feff}chr1\\u{0}");
+        assert_eq!(super::shown("a\tb\r"), "a\\tb\\r");
+        assert_eq!(super::shown("chrÜ"), "chrÜ");
+    }
+}

@@ -5,7 +5,8 @@
 
 use crate::bigwig::block::{BlockReader, DecodedBlock};
 use crate::bigwig::{BigWig, BwError, Leaf};
-use crate::error::{ByteRange, Error, Result};
+use crate::contig::ContigMap;
+use crate::error::{shown, ByteRange, Error, Result};
 use crate::interval::{Interval, RECORD_BYTES};
 use crate::layout::{Format, Layout};
 use crate::region::Regions;
@@ -56,14 +57,19 @@ pub fn open_input<S: Source>(index: usize, name: impl Into<String>, source: S) -
 
 fn source_error(index: usize, name: &str, e: BwError, context: Option<&str>) -> Error {
     match e {
-        BwError::Missing { offset, len } => Error::Missing(vec![ByteRange {
-            source: index,
-            offset,
-            len,
-        }]),
+        BwError::Missing(ranges) => Error::Missing(
+            ranges
+                .into_iter()
+                .map(|(offset, len)| ByteRange {
+                    source: index,
+                    offset,
+                    len,
+                })
+                .collect(),
+        ),
         BwError::Invalid(m) => match context {
-            Some(c) => Error::Input(format!("{name}: {m} (while reading {c})")),
-            None => Error::Input(format!("{name}: {m}")),
+            Some(c) => Error::Input(format!("{}: {m} (while reading {c})", shown(name))),
+            None => Error::Input(format!("{}: {m}", shown(name))),
         },
     }
 }
@@ -92,24 +98,25 @@ impl<S: Source> Export<S> {
             return Err(Error::input("no sources given: pass at least one bigWig"));
         }
         let mut queries = Vec::with_capacity(regions.len() * inputs.len());
+        let maps: Vec<ContigMap> = inputs.iter().map(|i| ContigMap::new(&i.bigwig.chroms)).collect();
         let mut lookup: Vec<HashMap<&str, (u32, u32)>> = vec![HashMap::new(); inputs.len()];
         for (ri, r) in regions.list.iter().enumerate() {
             for (si, input) in inputs.iter().enumerate() {
                 let (chrom, length) = match lookup[si].get(r.contig.as_str()) {
                     Some(&c) => c,
                     None => {
-                        let c = resolve_contig(&input.bigwig, &r.contig).map_err(|why| {
+                        let c = maps[si].resolve(&r.contig).map_err(|why| {
                             Error::Input(format!(
                                 "{}: contig '{}' {} in source {si} ({}){}",
                                 regions.describe(ri),
-                                r.contig,
+                                shown(&r.contig),
                                 why.0,
-                                input.name,
+                                shown(&input.name),
                                 why.1
                             ))
                         })?;
-                        lookup[si].insert(r.contig.as_str(), c);
-                        c
+                        lookup[si].insert(r.contig.as_str(), (c.id, c.length));
+                        (c.id, c.length)
                     }
                 };
                 // GenVarLoader: query [max(start, 0), min(end, chrom length)).
@@ -228,12 +235,12 @@ impl<S: Source> Export<S> {
             for leaf in input.bigwig.blocks(q.chrom, q.start, q.end) {
                 let block = match blocks.block(s, input, leaf) {
                     Ok(b) => b,
-                    Err(BwError::Missing { offset, len }) => {
-                        missing.push(ByteRange {
+                    Err(BwError::Missing(ranges)) => {
+                        missing.extend(ranges.into_iter().map(|(offset, len)| ByteRange {
                             source: s,
                             offset,
                             len,
-                        });
+                        }));
                         continue;
                     }
                     Err(e) => {
@@ -269,39 +276,6 @@ impl<S: Source> Export<S> {
             return Err(Error::Missing(missing));
         }
         Ok(())
-    }
-}
-
-/// Resolve `contig` to (chrom id, length), or say why not: (what happened, detail).
-fn resolve_contig(bw: &BigWig, contig: &str) -> Result<(u32, u32), (&'static str, String)> {
-    let prefixed = format!("chr{contig}");
-    let hits: Vec<_> = bw
-        .chroms
-        .iter()
-        .filter(|c| c.name == contig || c.name == prefixed)
-        .collect();
-    match hits.as_slice() {
-        [c] => Ok((c.id, c.length)),
-        [] => {
-            let names: Vec<&str> = bw.chroms.iter().take(8).map(|c| c.name.as_str()).collect();
-            let more = bw.chroms.len().saturating_sub(names.len());
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            Err((
-                "not found",
-                format!(", which has {}{more}", names.join(", ")),
-            ))
-        }
-        many => {
-            let names: Vec<String> = many.iter().map(|c| format!("'{}'", c.name)).collect();
-            Err((
-                "is ambiguous",
-                format!(": it matches {}", names.join(" and ")),
-            ))
-        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! rayon and the CLI driver; the wasm layer adds fetch/Blob sources and JS types.
 
 pub mod bigwig;
+pub mod contig;
 pub mod encoded;
 pub mod error;
 pub mod export;

@@ -34,7 +34,11 @@ impl Regions {
         let r = &self.list[i];
         format!(
             "{} line {} ({}:{}-{})",
-            self.name, r.line, r.contig, r.start, r.end
+            self.name,
+            r.line,
+            crate::error::shown(&r.contig),
+            r.start,
+            r.end
         )
     }
 
@@ -52,9 +56,8 @@ impl Regions {
             bytes
         };
         let mut list = Vec::new();
-        for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        for (i, raw) in lines(bytes).enumerate() {
             let line_no = i + 1;
-            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
             let line = std::str::from_utf8(raw).map_err(|_| {
                 Error::input(format!("{name} line {line_no}: not valid UTF-8 text"))
             })?;
@@ -84,6 +87,9 @@ impl Regions {
         let mut list = Vec::with_capacity(contigs.len());
         for i in 0..contigs.len() {
             let (start, end) = (starts[i], ends[i]);
+            for (what, v) in [("start", start), ("end", end)] {
+                check_i32(what, v).map_err(|m| Error::input(format!("{name} index {i}: {m}")))?;
+            }
             if contigs[i].is_empty() {
                 return Err(Error::input(format!("{name} index {i}: empty contig name")));
             }
@@ -115,6 +121,37 @@ impl Regions {
     }
 }
 
+/// Lines ended by `\n`, `\r\n` or a lone `\r` (classic Mac files): a `\r` is never
+/// part of a line, so such a file can never merge its lines into one.
+fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = Some(bytes);
+    std::iter::from_fn(move || {
+        let b = rest?;
+        match b.iter().position(|&c| c == b'\n' || c == b'\r') {
+            Some(i) => {
+                let skip = if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                rest = Some(&b[i + skip..]);
+                Some(&b[..i])
+            }
+            None => {
+                rest = None;
+                Some(b)
+            }
+        }
+    })
+}
+
+/// GenVarLoader stores coordinates as int32; wider ones would wrap in its arrays.
+fn check_i32(what: &str, v: i64) -> Result<i64, String> {
+    if i32::try_from(v).is_ok() {
+        Ok(v)
+    } else {
+        Err(format!(
+            "{what} {v} is outside the 32-bit range of GenVarLoader's coordinates"
+        ))
+    }
+}
+
 fn parse_line(name: &str, line_no: usize, line: &str) -> Result<Option<Region>> {
     let trimmed = line.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
@@ -143,11 +180,12 @@ fn parse_line(name: &str, line_no: usize, line: &str) -> Result<Option<Region>> 
         )));
     }
     let coord = |what: &str, s: &str| -> Result<i64> {
-        s.parse::<i64>().map_err(|_| {
+        let v = s.parse::<i64>().map_err(|_| {
             Error::input(format!(
                 "{name} line {line_no}: {what} '{s}' is not an integer"
             ))
-        })
+        })?;
+        check_i32(what, v).map_err(|m| Error::input(format!("{name} line {line_no}: {m}")))
     };
     let start = coord("start", fields[1])?;
     let end = coord("end", fields[2])?;
@@ -182,6 +220,36 @@ mod tests {
             vec![("chr1", 10, 20, 4), ("chr2", 5, 7, 6), ("chrX", 0, 0, 8)]
         );
         assert_eq!(r.describe(1), "r.bed line 6 (chr2:5-7)");
+    }
+
+    #[test]
+    fn classic_mac_line_endings_are_line_breaks() {
+        // Lone `\r` used to be kept inside one line: 3 regions became 1, silently.
+        let r = Regions::from_bed("r.bed", b"chr1\t1\t2\rchr1\t3\t4\r\rchr2\t5\t6\r").unwrap();
+        let got: Vec<_> = r.list.iter().map(|r| (r.contig.as_str(), r.start, r.line)).collect();
+        assert_eq!(got, vec![("chr1", 1, 1), ("chr1", 3, 2), ("chr2", 5, 4)]);
+        // Mixed endings: `\r\n` is one break, so line numbers stay those of an editor.
+        let r = Regions::from_bed("r.bed", b"chr1 1 2\r\nchr1 3 4\nchr1 5 6\rchr1 7 x").unwrap_err();
+        assert_eq!(r.to_string(), "r.bed line 4: end 'x' is not an integer");
+    }
+
+    #[test]
+    fn coordinates_past_int32_are_refused() {
+        let e = |b: &[u8]| Regions::from_bed("r.bed", b).unwrap_err().to_string();
+        assert_eq!(
+            e(b"chr1\t1\t2147483648\n"),
+            "r.bed line 1: end 2147483648 is outside the 32-bit range of GenVarLoader's coordinates"
+        );
+        assert_eq!(
+            e(b"chr1\t1\t2\nchr1\t-2147483649\t5\n"),
+            "r.bed line 2: start -2147483649 is outside the 32-bit range of GenVarLoader's coordinates"
+        );
+        assert!(Regions::from_bed("r.bed", b"chr1\t-2147483648\t2147483647\n").is_ok());
+        let e = Regions::from_arrays(&["chr1".into()], &[0], &[1 << 31]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "regions index 0: end 2147483648 is outside the 32-bit range of GenVarLoader's coordinates"
+        );
     }
 
     #[test]

@@ -89,25 +89,26 @@ impl BlockReader {
 
     fn decode_raw(&mut self, bw: &BigWig, offset: u64) -> Result<DecodedBlock, String> {
         let data: &[u8] = if bw.compressed() {
-            // uncompressBufSize is the writer's bound; a corrupt one must not allocate gigabytes.
-            let mut cap = (bw.header.uncompress_buf_size as usize)
-                .min(16 << 20)
-                .max(self.raw.len() * 4)
-                .max(4096);
-            loop {
-                if self.inflated.len() < cap {
-                    self.inflated.resize(cap, 0);
+            // A valid block never inflates past the header's uncompressBufSize, and deflate
+            // cannot expand more than 1032:1, so a zlib bomb costs no more than either bound.
+            let cap = (bw.header.uncompress_buf_size as usize)
+                .min(self.raw.len().saturating_mul(1032).saturating_add(64));
+            if self.inflated.len() < cap {
+                self.inflated.resize(cap, 0);
+            }
+            match self.inflater.zlib_decompress(&self.raw, &mut self.inflated[..cap]) {
+                Ok(n) => &self.inflated[..n],
+                Err(DecompressionError::InsufficientSpace) => {
+                    return Err(format!(
+                        "corrupt compressed data block at offset {offset}: it inflates past the {} bytes the header allows (uncompressBufSize)",
+                        bw.header.uncompress_buf_size
+                    ))
                 }
-                match self.inflater.zlib_decompress(&self.raw, &mut self.inflated) {
-                    Ok(n) => break &self.inflated[..n],
-                    // A writer may understate uncompressBufSize; grow within reason.
-                    Err(DecompressionError::InsufficientSpace) if cap < 1 << 28 => cap *= 4,
-                    Err(_) => {
-                        return Err(format!(
-                            "corrupt compressed data block at offset {offset} ({} bytes)",
-                            self.raw.len()
-                        ))
-                    }
+                Err(_) => {
+                    return Err(format!(
+                        "corrupt compressed data block at offset {offset} ({} bytes)",
+                        self.raw.len()
+                    ))
                 }
             }
         } else {

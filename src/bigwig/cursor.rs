@@ -24,14 +24,6 @@ impl<'a> Cursor<'a> {
         self.pos = end;
         Ok(b.try_into().unwrap())
     }
-    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], String> {
-        let b = self
-            .buf
-            .get(self.pos..self.pos + n)
-            .ok_or_else(|| format!("structure ends early (wanted {} bytes at {})", n, self.pos))?;
-        self.pos += n;
-        Ok(b)
-    }
     pub fn u8(&mut self) -> Result<u8, String> {
         Ok(self.take::<1>()?[0])
     }

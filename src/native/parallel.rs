@@ -174,12 +174,12 @@ fn direct<S: Source + Sync>(
     // Workers take chunks in order and stay within `window` chunks of the writer.
     let window = threads * 4;
     let next = AtomicUsize::new(0);
-    let written = (Mutex::new(0usize), Condvar::new());
+    let gate = Gate::default();
     let buffers = Buffers::default();
     let (tx, rx) = mpsc::channel::<Result<Chunk>>();
     let n_samples = export.n_samples();
     std::thread::scope(|scope| -> Result<()> {
-        let (next, written, buffers, map) = (&next, &written, &buffers, &map);
+        let (next, gate, buffers, map) = (&next, &gate, &buffers, &map);
         scope.spawn(move || {
             pool.broadcast(|_| {
                 let mut blocks = Shared {
@@ -193,14 +193,8 @@ fn direct<S: Source + Sync>(
                     if index >= n_chunks {
                         return;
                     }
-                    {
-                        let mut w = written.0.lock().unwrap();
-                        while index >= *w + window {
-                            w = written.1.wait(w).unwrap();
-                        }
-                        if *w == usize::MAX {
-                            return; // the writer gave up
-                        }
+                    if !gate.wait_for(index, window) {
+                        return; // the writer gave up
                     }
                     let range = index * CHUNK_REGIONS..((index + 1) * CHUNK_REGIONS).min(n_regions);
                     let mut bytes = buffers.take();
@@ -243,8 +237,7 @@ fn direct<S: Source + Sync>(
                     done += c.regions as u64;
                     buffers.give(c.bytes);
                     next_out += 1;
-                    *written.0.lock().unwrap() = next_out;
-                    written.1.notify_all();
+                    gate.written(next_out);
                     if let Some(p) = progress {
                         p(done);
                     }
@@ -260,12 +253,45 @@ fn direct<S: Source + Sync>(
         if result.is_err() {
             // Release workers waiting for the window and stop the rest.
             next.store(n_chunks, Ordering::Relaxed);
-            *written.0.lock().unwrap() = usize::MAX;
-            written.1.notify_all();
+            gate.stop();
             drop(rx);
         }
         result
     })
+}
+
+/// Keeps direct-mode workers within a window of chunks ahead of the writer, and lets the
+/// writer release them all when it stops.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    moved: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    /// Chunks written so far.
+    written: usize,
+    stopped: bool,
+}
+
+impl Gate {
+    /// Wait until chunk `index` is within `window` of the writer; false once it stopped.
+    fn wait_for(&self, index: usize, window: usize) -> bool {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while !s.stopped && index >= s.written.saturating_add(window) {
+            s = self.moved.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+        !s.stopped
+    }
+    fn written(&self, n: usize) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).written = n;
+        self.moved.notify_all();
+    }
+    fn stop(&self) {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).stopped = true;
+        self.moved.notify_all();
+    }
 }
 
 fn sweep<S: Source + Sync>(
@@ -332,13 +358,16 @@ fn sweep<S: Source + Sync>(
             }
             Ok(())
         })();
-        // The producer's own error explains a failure better than our hang-up.
         let produced = producer.join().unwrap_or_else(|_| {
             Err(Error::Output(
                 "internal error: a decoding thread panicked".into(),
             ))
         });
-        produced.and(consumed)
+        // Whichever side failed first explains it; the other only saw the hang-up.
+        match (produced, consumed) {
+            (Err(Error::Cancelled), Err(e)) | (Err(e), _) | (Ok(()), Err(e)) => Err(e),
+            (Ok(()), Ok(())) => Ok(()),
+        }
     })?;
     reorder.write(out)
 }

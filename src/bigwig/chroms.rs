@@ -1,0 +1,71 @@
+//! The chromosome B+ tree: contig names, ids and lengths.
+
+use super::cursor::Cursor;
+use super::header::Header;
+use super::tree::{walk, Shape, TreeBytes};
+use super::BwError;
+use crate::source::Source;
+
+const CHROM_TREE_MAGIC: u32 = 0x78CA_8C91;
+/// The chrom tree is read in one request when its extent is known and at most this big.
+const WHOLE_TREE_LIMIT: u64 = 64 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chrom {
+    pub id: u32,
+    pub name: String,
+    pub length: u32,
+}
+
+/// Every chromosome in id order, and the bytes read for them.
+pub(crate) fn read_chroms<S: Source + ?Sized>(
+    src: &S,
+    h: &Header,
+) -> Result<(Vec<Chrom>, u64), BwError> {
+    let at = h.chrom_tree_offset;
+    // Writers put the chrom tree right before the data: read that span whole when it is
+    // known, so an async source needs one round, not one per node.
+    let span = (h.full_data_offset > at && src.size().is_some_and(|s| h.full_data_offset <= s))
+        .then(|| h.full_data_offset - at);
+    let bytes = TreeBytes::new(src, "chromosome tree", at, span, WHOLE_TREE_LIMIT)?;
+    let b = bytes.get(at, 32)?;
+    let mut c = Cursor::new(&b, h.big_endian);
+    if c.u32()? != CHROM_TREE_MAGIC {
+        return Err(BwError::Invalid(
+            "corrupt chromosome tree (bad magic)".into(),
+        ));
+    }
+    let _block_size = c.u32()?;
+    let key_size = c.u32()? as u64;
+    let val_size = c.u32()?;
+    let item_count = c.u64()?;
+    if val_size != 8 || key_size == 0 || key_size > 255 {
+        return Err(BwError::Invalid(format!(
+            "corrupt chromosome tree (key size {key_size}, value size {val_size})"
+        )));
+    }
+    let shape = Shape {
+        leaf_item: key_size + 8,
+        branch_item: key_size + 8,
+    };
+    let mut chroms = Vec::new();
+    let budget = src.size().unwrap_or(u64::MAX);
+    let visited = walk(&bytes, at.saturating_add(32), h.big_endian, &shape, budget, |item| {
+        if chroms.len() as u64 >= item_count {
+            return Err(BwError::Invalid(format!(
+                "corrupt chromosome tree (more than the {item_count} chromosomes its header declares)"
+            )));
+        }
+        let key = &item[..key_size as usize];
+        let name_len = key.iter().position(|&b| b == 0).unwrap_or(key.len());
+        let mut c = Cursor::new(&item[key_size as usize..], h.big_endian);
+        chroms.push(Chrom {
+            id: c.u32()?,
+            name: String::from_utf8_lossy(&key[..name_len]).into_owned(),
+            length: c.u32()?,
+        });
+        Ok(())
+    })?;
+    chroms.sort_by_key(|c| c.id);
+    Ok((chroms, bytes.span_len().unwrap_or(32 + visited)))
+}

@@ -1,0 +1,118 @@
+//! Matching a region's contig name to a bigWig's chromosome: the same name, or `chr` +
+//! the name (so `1` finds `chr1`), and exactly one of them. A name map built once per
+//! source keeps this constant-time however many contigs the file has.
+
+use crate::bigwig::Chrom;
+use crate::error::shown;
+use std::collections::HashMap;
+
+/// A source's chromosomes by name.
+pub struct ContigMap<'a> {
+    chroms: &'a [Chrom],
+    /// Positions in `chroms` of each name (a corrupt file may repeat one).
+    by_name: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> ContigMap<'a> {
+    pub fn new(chroms: &'a [Chrom]) -> Self {
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::with_capacity(chroms.len());
+        for (i, c) in chroms.iter().enumerate() {
+            by_name.entry(c.name.as_str()).or_default().push(i);
+        }
+        ContigMap { chroms, by_name }
+    }
+
+    /// The one chromosome `contig` names, or why there is none: `(what happened, detail)`
+    /// worded to follow "contig 'x' ... in source N (name)".
+    pub fn resolve(&self, contig: &str) -> Result<&'a Chrom, (&'static str, String)> {
+        let prefixed = format!("chr{contig}");
+        let mut hits: Vec<usize> = [contig, prefixed.as_str()]
+            .iter()
+            .filter_map(|n| self.by_name.get(n))
+            .flatten()
+            .copied()
+            .collect();
+        hits.sort_unstable();
+        match hits.as_slice() {
+            [i] => Ok(&self.chroms[*i]),
+            [] => {
+                let names: Vec<String> = self
+                    .chroms
+                    .iter()
+                    .take(8)
+                    .map(|c| shown(&c.name).into_owned())
+                    .collect();
+                let more = self.chroms.len().saturating_sub(names.len());
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                Err((
+                    "not found",
+                    format!(", which has {}{more}", names.join(", ")),
+                ))
+            }
+            many => {
+                let names: Vec<String> = many
+                    .iter()
+                    .map(|&i| format!("'{}'", shown(&self.chroms[i].name)))
+                    .collect();
+                Err((
+                    "is ambiguous",
+                    format!(": it matches {}", names.join(" and ")),
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chroms(names: &[&str]) -> Vec<Chrom> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Chrom {
+                id: i as u32,
+                name: n.to_string(),
+                length: 100,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn matches_name_or_chr_prefix_once() {
+        let c = chroms(&["chr1", "2", "chr2", "X\u{feff}"]);
+        let m = ContigMap::new(&c);
+        assert_eq!(m.resolve("chr1").unwrap().id, 0);
+        assert_eq!(m.resolve("1").unwrap().id, 0);
+        assert_eq!(m.resolve("chr2").unwrap().id, 2);
+        let (why, detail) = m.resolve("2").unwrap_err();
+        assert_eq!((why, detail.as_str()), ("is ambiguous", ": it matches '2' and 'chr2'"));
+        let (why, detail) = m.resolve("Y").unwrap_err();
+        assert_eq!(why, "not found");
+        assert_eq!(detail, ", which has chr1, 2, chr2, X\\u{feff}");
+    }
+
+    #[test]
+    fn many_contigs_resolve_in_linear_time() {
+        // 65,535 contigs matched one by one: a scan per name took 19 s.
+        let names: Vec<String> = (0..65_535).map(|i| format!("chrUn_{i}")).collect();
+        let c: Vec<Chrom> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Chrom {
+                id: i as u32,
+                name: n.clone(),
+                length: 1,
+            })
+            .collect();
+        let m = ContigMap::new(&c);
+        for (i, n) in names.iter().enumerate() {
+            assert_eq!(m.resolve(&n[3..]).unwrap().id, i as u32);
+        }
+    }
+}
