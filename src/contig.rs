@@ -91,7 +91,10 @@ mod tests {
         assert_eq!(m.resolve("1").unwrap().id, 0);
         assert_eq!(m.resolve("chr2").unwrap().id, 2);
         let (why, detail) = m.resolve("2").unwrap_err();
-        assert_eq!((why, detail.as_str()), ("is ambiguous", ": it matches '2' and 'chr2'"));
+        assert_eq!(
+            (why, detail.as_str()),
+            ("is ambiguous", ": it matches '2' and 'chr2'")
+        );
         let (why, detail) = m.resolve("Y").unwrap_err();
         assert_eq!(why, "not found");
         assert_eq!(detail, ", which has chr1, 2, chr2, X\\u{feff}");

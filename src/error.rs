@@ -60,7 +60,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A name as messages show it: control characters, a byte-order mark and other invisible
 /// characters escaped (`\u{feff}`, `\0`), so two names that print alike can be told apart.
 pub fn shown(name: &str) -> std::borrow::Cow<'_, str> {
-    let hidden = |c: char| c.is_control() || matches!(c, '\u{feff}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}');
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{feff}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2064}')
+    };
     if !name.chars().any(hidden) {
         return std::borrow::Cow::Borrowed(name);
     }

@@ -98,7 +98,10 @@ impl<S: Source> Export<S> {
             return Err(Error::input("no sources given: pass at least one bigWig"));
         }
         let mut queries = Vec::with_capacity(regions.len() * inputs.len());
-        let maps: Vec<ContigMap> = inputs.iter().map(|i| ContigMap::new(&i.bigwig.chroms)).collect();
+        let maps: Vec<ContigMap> = inputs
+            .iter()
+            .map(|i| ContigMap::new(&i.bigwig.chroms))
+            .collect();
         let mut lookup: Vec<HashMap<&str, (u32, u32)>> = vec![HashMap::new(); inputs.len()];
         for (ri, r) in regions.list.iter().enumerate() {
             for (si, input) in inputs.iter().enumerate() {

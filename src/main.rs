@@ -11,9 +11,11 @@ fn main() -> std::process::ExitCode {
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use bigwig_npy::bigwig::block::BlockReader;
-    use bigwig_npy::native::{export_files, read_regions, FileSource};
+    use bigwig_npy::native::{
+        export_files, read_regions, remove_partial_files, FileSource, Parallel, STAGING_BUDGET,
+    };
     use bigwig_npy::{open_input, Error, Format, Layout, Options};
-    use clap::{Parser, Subcommand};
+    use clap::{Args, Parser, Subcommand};
     use indicatif::{ProgressBar, ProgressStyle};
     use std::io::IsTerminal;
     use std::path::PathBuf;
@@ -34,32 +36,7 @@ mod cli {
     #[derive(Subcommand)]
     enum Command {
         /// Export every (region, sample) into intervals.npy + offsets.npy (or SoA columns).
-        Export {
-            /// BED file of regions (tab or space separated, may be gzipped), in output order.
-            #[arg(long, value_name = "REGIONS.bed[.gz]")]
-            regions: PathBuf,
-            /// Output directory (created if missing).
-            #[arg(long, value_name = "DIR")]
-            out: PathBuf,
-            /// npy: NPY files numpy.load opens; raw: header-less bytes like GenVarLoader's memmaps.
-            #[arg(long, default_value = "npy", value_parser = ["npy", "raw"])]
-            format: String,
-            /// aos: intervals.npy records; soa: starts.npy, ends.npy, values.npy columns.
-            #[arg(long, default_value = "aos", value_parser = ["aos", "soa"])]
-            layout: String,
-            /// Worker threads (default: all cores).
-            #[arg(long)]
-            threads: Option<usize>,
-            /// Most memory one region's records may need over all samples (e.g. 512M, 4G).
-            #[arg(long, default_value = "4G", value_name = "SIZE")]
-            max_mem: String,
-            /// No progress bar and no summary line.
-            #[arg(long, short)]
-            quiet: bool,
-            /// bigWig files, one per sample, in sample order.
-            #[arg(value_name = "SOURCE")]
-            sources: Vec<PathBuf>,
-        },
+        Export(ExportArgs),
         /// Show a bigWig's contigs, zoom levels and record count.
         Info {
             #[arg(value_name = "FILE")]
@@ -67,25 +44,47 @@ mod cli {
         },
     }
 
+    #[derive(Args)]
+    struct ExportArgs {
+        /// BED file of regions (tab or space separated, may be gzipped), in output order.
+        #[arg(long, value_name = "REGIONS.bed[.gz]")]
+        regions: PathBuf,
+        /// Output directory (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// npy: NPY files numpy.load opens; raw: header-less bytes like GenVarLoader's memmaps.
+        #[arg(long, default_value = "npy", value_parser = ["npy", "raw"])]
+        format: String,
+        /// aos: intervals.npy records; soa: starts.npy, ends.npy, values.npy columns.
+        #[arg(long, default_value = "aos", value_parser = ["aos", "soa"])]
+        layout: String,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Most memory one region's records may need over all samples (e.g. 512M, 4G).
+        #[arg(long, default_value = "4G", value_name = "SIZE")]
+        max_mem: String,
+        /// Output staged in memory before out-of-order regions spill to a scratch file
+        /// (tests set it low to exercise the spill).
+        #[arg(long, hide = true, value_name = "BYTES")]
+        staging_budget: Option<usize>,
+        /// No progress bar and no summary line.
+        #[arg(long, short)]
+        quiet: bool,
+        /// bigWig files, one per sample, in sample order.
+        #[arg(value_name = "SOURCE")]
+        sources: Vec<PathBuf>,
+    }
+
     pub fn main() -> ExitCode {
         // A bug must still end in one line, not a backtrace.
         std::panic::set_hook(Box::new(|info| {
             eprintln!("error: internal error: {info}");
         }));
+        clean_up_on_signals();
         let cli = Cli::parse();
         let result = match cli.command {
-            Command::Export {
-                regions,
-                out,
-                format,
-                layout,
-                threads,
-                max_mem,
-                quiet,
-                sources,
-            } => export(
-                regions, out, &format, &layout, threads, &max_mem, quiet, sources,
-            ),
+            Command::Export(args) => export(args),
             Command::Info { file } => info(file),
         };
         match result {
@@ -95,6 +94,27 @@ mod cli {
                 ExitCode::FAILURE
             }
         }
+    }
+
+    /// Ctrl-C, `kill` or a closed terminal: remove the unfinished export's temporary files
+    /// (hundreds of MB, under hidden names) before dying, and say so.
+    fn clean_up_on_signals() {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                remove_partial_files();
+                let name = match sig {
+                    SIGINT => "interrupt",
+                    SIGTERM => "termination signal",
+                    _ => "hangup",
+                };
+                eprintln!("error: stopped by {name}; unfinished output removed");
+                std::process::exit(128 + sig);
+            }
+        });
     }
 
     /// `4G`, `512M`, `100k`, `4GiB`, `1000` (bytes).
@@ -124,22 +144,13 @@ mod cli {
         Ok((n * mult as f64) as u64)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn export(
-        regions: PathBuf,
-        out: PathBuf,
-        format: &str,
-        layout: &str,
-        threads: Option<usize>,
-        max_mem: &str,
-        quiet: bool,
-        sources: Vec<PathBuf>,
-    ) -> Result<(), Error> {
+    fn export(a: ExportArgs) -> Result<(), Error> {
         let options = Options {
-            format: format.parse::<Format>()?,
-            layout: layout.parse::<Layout>()?,
-            max_mem: parse_size(max_mem)?,
+            format: a.format.parse::<Format>()?,
+            layout: a.layout.parse::<Layout>()?,
+            max_mem: parse_size(&a.max_mem)?,
         };
+        let (regions, out, quiet, sources) = (a.regions, a.out, a.quiet, a.sources);
         if sources.is_empty() {
             return Err(Error::input(
                 "no sources given: pass at least one bigWig after the options",
@@ -148,8 +159,12 @@ mod cli {
         let t0 = Instant::now();
         let regions = read_regions(&regions)?;
         let n_regions = regions.len() as u64;
-        let threads =
-            threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let parallel = Parallel {
+            threads: a
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            staging_budget: a.staging_budget.unwrap_or(STAGING_BUDGET),
+        };
         let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
             let b = ProgressBar::new(n_regions);
             b.set_style(
@@ -165,7 +180,7 @@ mod cli {
                 b.set_position(done);
             }
         };
-        let summary = export_files(regions, &sources, &out, options, threads, Some(&tick));
+        let summary = export_files(regions, &sources, &out, options, parallel, Some(&tick));
         if let Some(b) = &bar {
             b.finish_and_clear();
         }

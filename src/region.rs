@@ -129,7 +129,11 @@ fn lines(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
         let b = rest?;
         match b.iter().position(|&c| c == b'\n' || c == b'\r') {
             Some(i) => {
-                let skip = if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
+                let skip = if b[i] == b'\r' && b.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
                 rest = Some(&b[i + skip..]);
                 Some(&b[..i])
             }
@@ -226,10 +230,15 @@ mod tests {
     fn classic_mac_line_endings_are_line_breaks() {
         // Lone `\r` used to be kept inside one line: 3 regions became 1, silently.
         let r = Regions::from_bed("r.bed", b"chr1\t1\t2\rchr1\t3\t4\r\rchr2\t5\t6\r").unwrap();
-        let got: Vec<_> = r.list.iter().map(|r| (r.contig.as_str(), r.start, r.line)).collect();
+        let got: Vec<_> = r
+            .list
+            .iter()
+            .map(|r| (r.contig.as_str(), r.start, r.line))
+            .collect();
         assert_eq!(got, vec![("chr1", 1, 1), ("chr1", 3, 2), ("chr2", 5, 4)]);
         // Mixed endings: `\r\n` is one break, so line numbers stay those of an editor.
-        let r = Regions::from_bed("r.bed", b"chr1 1 2\r\nchr1 3 4\nchr1 5 6\rchr1 7 x").unwrap_err();
+        let r =
+            Regions::from_bed("r.bed", b"chr1 1 2\r\nchr1 3 4\nchr1 5 6\rchr1 7 x").unwrap_err();
         assert_eq!(r.to_string(), "r.bed line 4: end 'x' is not an integer");
     }
 

@@ -50,22 +50,29 @@ pub(crate) fn read_chroms<S: Source + ?Sized>(
     };
     let mut chroms = Vec::new();
     let budget = src.size().unwrap_or(u64::MAX);
-    let visited = walk(&bytes, at.saturating_add(32), h.big_endian, &shape, budget, |item| {
-        if chroms.len() as u64 >= item_count {
-            return Err(BwError::Invalid(format!(
+    let visited = walk(
+        &bytes,
+        at.saturating_add(32),
+        h.big_endian,
+        &shape,
+        budget,
+        |item| {
+            if chroms.len() as u64 >= item_count {
+                return Err(BwError::Invalid(format!(
                 "corrupt chromosome tree (more than the {item_count} chromosomes its header declares)"
             )));
-        }
-        let key = &item[..key_size as usize];
-        let name_len = key.iter().position(|&b| b == 0).unwrap_or(key.len());
-        let mut c = Cursor::new(&item[key_size as usize..], h.big_endian);
-        chroms.push(Chrom {
-            id: c.u32()?,
-            name: String::from_utf8_lossy(&key[..name_len]).into_owned(),
-            length: c.u32()?,
-        });
-        Ok(())
-    })?;
+            }
+            let key = &item[..key_size as usize];
+            let name_len = key.iter().position(|&b| b == 0).unwrap_or(key.len());
+            let mut c = Cursor::new(&item[key_size as usize..], h.big_endian);
+            chroms.push(Chrom {
+                id: c.u32()?,
+                name: String::from_utf8_lossy(&key[..name_len]).into_owned(),
+                length: c.u32()?,
+            });
+            Ok(())
+        },
+    )?;
     chroms.sort_by_key(|c| c.id);
     Ok((chroms, bytes.span_len().unwrap_or(32 + visited)))
 }

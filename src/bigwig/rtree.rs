@@ -51,18 +51,25 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
     };
     let mut leaves = Vec::new();
     let budget = src.size().unwrap_or(u64::MAX);
-    let visited = walk(&bytes, at.saturating_add(48), h.big_endian, &shape, budget, |item| {
-        let mut c = Cursor::new(item, h.big_endian);
-        leaves.push(Leaf {
-            start_chrom: c.u32()?,
-            start_base: c.u32()?,
-            end_chrom: c.u32()?,
-            end_base: c.u32()?,
-            offset: c.u64()?,
-            size: c.u64()?,
-        });
-        Ok(())
-    })?;
+    let visited = walk(
+        &bytes,
+        at.saturating_add(48),
+        h.big_endian,
+        &shape,
+        budget,
+        |item| {
+            let mut c = Cursor::new(item, h.big_endian);
+            leaves.push(Leaf {
+                start_chrom: c.u32()?,
+                start_base: c.u32()?,
+                end_chrom: c.u32()?,
+                end_base: c.u32()?,
+                offset: c.u64()?,
+                size: c.u64()?,
+            });
+            Ok(())
+        },
+    )?;
     check_disjoint(&leaves)?;
     Ok((leaves, bytes.span_len().unwrap_or(48 + visited)))
 }

@@ -29,7 +29,13 @@ pub(crate) struct TreeBytes<'s, S: ?Sized> {
 
 impl<'s, S: Source + ?Sized> TreeBytes<'s, S> {
     /// Read `[at, at + len)` whole when `len` is known and at most `limit`; else node by node.
-    pub fn new(src: &'s S, what: &'static str, at: u64, len: Option<u64>, limit: u64) -> Result<Self, BwError> {
+    pub fn new(
+        src: &'s S,
+        what: &'static str,
+        at: u64,
+        len: Option<u64>,
+        limit: u64,
+    ) -> Result<Self, BwError> {
         let span = match len {
             Some(len) if len > 0 && len <= limit => Some((at, read(src, at, len, what)?)),
             _ => None,
@@ -39,7 +45,9 @@ impl<'s, S: Source + ?Sized> TreeBytes<'s, S> {
 
     pub fn get(&self, offset: u64, len: u64) -> Result<Cow<'_, [u8]>, BwError> {
         if let Some((at, bytes)) = &self.span {
-            let from = offset.checked_sub(*at).and_then(|s| usize::try_from(s).ok());
+            let from = offset
+                .checked_sub(*at)
+                .and_then(|s| usize::try_from(s).ok());
             let to = from.and_then(|f| f.checked_add(usize::try_from(len).ok()?));
             if let Some(b) = from.zip(to).and_then(|(f, t)| bytes.get(f..t)) {
                 return Ok(Cow::Borrowed(b));
@@ -92,7 +100,11 @@ pub(crate) fn walk<S: Source + ?Sized>(
                     let is_leaf = c.u8()? != 0;
                     c.u8()?;
                     let count = c.u16()? as u64;
-                    let item = if is_leaf { shape.leaf_item } else { shape.branch_item };
+                    let item = if is_leaf {
+                        shape.leaf_item
+                    } else {
+                        shape.branch_item
+                    };
                     visited += 4 + count * item;
                     if visited > budget {
                         return Err(corrupt(format!(
@@ -130,7 +142,9 @@ pub(crate) fn walk<S: Source + ?Sized>(
                     let mut c = Cursor::new(&item[item.len() - 8..], big_endian);
                     let child = c.u64()?;
                     if !seen.insert(child) {
-                        return Err(corrupt(format!("the node at byte {child} is reached twice")));
+                        return Err(corrupt(format!(
+                            "the node at byte {child} is reached twice"
+                        )));
                     }
                     next.push(child);
                 }

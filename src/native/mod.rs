@@ -6,8 +6,10 @@ mod output;
 mod parallel;
 
 pub use file::FileSource;
-pub use output::OutputDir;
-pub use parallel::{export_parallel, export_parallel_with_budget, Progress, Summary};
+pub use output::{remove_partial_files, OutputDir};
+pub use parallel::{
+    export_parallel, export_parallel_with_budget, Progress, Summary, STAGING_BUDGET,
+};
 
 use crate::error::{Error, Result};
 use crate::export::{open_input, Export, Input, Options};
@@ -38,6 +40,25 @@ pub fn open_files(paths: &[PathBuf], pool: &rayon::ThreadPool) -> Result<Vec<Inp
     })
 }
 
+/// How the native driver runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Parallel {
+    /// Worker threads.
+    pub threads: usize,
+    /// Encoded output held in memory when regions are decoded out of order, before it
+    /// spills to a scratch file; below the default it also forces that mode (for tests).
+    pub staging_budget: usize,
+}
+
+impl Parallel {
+    pub fn threads(threads: usize) -> Self {
+        Parallel {
+            threads,
+            staging_budget: STAGING_BUDGET,
+        }
+    }
+}
+
 /// The whole native export: open sources, resolve regions, decode in parallel, write `out`
 /// atomically. Nothing is left in `out` when it fails.
 pub fn export_files(
@@ -45,17 +66,18 @@ pub fn export_files(
     sources: &[PathBuf],
     out: &Path,
     options: Options,
-    threads: usize,
+    parallel: Parallel,
     progress: Option<&Progress<'_>>,
 ) -> Result<Summary> {
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
+        .num_threads(parallel.threads.max(1))
         .build()
         .map_err(|e| Error::Output(format!("cannot start threads: {e}")))?;
     let inputs = open_files(sources, &pool)?;
     let export = Export::new(inputs, regions, options)?;
     let mut dir = OutputDir::create(out, options.layout, options.format)?;
-    let summary = export_parallel(&export, &pool, &mut dir, progress)?;
+    let summary =
+        export_parallel_with_budget(&export, &pool, &mut dir, progress, parallel.staging_budget)?;
     dir.commit()?;
     Ok(summary)
 }

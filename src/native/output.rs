@@ -4,6 +4,27 @@ use crate::layout::{Format, Layout, TrackWriter};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Temporary files and created directories of every export in this process that has not
+/// finished: what a signal handler removes ([`remove_partial_files`]) before the process
+/// dies. Commits hold the lock while renaming, so a signal never splits a commit.
+static PARTIAL: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn partial() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    PARTIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Remove the temporary files (and the directories they were put in, when empty) of every
+/// unfinished export; for a signal handler, which then ends the process. Returns with the
+/// registry locked for good, so no export can commit afterwards.
+pub fn remove_partial_files() {
+    let mut p = partial();
+    for path in p.drain(..).rev() {
+        let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir(&path));
+    }
+    std::mem::forget(p);
+}
 
 /// An export's files under temporary names in the output directory, renamed into place by
 /// [`OutputDir::commit`] only when everything was written. Dropped uncommitted, it removes
@@ -39,10 +60,13 @@ impl OutputDir {
             created,
             committed: false,
         };
+        partial().extend(me.created.iter().rev().cloned());
         std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
+        sweep_stale(dir);
         for (i, f) in layout.files().iter().enumerate() {
             let final_path = dir.join(f.name);
             let temp = dir.join(format!(".{}.partial-{}", f.name, std::process::id()));
+            partial().push(temp.clone());
             let file = File::create(&temp).map_err(|e| fail(&temp, e))?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
             // Room for the header, written once the counts are known.
@@ -67,7 +91,8 @@ impl OutputDir {
         })
     }
 
-    /// Finish headers, flush, and rename every file into place.
+    /// Finish headers, flush, and rename every file into place: all of them or, when a
+    /// target cannot be replaced, none.
     pub fn commit(mut self) -> Result<()> {
         self.drain()?;
         let headers = self.writer.headers();
@@ -86,6 +111,17 @@ impl OutputDir {
                 f.write_all(header).map_err(fail)?;
             }
         }
+        // Every target is checked before any is replaced: a directory in the way of the
+        // second file must not leave the first one new and the second one old.
+        for (final_path, _, _) in &self.files {
+            if std::fs::symlink_metadata(final_path).is_ok_and(|m| m.is_dir()) {
+                return Err(Error::Output(format!(
+                    "{}: cannot move output into place: a directory is in the way",
+                    final_path.display()
+                )));
+            }
+        }
+        let mut registry = partial();
         for (final_path, temp, _) in &self.files {
             std::fs::rename(temp, final_path).map_err(|e| {
                 Error::Output(format!(
@@ -96,7 +132,13 @@ impl OutputDir {
             })?;
         }
         self.committed = true;
+        self.unregister(&mut registry);
         Ok(())
+    }
+
+    fn unregister(&self, registry: &mut Vec<PathBuf>) {
+        registry
+            .retain(|p| !self.files.iter().any(|(_, t, _)| t == p) && !self.created.contains(p));
     }
 
     /// Scratch space for the reorder spill: a file in the output directory, unlinked at
@@ -125,6 +167,7 @@ impl OutputDir {
 
 impl Drop for OutputDir {
     fn drop(&mut self) {
+        let mut registry = partial();
         if !self.committed {
             for (_, temp, _) in &self.files {
                 let _ = std::fs::remove_file(temp);
@@ -133,6 +176,39 @@ impl Drop for OutputDir {
             for d in &self.created {
                 let _ = std::fs::remove_dir(d);
             }
+        }
+        self.unregister(&mut registry);
+    }
+}
+
+/// Remove temporary files that exports killed without a chance to clean up (SIGKILL, a
+/// crash, power loss) left in `dir`: ours (`.<file>.partial-<pid>`, `.bigwig-npy-spill-<pid>`)
+/// and the npm package's (`.<file>.partial-<pid>-<tag>`), when process `<pid>` is gone.
+/// Needs `/proc` to tell a live process from a dead one; elsewhere nothing is removed.
+fn sweep_stale(dir: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let ours = [Layout::Aos, Layout::Soa]
+        .iter()
+        .flat_map(|l| l.files())
+        .map(|f| format!(".{}.partial-", f.name))
+        .chain([".bigwig-npy-spill-".to_string()])
+        .collect::<Vec<_>>();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(rest) = ours.iter().find_map(|p| name.strip_prefix(p.as_str())) else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or("");
+        let is_pid = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+        let dead = is_pid && !Path::new("/proc").join(pid).exists();
+        if dead && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(e.path());
         }
     }
 }

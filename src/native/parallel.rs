@@ -30,7 +30,7 @@ use std::sync::{mpsc, Condvar, Mutex};
 /// Most memory the direct mode may spend on decoded blocks (estimated from the index).
 const DIRECT_BUDGET: u64 = 64 << 20;
 /// Encoded records held in memory before sweep buckets spill to the scratch file.
-const STAGING_BUDGET: usize = 32 << 20;
+pub const STAGING_BUDGET: usize = 32 << 20;
 /// Regions per chunk a worker hands to the writer.
 const CHUNK_REGIONS: usize = 128;
 /// Decoded blocks a sweep task keeps: tasks walk the genome in order, so a few do.

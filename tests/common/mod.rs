@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 #![cfg(not(target_arch = "wasm32"))]
 
-use bigwig_npy::native::{export_files, open_files, read_regions, OutputDir};
+use bigwig_npy::native::{export_files, open_files, read_regions, OutputDir, Parallel};
 use bigwig_npy::{Export, Format, Layout, Options};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -90,7 +90,15 @@ pub fn export(
         ..Options::default()
     };
     let regions = read_regions(&case.regions).unwrap();
-    let summary = export_files(regions, &case.sources, out.path(), opts, threads, None).unwrap();
+    let summary = export_files(
+        regions,
+        &case.sources,
+        out.path(),
+        opts,
+        Parallel::threads(threads),
+        None,
+    )
+    .unwrap();
     assert_eq!(summary.regions, case.n_regions, "{}", case.name);
     assert_eq!(summary.intervals, case.n_intervals, "{}", case.name);
     read_dir(out.path())

@@ -1,0 +1,331 @@
+//! Crafted bigWigs: small valid files and hostile ones (tree bombs, zlib bombs, leaves
+//! sharing a block, deep chains). Used by the Rust tests, by `examples/craft.rs` (which
+//! writes them for the JS tests) and by the fuzz harness (`examples/fuzz.rs`).
+//!
+//! Layout of every file: `[header 64][chrom tree][data][R-tree index]`, little-endian,
+//! no zoom levels.
+#![allow(dead_code)]
+
+use std::io::Write;
+
+const BIGWIG_MAGIC: u32 = 0x888F_FC26;
+const CHROM_TREE_MAGIC: u32 = 0x78CA_8C91;
+const CIR_TREE_MAGIC: u32 = 0x2468_ACE0;
+
+fn u16s(v: &mut Vec<u8>, x: u16) {
+    v.extend_from_slice(&x.to_le_bytes());
+}
+fn u32s(v: &mut Vec<u8>, x: u32) {
+    v.extend_from_slice(&x.to_le_bytes());
+}
+fn u64s(v: &mut Vec<u8>, x: u64) {
+    v.extend_from_slice(&x.to_le_bytes());
+}
+
+/// One data block: a bedGraph section of `(start, end, value)` records on `chrom`.
+pub fn bedgraph_section(chrom: u32, recs: &[(u32, u32, f32)]) -> Vec<u8> {
+    let mut v = Vec::new();
+    let (s, e) = (
+        recs.first().map_or(0, |r| r.0),
+        recs.last().map_or(0, |r| r.1),
+    );
+    for x in [chrom, s, e, 0, 0] {
+        u32s(&mut v, x);
+    }
+    v.extend_from_slice(&[1, 0]);
+    u16s(&mut v, recs.len() as u16);
+    for &(a, b, val) in recs {
+        u32s(&mut v, a);
+        u32s(&mut v, b);
+        v.extend_from_slice(&val.to_le_bytes());
+    }
+    v
+}
+
+pub fn zlib(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+/// A chrom tree with one leaf node holding `chroms` (name, length), ids in order.
+pub fn chrom_tree(chroms: &[(&str, u32)]) -> Vec<u8> {
+    let key_size = chroms.iter().map(|c| c.0.len()).max().unwrap_or(1).max(1) as u32;
+    let mut v = Vec::new();
+    u32s(&mut v, CHROM_TREE_MAGIC);
+    u32s(&mut v, chroms.len().max(1) as u32);
+    u32s(&mut v, key_size);
+    u32s(&mut v, 8);
+    u64s(&mut v, chroms.len() as u64);
+    u64s(&mut v, 0);
+    v.extend_from_slice(&[1, 0]);
+    u16s(&mut v, chroms.len() as u16);
+    for (i, (name, len)) in chroms.iter().enumerate() {
+        let mut key = name.as_bytes().to_vec();
+        key.resize(key_size as usize, 0);
+        v.extend_from_slice(&key);
+        u32s(&mut v, i as u32);
+        u32s(&mut v, *len);
+    }
+    v
+}
+
+/// An R-tree leaf item.
+#[derive(Clone, Copy)]
+pub struct LeafItem {
+    pub chrom: u32,
+    pub start: u32,
+    pub end: u32,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// An R-tree index (48-byte header + one leaf node) over `leaves`.
+pub fn rtree(leaves: &[LeafItem]) -> Vec<u8> {
+    let mut v = rtree_header(leaves.len() as u64);
+    v.extend_from_slice(&[1, 0]);
+    u16s(&mut v, leaves.len() as u16);
+    for l in leaves {
+        for x in [l.chrom, l.start, l.chrom, l.end] {
+            u32s(&mut v, x);
+        }
+        u64s(&mut v, l.offset);
+        u64s(&mut v, l.size);
+    }
+    v
+}
+
+fn rtree_header(items: u64) -> Vec<u8> {
+    let mut v = Vec::new();
+    u32s(&mut v, CIR_TREE_MAGIC);
+    u32s(&mut v, 256);
+    u64s(&mut v, items);
+    for _ in 0..4 {
+        u32s(&mut v, 0);
+    }
+    u64s(&mut v, 0);
+    u32s(&mut v, 1);
+    u32s(&mut v, 0);
+    v
+}
+
+/// Assemble a file; `chroms`, `data` and `index` are built for the offsets they land at
+/// (`offsets()` tells them before assembly).
+pub struct Parts {
+    pub chroms: Vec<u8>,
+    pub data: Vec<u8>,
+    pub index: Vec<u8>,
+    pub uncompress_buf_size: u32,
+}
+
+pub const CHROM_TREE_AT: u64 = 64;
+
+impl Parts {
+    pub fn data_at(&self) -> u64 {
+        CHROM_TREE_AT + self.chroms.len() as u64
+    }
+    pub fn index_at(&self) -> u64 {
+        self.data_at() + self.data.len() as u64
+    }
+    pub fn build(&self) -> Vec<u8> {
+        let mut v = Vec::new();
+        u32s(&mut v, BIGWIG_MAGIC);
+        u16s(&mut v, 4);
+        u16s(&mut v, 0);
+        u64s(&mut v, CHROM_TREE_AT);
+        u64s(&mut v, self.data_at());
+        u64s(&mut v, self.index_at());
+        u16s(&mut v, 0);
+        u16s(&mut v, 0);
+        u64s(&mut v, 0);
+        u64s(&mut v, 0);
+        u32s(&mut v, self.uncompress_buf_size);
+        u64s(&mut v, 0);
+        assert_eq!(v.len(), 64);
+        v.extend_from_slice(&self.chroms);
+        v.extend_from_slice(&self.data);
+        v.extend_from_slice(&self.index);
+        v
+    }
+}
+
+/// A valid file: `blocks` of records on chrom 0 (`chr1`, 1 Mbp), each block compressed.
+pub fn valid(blocks: &[Vec<(u32, u32, f32)>]) -> Vec<u8> {
+    let chroms = chrom_tree(&[("chr1", 1_000_000), ("chr2", 500_000)]);
+    let data_at = CHROM_TREE_AT + chroms.len() as u64;
+    let (mut data, mut leaves, mut ubs) = (Vec::new(), Vec::new(), 0usize);
+    for recs in blocks {
+        let raw = bedgraph_section(0, recs);
+        ubs = ubs.max(raw.len());
+        let z = zlib(&raw);
+        leaves.push(LeafItem {
+            chrom: 0,
+            start: recs.first().map_or(0, |r| r.0),
+            end: recs.last().map_or(0, |r| r.1),
+            offset: data_at + data.len() as u64,
+            size: z.len() as u64,
+        });
+        data.extend_from_slice(&z);
+    }
+    Parts {
+        chroms,
+        data,
+        index: rtree(&leaves),
+        uncompress_buf_size: ubs as u32,
+    }
+    .build()
+}
+
+/// A small valid file: 3 blocks of 100 records of 10 bp on chr1.
+pub fn small_valid() -> Vec<u8> {
+    let blocks: Vec<Vec<(u32, u32, f32)>> = (0..3u32)
+        .map(|b| {
+            (0..100u32)
+                .map(|i| {
+                    let s = b * 10_000 + i * 20;
+                    (s, s + 10, (b * 100 + i) as f32)
+                })
+                .collect()
+        })
+        .collect();
+    valid(&blocks)
+}
+
+/// R-tree DAG bomb: a root with 65,535 children at consecutive byte offsets inside a zone
+/// of 0x01 bytes, where every offset parses as a leaf node of 257 items. 1.6 MB that a
+/// walk without a byte budget turns into 16.8 M leaves (540 MB of nodes).
+pub fn rtree_bomb() -> Vec<u8> {
+    let chroms = chrom_tree(&[("chr1", 1_000_000)]);
+    let index_at = CHROM_TREE_AT + chroms.len() as u64;
+    let n = 65_535u64;
+    let root_at = index_at + 48;
+    let zone_at = root_at + 4 + n * 24;
+    let mut index = rtree_header(n * 257);
+    index.extend_from_slice(&[0, 0]);
+    u16s(&mut index, n as u16);
+    for i in 0..n {
+        for x in [0u32, 0, 0, 1_000_000] {
+            u32s(&mut index, x);
+        }
+        u64s(&mut index, zone_at + i);
+    }
+    index.resize(index.len() + (n as usize + 4 + 257 * 32), 1);
+    Parts {
+        chroms,
+        data: Vec::new(),
+        index,
+        uncompress_buf_size: 0,
+    }
+    .build()
+}
+
+/// Chrom-tree DAG bomb: a root with 65,535 children inside a zone of 0x01 bytes where
+/// every offset parses as a leaf of 257 one-byte-key items: 16.8 M junk contigs.
+pub fn chrom_tree_bomb() -> Vec<u8> {
+    let n = 65_535u64;
+    let key_size = 1u64;
+    let root_at = CHROM_TREE_AT + 32;
+    let zone_at = root_at + 4 + n * (key_size + 8);
+    let mut chroms = Vec::new();
+    u32s(&mut chroms, CHROM_TREE_MAGIC);
+    u32s(&mut chroms, 256);
+    u32s(&mut chroms, key_size as u32);
+    u32s(&mut chroms, 8);
+    u64s(&mut chroms, u64::MAX);
+    u64s(&mut chroms, 0);
+    chroms.extend_from_slice(&[0, 0]);
+    u16s(&mut chroms, n as u16);
+    for i in 0..n {
+        chroms.push(b'x');
+        u64s(&mut chroms, zone_at + i);
+    }
+    chroms.resize(chroms.len() + (n as usize + 4 + 257 * 9), 1);
+    Parts {
+        chroms,
+        data: Vec::new(),
+        index: rtree(&[]),
+        uncompress_buf_size: 0,
+    }
+    .build()
+}
+
+/// A chain of single-child branch nodes `depth` levels deep (no cycle, no shared node).
+pub fn deep_rtree(depth: usize) -> Vec<u8> {
+    let chroms = chrom_tree(&[("chr1", 1_000_000)]);
+    let index_at = CHROM_TREE_AT + chroms.len() as u64;
+    let mut index = rtree_header(0);
+    for d in 0..depth as u64 {
+        let child = index_at + 48 + (d + 1) * 28;
+        index.extend_from_slice(&[0, 0]);
+        u16s(&mut index, 1);
+        for x in [0u32, 0, 0, 1_000_000] {
+            u32s(&mut index, x);
+        }
+        u64s(&mut index, child);
+    }
+    index.extend_from_slice(&[1, 0]);
+    u16s(&mut index, 0);
+    Parts {
+        chroms,
+        data: Vec::new(),
+        index,
+        uncompress_buf_size: 0,
+    }
+    .build()
+}
+
+/// One real block indexed by `copies` leaves: a decoder without an overlap check emits
+/// its records `copies` times for a region over it.
+pub fn shared_block(copies: usize) -> Vec<u8> {
+    let chroms = chrom_tree(&[("chr1", 1_000_000)]);
+    let data_at = CHROM_TREE_AT + chroms.len() as u64;
+    let recs: Vec<(u32, u32, f32)> = (0..500u32).map(|i| (i * 10, i * 10 + 5, 1.0)).collect();
+    let raw = bedgraph_section(0, &recs);
+    let data = zlib(&raw);
+    let leaf = LeafItem {
+        chrom: 0,
+        start: 0,
+        end: 5000,
+        offset: data_at,
+        size: data.len() as u64,
+    };
+    Parts {
+        uncompress_buf_size: raw.len() as u32,
+        chroms,
+        index: rtree(&vec![leaf; copies.min(65_535)]),
+        data,
+    }
+    .build()
+}
+
+/// A block that inflates to `inflated` bytes (a valid section header followed by zeros)
+/// while the header promises `uncompress_buf_size`.
+pub fn zlib_bomb(inflated: usize, uncompress_buf_size: u32) -> Vec<u8> {
+    let chroms = chrom_tree(&[("chr1", 1_000_000)]);
+    let data_at = CHROM_TREE_AT + chroms.len() as u64;
+    let mut raw = bedgraph_section(0, &[(0, 10, 1.0)]);
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(&raw).unwrap();
+    raw = vec![0u8; 1 << 20];
+    let mut left = inflated;
+    while left > 0 {
+        let n = left.min(raw.len());
+        e.write_all(&raw[..n]).unwrap();
+        left -= n;
+    }
+    let data = e.finish().unwrap();
+    let leaf = LeafItem {
+        chrom: 0,
+        start: 0,
+        end: 10,
+        offset: data_at,
+        size: data.len() as u64,
+    };
+    Parts {
+        chroms,
+        index: rtree(&[leaf]),
+        data,
+        uncompress_buf_size,
+    }
+    .build()
+}
