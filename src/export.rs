@@ -86,53 +86,50 @@ pub struct Export<S> {
     pub inputs: Vec<Input<S>>,
     pub regions: Regions,
     pub options: Options,
-    /// Region-major, then sample.
-    queries: Vec<Query>,
+    /// `(chrom id, length)` of each region contig (by index) in each source: a query is
+    /// computed from it, so nothing is stored per (region, sample).
+    resolved: Vec<Vec<(u32, u32)>>,
 }
 
 impl<S: Source> Export<S> {
-    /// Resolve every region's contig in every source; fail on the first that does not match
-    /// exactly one chrom (`contig` or `chr` + `contig`).
+    /// Resolve every region's contig in every source; fail on the first region (then
+    /// source) whose contig does not match exactly one chrom (see [`ContigMap`]).
     pub fn new(inputs: Vec<Input<S>>, regions: Regions, options: Options) -> Result<Self> {
         if inputs.is_empty() {
             return Err(Error::input("no sources given: pass at least one bigWig"));
         }
-        let mut queries = Vec::with_capacity(regions.len() * inputs.len());
         let maps: Vec<ContigMap> = inputs
             .iter()
             .map(|i| ContigMap::new(&i.bigwig.chroms))
             .collect();
-        let mut lookup: Vec<HashMap<&str, (u32, u32)>> = vec![HashMap::new(); inputs.len()];
-        for (ri, r) in regions.list.iter().enumerate() {
+        let n_contigs = regions.contigs().len();
+        let mut resolved = vec![Vec::with_capacity(n_contigs); inputs.len()];
+        // Contigs resolve in order of first appearance, so the first failing region is named.
+        for (ri, r) in regions.iter().enumerate() {
+            if (r.contig as usize) < resolved[0].len() {
+                continue;
+            }
+            let contig = regions.contig(ri);
             for (si, input) in inputs.iter().enumerate() {
-                let (chrom, length) = match lookup[si].get(r.contig.as_str()) {
-                    Some(&c) => c,
-                    None => {
-                        let c = maps[si].resolve(&r.contig).map_err(|why| {
-                            Error::Input(format!(
-                                "{}: contig '{}' {} in source {si} ({}){}",
-                                regions.describe(ri),
-                                shown(&r.contig),
-                                why.0,
-                                shown(&input.name),
-                                why.1
-                            ))
-                        })?;
-                        lookup[si].insert(r.contig.as_str(), (c.id, c.length));
-                        (c.id, c.length)
-                    }
-                };
-                // GenVarLoader: query [max(start, 0), min(end, chrom length)).
-                let start = r.start.clamp(0, u32::MAX as i64) as u32;
-                let end = r.end.min(length as i64).max(0) as u32;
-                queries.push(Query { chrom, start, end });
+                let c = maps[si].resolve(contig).map_err(|why| {
+                    Error::Input(format!(
+                        "{}: contig '{}' {} in source {si} ({}){}",
+                        regions.describe(ri),
+                        shown(contig),
+                        why.0,
+                        shown(&input.name),
+                        why.1
+                    ))
+                })?;
+                resolved[si].push((c.id, c.length));
             }
         }
+        drop(maps);
         Ok(Export {
             inputs,
             regions,
             options,
-            queries,
+            resolved,
         })
     }
 
@@ -143,7 +140,14 @@ impl<S: Source> Export<S> {
         self.inputs.len()
     }
     pub fn query(&self, region: usize, sample: usize) -> Query {
-        self.queries[region * self.inputs.len() + sample]
+        let r = self.regions.get(region);
+        let (chrom, length) = self.resolved[sample][r.contig as usize];
+        // GenVarLoader: query [max(start, 0), min(end, chrom length)).
+        Query {
+            chrom,
+            start: r.start.max(0) as u32,
+            end: (r.end.max(0) as u32).min(length),
+        }
     }
 
     /// The data blocks region `r` reads in sample `s`.
@@ -155,15 +159,19 @@ impl<S: Source> Export<S> {
     /// Region indices in genome order (contig name, then query start and end): decoding in
     /// this order inflates each block once however the regions were shuffled.
     pub fn genome_order(&self) -> Vec<u32> {
+        // Contig names ranked once, so the sort compares numbers.
+        let names = self.regions.contigs();
+        let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+        by_name.sort_by_key(|&c| names[c as usize].as_str());
+        let mut rank = vec![0u32; names.len()];
+        for (k, &c) in by_name.iter().enumerate() {
+            rank[c as usize] = k as u32;
+        }
         let mut order: Vec<u32> = (0..self.n_regions() as u32).collect();
         order.sort_by_key(|&r| {
             let q = self.query(r as usize, 0);
-            (
-                self.regions.list[r as usize].contig.as_str(),
-                q.chrom,
-                q.start,
-                q.end,
-            )
+            let c = self.regions.get(r as usize).contig;
+            (rank[c as usize], q.chrom, q.start, q.end)
         });
         order
     }

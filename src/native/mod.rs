@@ -13,20 +13,39 @@ pub use parallel::{
 
 use crate::error::{Error, Result};
 use crate::export::{open_input, Export, Input, Options};
-use crate::region::Regions;
+use crate::region::{BedParser, Regions};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
-/// Read a BED (or .bed.gz) file into regions.
+/// Read a BED (or .bed.gz) file into regions, a megabyte at a time (the file itself is
+/// never held whole).
 pub fn read_regions(path: &Path) -> Result<Regions> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    use std::io::Read;
+    let fail = |e: std::io::Error| {
         Error::input(format!(
             "{}: cannot read regions: {}",
             path.display(),
             io_reason(&e)
         ))
-    })?;
-    Regions::from_bed(&path.display().to_string(), &bytes)
+    };
+    let mut file = std::fs::File::open(path).map_err(fail)?;
+    if file.metadata().map_err(fail)?.is_dir() {
+        return Err(Error::input(format!(
+            "{}: cannot read regions: Is a directory",
+            path.display()
+        )));
+    }
+    let mut parser = BedParser::new(&path.display().to_string());
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => parser.feed(&buf[..n])?,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    parser.finish()
 }
 
 /// Open bigWig files (in parallel on `pool`) in sample order.
