@@ -159,7 +159,14 @@ impl<S: Source> Export<S> {
     /// Region indices in genome order (contig name, then query start and end): decoding in
     /// this order inflates each block once however the regions were shuffled.
     pub fn genome_order(&self) -> Vec<u32> {
-        // Contig names ranked once, so the sort compares numbers.
+        let ranks = self.contig_ranks();
+        let mut order: Vec<u32> = (0..self.n_regions() as u32).collect();
+        order.sort_by_key(|&r| self.genome_key(&ranks, r as usize));
+        order
+    }
+
+    /// Each region contig's rank by name ([`Export::genome_key`] compares numbers, not names).
+    pub fn contig_ranks(&self) -> Vec<u32> {
         let names = self.regions.contigs();
         let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
         by_name.sort_by_key(|&c| names[c as usize].as_str());
@@ -167,13 +174,25 @@ impl<S: Source> Export<S> {
         for (k, &c) in by_name.iter().enumerate() {
             rank[c as usize] = k as u32;
         }
-        let mut order: Vec<u32> = (0..self.n_regions() as u32).collect();
-        order.sort_by_key(|&r| {
-            let q = self.query(r as usize, 0);
-            let c = self.regions.get(r as usize).contig;
-            (rank[c as usize], q.chrom, q.start, q.end)
-        });
-        order
+        rank
+    }
+
+    /// Where region `r` sorts in genome order: (contig rank, query start, query end) in
+    /// the first source. A contig's rank fixes its chrom, so the chrom needs no place.
+    pub fn genome_key(&self, ranks: &[u32], r: usize) -> (u32, u32, u32) {
+        let q = self.query(r, 0);
+        (ranks[self.regions.get(r).contig as usize], q.start, q.end)
+    }
+
+    /// The decoded-size bound [`Export::touched_blocks`] counts for a block of source `s`.
+    pub fn decoded_bound(&self, s: usize, leaf: &Leaf) -> u64 {
+        let bw = &self.inputs[s].bigwig;
+        let inflated = if bw.compressed() {
+            bw.header.uncompress_buf_size as u64
+        } else {
+            leaf.size
+        };
+        inflated * 3 + 64
     }
 
     /// Every (sample, block) some region reads, once, if an upper bound on their decoded
@@ -184,16 +203,10 @@ impl<S: Source> Export<S> {
         let (mut out, mut bound) = (Vec::new(), 0u64);
         for r in 0..self.n_regions() {
             for s in 0..self.n_samples() {
-                let bw = &self.inputs[s].bigwig;
                 for l in self.blocks(r, s) {
                     if seen.insert((s, l.offset)) {
                         out.push((s, *l));
-                        let inflated = if bw.compressed() {
-                            bw.header.uncompress_buf_size as u64
-                        } else {
-                            l.size
-                        };
-                        bound += inflated * 3 + 64;
+                        bound += self.decoded_bound(s, l);
                         if bound > limit {
                             return None;
                         }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod interval;
 pub mod layout;
+pub mod order;
 pub mod region;
 pub mod source;
 

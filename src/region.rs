@@ -72,34 +72,73 @@ impl Regions {
 
     /// Regions from parallel arrays (the JS API); `line` becomes the 1-based index.
     pub fn from_arrays(contigs: &[String], starts: &[i64], ends: &[i64]) -> Result<Regions> {
+        let mut b = RegionsBuilder::new("regions");
+        b.push_arrays(contigs, starts, ends)?;
+        b.finish()
+    }
+}
+
+/// Regions from parallel arrays given in pieces; indices in messages count from the first.
+pub struct RegionsBuilder {
+    name: String,
+    built: Builder,
+    /// Array entries taken so far (the next one's index).
+    taken: usize,
+}
+
+impl RegionsBuilder {
+    pub fn new(name: &str) -> Self {
+        RegionsBuilder {
+            name: name.to_string(),
+            built: Builder::default(),
+            taken: 0,
+        }
+    }
+
+    /// Entries taken so far.
+    pub fn len(&self) -> usize {
+        self.taken
+    }
+    pub fn is_empty(&self) -> bool {
+        self.taken == 0
+    }
+
+    pub fn push_arrays(&mut self, contigs: &[String], starts: &[i64], ends: &[i64]) -> Result<()> {
         if contigs.len() != starts.len() || starts.len() != ends.len() {
             return Err(Error::input(format!(
-                "regions: contigs, starts and ends differ in length ({}, {}, {})",
+                "{}: contigs, starts and ends differ in length ({}, {}, {})",
+                self.name,
                 contigs.len(),
                 starts.len(),
                 ends.len()
             )));
         }
-        let name = "regions";
-        let mut b = Builder::default();
-        for i in 0..contigs.len() {
+        let name = self.name.as_str();
+        for k in 0..contigs.len() {
+            let i = self.taken + k;
             let at = || format!("{name} index {i}");
-            let (start, end) = (starts[i], ends[i]);
-            if contigs[i].is_empty() {
+            if contigs[k].is_empty() {
                 return Err(Error::input(format!("{}: empty contig name", at())));
             }
-            let start =
-                check_i32("start", start).map_err(|m| Error::input(format!("{}: {m}", at())))?;
-            let end = check_i32("end", end).map_err(|m| Error::input(format!("{}: {m}", at())))?;
+            let start = check_i32("start", starts[k])
+                .map_err(|m| Error::input(format!("{}: {m}", at())))?;
+            let end =
+                check_i32("end", ends[k]).map_err(|m| Error::input(format!("{}: {m}", at())))?;
             if start > end {
                 return Err(Error::input(format!(
                     "{}: start {start} is greater than end {end}",
                     at()
                 )));
             }
-            b.push(&contigs[i], start, end, i as u64 + 1, name)?;
+            self.built
+                .push(&contigs[k], start, end, i as u64 + 1, name)?;
         }
-        b.finish(name)
+        self.taken += contigs.len();
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<Regions> {
+        self.built.finish(&self.name)
     }
 }
 

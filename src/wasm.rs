@@ -9,7 +9,8 @@ use crate::error::Error;
 use crate::export::{push_region, Decoder, Export, Input};
 use crate::interval::Interval;
 use crate::layout::{Format, Layout, TrackWriter};
-use crate::region::Regions;
+use crate::order::{DecodeOrder, OrderPlan};
+use crate::region::{BedParser, Regions, RegionsBuilder};
 use crate::source::{RangeCache, Source};
 use crate::{open_input, Options};
 use std::rc::Rc;
@@ -55,9 +56,12 @@ pub struct Session {
     counts: Vec<usize>,
     /// Regions decoded so far (positions in `order`).
     next: usize,
-    /// Decoding order: input order, or genome order in sweep mode.
-    order: Vec<u32>,
-    sweep: bool,
+    /// Decoding order: input order, or genome order (sweep mode); planned in slices.
+    order: Option<DecodeOrder>,
+    plan: Option<OrderPlan>,
+    /// Regions fed in pieces ([`Session::feed_regions_bed`], [`Session::add_region_arrays`]).
+    bed: Option<BedParser>,
+    arrays: Option<RegionsBuilder>,
     /// Decoded-block budget: when every block the export touches fits, regions are decoded
     /// in input order (linear memory never shrinks, so keep it modest).
     cache_budget: usize,
@@ -69,6 +73,23 @@ pub struct Session {
     stalled: bool,
     /// Regions (positions in `order`) below this had their ranges handed out already.
     asked: usize,
+}
+
+/// Whole numbers from JS numbers; `first` is the index of `v[0]` in all regions.
+fn ints(v: &[f64], what: &str, first: usize) -> Result<Vec<i64>, JsValue> {
+    v.iter()
+        .enumerate()
+        .map(|(i, x)| {
+            if x.fract() == 0.0 && x.abs() < 9.0e15 {
+                Ok(*x as i64)
+            } else {
+                Err(js_err(Error::input(format!(
+                    "regions index {}: {what} {x} is not an integer",
+                    first + i
+                ))))
+            }
+        })
+        .collect()
 }
 
 fn flat(ranges: &[crate::ByteRange]) -> Vec<f64> {
@@ -113,8 +134,10 @@ impl Session {
             recs: Vec::new(),
             counts: vec![0; n],
             next: 0,
-            order: Vec::new(),
-            sweep: false,
+            order: None,
+            plan: None,
+            bed: None,
+            arrays: None,
             cache_budget: cache_bytes as usize,
             swept: Vec::new(),
             pushed: 0,
@@ -140,22 +163,55 @@ impl Session {
         starts: Vec<f64>,
         ends: Vec<f64>,
     ) -> Result<usize, JsValue> {
-        let int = |v: &[f64], what: &str| -> Result<Vec<i64>, JsValue> {
-            v.iter()
-                .enumerate()
-                .map(|(i, x)| {
-                    if x.fract() == 0.0 && x.abs() < 9.0e15 {
-                        Ok(*x as i64)
-                    } else {
-                        Err(js_err(Error::input(format!(
-                            "regions index {i}: {what} {x} is not an integer"
-                        ))))
-                    }
-                })
-                .collect()
-        };
-        let r = Regions::from_arrays(&contigs, &int(&starts, "start")?, &int(&ends, "end")?)
-            .map_err(js_err)?;
+        let r = Regions::from_arrays(
+            &contigs,
+            &ints(&starts, "start", 0)?,
+            &ints(&ends, "end", 0)?,
+        )
+        .map_err(js_err)?;
+        let n = r.len();
+        self.regions = Some(r);
+        Ok(n)
+    }
+
+    /// Regions from BED bytes fed in pieces of any size (gzip detected); `name` labels BED
+    /// errors. Returns the regions parsed so far; [`Session::finish_regions`] ends the input.
+    #[wasm_bindgen(js_name = feedRegionsBed)]
+    pub fn feed_regions_bed(&mut self, name: &str, bytes: &[u8]) -> Result<usize, JsValue> {
+        let p = self.bed.get_or_insert_with(|| BedParser::new(name));
+        p.feed(bytes).map_err(js_err)?;
+        Ok(p.len())
+    }
+
+    /// Regions from parallel arrays given in pieces (indices in messages count from the
+    /// first piece); [`Session::finish_regions`] ends the input.
+    #[wasm_bindgen(js_name = addRegionArrays)]
+    pub fn add_region_arrays(
+        &mut self,
+        contigs: Vec<String>,
+        starts: Vec<f64>,
+        ends: Vec<f64>,
+    ) -> Result<usize, JsValue> {
+        let b = self
+            .arrays
+            .get_or_insert_with(|| RegionsBuilder::new("regions"));
+        let first = b.len();
+        let (starts, ends) = (ints(&starts, "start", first)?, ints(&ends, "end", first)?);
+        b.push_arrays(&contigs, &starts, &ends).map_err(js_err)?;
+        Ok(b.len())
+    }
+
+    /// End regions fed in pieces; returns their count.
+    #[wasm_bindgen(js_name = finishRegions)]
+    pub fn finish_regions(&mut self) -> Result<usize, JsValue> {
+        let r = match (self.bed.take(), self.arrays.take()) {
+            (Some(p), None) => p.finish(),
+            (None, Some(b)) => b.finish(),
+            _ => Err(Error::input(
+                "regions: give either BED bytes or arrays, in pieces, before finishRegions()",
+            )),
+        }
+        .map_err(js_err)?;
         let n = r.len();
         self.regions = Some(r);
         Ok(n)
@@ -207,19 +263,8 @@ impl Session {
         };
         let inputs = self.opened.iter_mut().map(|o| o.take().unwrap()).collect();
         let export = Export::new(inputs, regions, self.options).map_err(js_err)?;
-        // Shuffled regions whose blocks do not all fit the cache are decoded in genome order
-        // (each block fetched and inflated once) and put back in order by the JS driver.
-        let order = export.genome_order();
-        let sorted = order.iter().enumerate().all(|(i, &r)| i == r as usize);
-        self.sweep = !sorted && export.touched_blocks(self.cache_budget as u64).is_none();
-        self.order = if self.sweep {
-            order
-        } else {
-            (0..export.n_regions() as u32).collect()
-        };
-        if self.sweep {
-            self.decoder = Decoder::new(SWEEP_BLOCK_CACHE.min(self.cache_budget.max(1 << 20)));
-        }
+        // The decode order is planned by `plan_order`, in slices the driver yields between.
+        self.plan = Some(OrderPlan::new(&export, self.cache_budget as u64));
         self.export = Some(export);
         // What open read is kept: a read extended past the index or header may hold the
         // first data blocks. The first step that misses drops all outside its window.
@@ -233,17 +278,20 @@ impl Session {
     /// regions ahead, for the driver to fetch in the background while decoding goes on.
     /// Ranges already held are left out; the driver skips those it is fetching already.
     pub fn step(&mut self, max_bytes: usize, lookahead: usize) -> Result<Vec<f64>, JsValue> {
+        while !self.plan_order(usize::MAX / 2)? {}
         let export = self
             .export
             .as_ref()
             .ok_or_else(|| js_err(Error::input("step() before open() finished")))?;
+        let order = self.order.as_ref().expect("planned");
+        let sweep = order.is_genome();
         self.stalled = false;
         while self.next < export.n_regions() {
-            let r = self.order[self.next] as usize;
+            let r = order.region(self.next);
             match export.decode_region(r, &mut self.decoder, &mut self.recs, &mut self.counts) {
                 Ok(()) => {
                     self.next += 1;
-                    let full = if self.sweep {
+                    let full = if sweep {
                         encode_region(r, &self.recs, &self.counts, &mut self.swept);
                         self.swept.len() >= max_bytes
                     } else {
@@ -301,6 +349,27 @@ impl Session {
         Ok(Vec::new())
     }
 
+    /// Plan the decode order for about `work` regions' worth (call after [`Session::open`]
+    /// until it returns true, yielding in between: millions of regions take seconds).
+    #[wasm_bindgen(js_name = planOrder)]
+    pub fn plan_order(&mut self, work: usize) -> Result<bool, JsValue> {
+        if self.order.is_some() {
+            return Ok(true);
+        }
+        let (Some(export), Some(plan)) = (self.export.as_ref(), self.plan.as_mut()) else {
+            return Err(js_err(Error::input("planOrder() before open() finished")));
+        };
+        let Some(order) = plan.step(export, work) else {
+            return Ok(false);
+        };
+        if order.is_genome() {
+            self.decoder = Decoder::new(SWEEP_BLOCK_CACHE.min(self.cache_budget.max(1 << 20)));
+        }
+        self.order = Some(order);
+        self.plan = None;
+        Ok(true)
+    }
+
     /// True when the last [`Session::step`] stopped because a region misses bytes: fetch
     /// what it returned (and wait for reads under way) before stepping again.
     #[wasm_bindgen(getter)]
@@ -345,9 +414,11 @@ impl Session {
             return Vec::new();
         };
         let to = to.min(export.n_regions());
-        let mut ranges: Vec<crate::ByteRange> = self.order[from.min(to)..to]
-            .iter()
-            .flat_map(|&r| export.needed_ranges(r as usize, &self.decoder.cache))
+        let Some(order) = self.order.as_ref() else {
+            return Vec::new();
+        };
+        let mut ranges: Vec<crate::ByteRange> = (from.min(to)..to)
+            .flat_map(|k| export.needed_ranges(order.region(k), &self.decoder.cache))
             .collect();
         ranges.sort();
         ranges.dedup();
@@ -364,7 +435,7 @@ impl Session {
     /// [`Session::push_encoded`].
     #[wasm_bindgen(getter)]
     pub fn sweep(&self) -> bool {
-        self.sweep
+        self.order.as_ref().is_some_and(DecodeOrder::is_genome)
     }
 
     /// Sweep mode: the encoded regions decoded since the last call (copied out).

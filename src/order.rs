@@ -1,0 +1,279 @@
+//! The order regions are decoded in, planned in bounded slices of work so that a host
+//! with one thread (the browser, Node) can yield between slices however many regions
+//! there are.
+//!
+//! Regions are decoded in input order when every data block they touch fits the decoded
+//! block cache, or when they already are in genome order; otherwise in genome order (each
+//! block fetched and inflated once) and put back in input order afterwards.
+
+use crate::export::Export;
+use crate::source::Source;
+use std::collections::HashSet;
+
+/// Which region is decoded `k`-th.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeOrder {
+    /// Region `k` is decoded `k`-th (of this many).
+    Input(usize),
+    /// Genome order: region indices sorted by contig name, start and end.
+    Genome(Vec<u32>),
+}
+
+impl DecodeOrder {
+    pub fn region(&self, k: usize) -> usize {
+        match self {
+            DecodeOrder::Input(_) => k,
+            DecodeOrder::Genome(order) => order[k] as usize,
+        }
+    }
+    pub fn len(&self) -> usize {
+        match self {
+            DecodeOrder::Input(n) => *n,
+            DecodeOrder::Genome(order) => order.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn is_genome(&self) -> bool {
+        matches!(self, DecodeOrder::Genome(_))
+    }
+}
+
+/// Initial sorted runs of the merge sort.
+const RUN: usize = 4096;
+
+enum Phase {
+    /// Counting the decoded size of the blocks regions `..next` touch.
+    Touched {
+        next: usize,
+        seen: HashSet<(usize, u64)>,
+        bound: u64,
+    },
+    /// Checking that regions `..next` are in genome order.
+    Sortedness { next: usize },
+    /// Sorting runs of [`RUN`] regions, `..next` done.
+    Runs { order: Vec<u32>, next: usize },
+    /// Bottom-up merging of sorted runs of `width`, from `from` into `into`.
+    Merge(Merge),
+}
+
+struct Merge {
+    from: Vec<u32>,
+    into: Vec<u32>,
+    width: usize,
+    /// The pair of runs being merged starts here; `i`, `j` read its halves, `k` writes.
+    lo: usize,
+    i: usize,
+    j: usize,
+    k: usize,
+}
+
+/// Plans a [`DecodeOrder`], a bounded slice of work per [`OrderPlan::step`].
+pub struct OrderPlan {
+    cache_budget: u64,
+    ranks: Vec<u32>,
+    phase: Phase,
+}
+
+impl OrderPlan {
+    /// `cache_budget`: the decoded-block cache of the driver, in bytes.
+    pub fn new<S: Source>(export: &Export<S>, cache_budget: u64) -> Self {
+        OrderPlan {
+            cache_budget,
+            ranks: export.contig_ranks(),
+            phase: Phase::Touched {
+                next: 0,
+                seen: HashSet::new(),
+                bound: 0,
+            },
+        }
+    }
+
+    /// Plan on for about `work` regions' worth; the order once it is known.
+    pub fn step<S: Source>(&mut self, export: &Export<S>, work: usize) -> Option<DecodeOrder> {
+        let n = export.n_regions();
+        let key = |r: u32| export.genome_key(&self.ranks, r as usize);
+        let mut budget = work.max(1);
+        loop {
+            match &mut self.phase {
+                Phase::Touched { next, seen, bound } => {
+                    let end = (*next + budget).min(n);
+                    for r in *next..end {
+                        for s in 0..export.n_samples() {
+                            for l in export.blocks(r, s) {
+                                if seen.insert((s, l.offset)) {
+                                    *bound += export.decoded_bound(s, l);
+                                }
+                            }
+                        }
+                        if *bound > self.cache_budget {
+                            self.phase = Phase::Sortedness { next: 1 };
+                            break;
+                        }
+                    }
+                    if let Phase::Touched { next, .. } = &mut self.phase {
+                        *next = end;
+                        if end == n {
+                            return Some(DecodeOrder::Input(n));
+                        }
+                        return None;
+                    }
+                    return None;
+                }
+                Phase::Sortedness { next } => {
+                    let end = (*next + budget).min(n);
+                    let mut prev = key(next.saturating_sub(1) as u32);
+                    for r in *next..end {
+                        let k = key(r as u32);
+                        if k < prev {
+                            self.phase = Phase::Runs {
+                                order: (0..n as u32).collect(),
+                                next: 0,
+                            };
+                            return None;
+                        }
+                        prev = k;
+                    }
+                    *next = end;
+                    return (end >= n).then_some(DecodeOrder::Input(n));
+                }
+                Phase::Runs { order, next } => {
+                    while budget > 0 && *next < n {
+                        let end = (*next + RUN).min(n);
+                        order[*next..end].sort_by_key(|&r| key(r));
+                        budget = budget.saturating_sub(end - *next);
+                        *next = end;
+                    }
+                    if *next < n {
+                        return None;
+                    }
+                    let from = std::mem::take(order);
+                    self.phase = Phase::Merge(Merge {
+                        into: vec![0; n],
+                        from,
+                        width: RUN,
+                        lo: 0,
+                        i: 0,
+                        j: RUN.min(n),
+                        k: 0,
+                    });
+                    if budget == 0 {
+                        return None;
+                    }
+                }
+                Phase::Merge(m) => {
+                    while m.width < n {
+                        let mid = (m.lo + m.width).min(n);
+                        let hi = (m.lo + 2 * m.width).min(n);
+                        // Stable: on equal keys the left run goes first, as one sort would.
+                        while m.k < hi && budget > 0 {
+                            let take_left =
+                                m.j >= hi || (m.i < mid && key(m.from[m.i]) <= key(m.from[m.j]));
+                            if take_left {
+                                m.into[m.k] = m.from[m.i];
+                                m.i += 1;
+                            } else {
+                                m.into[m.k] = m.from[m.j];
+                                m.j += 1;
+                            }
+                            m.k += 1;
+                            budget -= 1;
+                        }
+                        if m.k < hi {
+                            return None;
+                        }
+                        m.lo = hi;
+                        if m.lo >= n {
+                            std::mem::swap(&mut m.from, &mut m.into);
+                            m.width *= 2;
+                            m.lo = 0;
+                        }
+                        m.i = m.lo;
+                        m.j = (m.lo + m.width).min(n);
+                        m.k = m.lo;
+                    }
+                    return Some(DecodeOrder::Genome(std::mem::take(&mut m.from)));
+                }
+            }
+        }
+    }
+
+    /// Plan in one go (hosts with threads, and tests).
+    pub fn run<S: Source>(export: &Export<S>, cache_budget: u64) -> DecodeOrder {
+        let mut p = OrderPlan::new(export, cache_budget);
+        loop {
+            if let Some(o) = p.step(export, usize::MAX / 2) {
+                return o;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::export::{open_input, Options};
+    use crate::region::Regions;
+    use crate::source::MemSource;
+
+    fn export(bed: &str) -> Export<MemSource> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/bigwig/volvox.bw");
+        let src = MemSource::new(std::fs::read(path).unwrap());
+        let input = open_input(0, "volvox.bw", src).unwrap();
+        let regions = Regions::from_bed("r.bed", bed.as_bytes()).unwrap();
+        Export::new(vec![input], regions, Options::default()).unwrap()
+    }
+
+    fn shuffled(n: usize, seed: u64) -> String {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        (0..n)
+            .map(|_| {
+                let s = rng.u32(0..40_000);
+                // Many equal keys: stability decides their order.
+                format!("ctgA\t{s}\t{}\n", s + rng.u32(0..3) * 100)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn small_exports_and_sorted_regions_keep_input_order() {
+        let e = export(&shuffled(500, 1));
+        assert_eq!(OrderPlan::run(&e, u64::MAX), DecodeOrder::Input(500));
+        let sorted = export("ctgA\t0\t10\nctgA\t5\t10\nctgA\t5\t20\nctgA\t9\t9\n");
+        assert_eq!(OrderPlan::run(&sorted, 0), DecodeOrder::Input(4));
+    }
+
+    #[test]
+    fn shuffled_regions_past_the_cache_get_the_stable_genome_order_in_any_slices() {
+        for (n, seed) in [(1, 1), (2, 2), (4095, 3), (4097, 4), (20_000, 5)] {
+            let e = export(&shuffled(n, seed));
+            let want = e.genome_order();
+            let identity = want.iter().enumerate().all(|(k, &r)| k == r as usize);
+            let expected = if identity {
+                DecodeOrder::Input(n)
+            } else {
+                DecodeOrder::Genome(want.clone())
+            };
+            assert_eq!(OrderPlan::run(&e, 0), expected, "n {n}");
+            // Sliced finely, with a step count that shows the slices are bounded.
+            for work in [1, 7, 1000] {
+                let mut p = OrderPlan::new(&e, 0);
+                let mut steps = 0;
+                let got = loop {
+                    steps += 1;
+                    if let Some(o) = p.step(&e, work) {
+                        break o;
+                    }
+                };
+                let order: Vec<u32> = (0..got.len()).map(|k| got.region(k) as u32).collect();
+                assert_eq!(order, want, "n {n} work {work}");
+                if work == 1000 && n == 20_000 {
+                    // Touched (exits early), sortedness (exits early), runs, log2(20000/4096)
+                    // merge passes: each slice did at most `work` regions' worth.
+                    assert!(steps > 20_000 * 3 / 1000, "{steps} steps");
+                }
+            }
+        }
+    }
+}
