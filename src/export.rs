@@ -55,6 +55,20 @@ pub fn open_input<S: Source>(index: usize, name: impl Into<String>, source: S) -
     }
 }
 
+impl<S: Source> Input<S> {
+    /// Read and decode one data block (source number `index`); errors name this source.
+    pub fn read_block(
+        &self,
+        index: usize,
+        reader: &mut BlockReader,
+        leaf: &Leaf,
+    ) -> Result<DecodedBlock> {
+        reader
+            .read(&self.source, &self.bigwig, leaf)
+            .map_err(|e| source_error(index, &self.name, e, None))
+    }
+}
+
 fn source_error(index: usize, name: &str, e: BwError, context: Option<&str>) -> Error {
     match e {
         BwError::Missing(ranges) => Error::Missing(
@@ -150,8 +164,8 @@ impl<S: Source> Export<S> {
         }
     }
 
-    /// The data blocks region `r` reads in sample `s`.
-    pub fn blocks(&self, r: usize, s: usize) -> impl Iterator<Item = &Leaf> + '_ {
+    /// The R-tree leaves (data blocks) region `r` reads in sample `s`.
+    pub fn leaves(&self, r: usize, s: usize) -> impl Iterator<Item = &Leaf> + '_ {
         let q = self.query(r, s);
         self.inputs[s].bigwig.blocks(q.chrom, q.start, q.end)
     }
@@ -203,7 +217,7 @@ impl<S: Source> Export<S> {
         let (mut out, mut bound) = (Vec::new(), 0u64);
         for r in 0..self.n_regions() {
             for s in 0..self.n_samples() {
-                for l in self.blocks(r, s) {
+                for l in self.leaves(r, s) {
                     if seen.insert((s, l.offset)) {
                         out.push((s, *l));
                         bound += self.decoded_bound(s, l);
@@ -221,7 +235,7 @@ impl<S: Source> Export<S> {
     pub fn region_ranges(&self, r: usize) -> Vec<ByteRange> {
         let mut out: Vec<ByteRange> = (0..self.n_samples())
             .flat_map(|s| {
-                self.blocks(r, s).map(move |l| ByteRange {
+                self.leaves(r, s).map(move |l| ByteRange {
                     source: s,
                     offset: l.offset,
                     len: l.size,
@@ -247,7 +261,7 @@ impl<S: Source> Export<S> {
     pub fn decode_region(
         &self,
         r: usize,
-        blocks: &mut impl Blocks,
+        blocks: &mut impl BlockSource,
         out: &mut Vec<Interval>,
         counts: &mut [usize],
     ) -> Result<()> {
@@ -304,7 +318,7 @@ impl<S: Source> Export<S> {
 }
 
 /// Where [`Export::decode_region`] gets decoded blocks.
-pub trait Blocks {
+pub trait BlockSource {
     fn block<S: Source>(
         &mut self,
         sample: usize,
@@ -328,7 +342,7 @@ impl Decoder {
     }
 }
 
-impl Blocks for Decoder {
+impl BlockSource for Decoder {
     fn block<S: Source>(
         &mut self,
         sample: usize,

@@ -15,7 +15,7 @@ mod cli {
         export_files, read_regions, remove_partial_files, FileSource, Parallel, STAGING_BUDGET,
     };
     use bigwig_npy::{open_input, Error, Format, Layout, Options};
-    use clap::{Args, Parser, Subcommand};
+    use clap::{Args, Parser, Subcommand, ValueEnum};
     use indicatif::{ProgressBar, ProgressStyle};
     use std::io::IsTerminal;
     use std::path::PathBuf;
@@ -44,6 +44,20 @@ mod cli {
         },
     }
 
+    /// The core's [`Format`], named for the command line.
+    #[derive(Clone, Copy, ValueEnum)]
+    enum FormatArg {
+        Npy,
+        Raw,
+    }
+
+    /// The core's [`Layout`], named for the command line.
+    #[derive(Clone, Copy, ValueEnum)]
+    enum LayoutArg {
+        Aos,
+        Soa,
+    }
+
     #[derive(Args)]
     struct ExportArgs {
         /// BED file of regions (tab or space separated, may be gzipped), in output order.
@@ -53,11 +67,11 @@ mod cli {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// npy: NPY files numpy.load opens; raw: header-less bytes like GenVarLoader's memmaps.
-        #[arg(long, default_value = "npy", value_parser = ["npy", "raw"])]
-        format: String,
+        #[arg(long, value_enum, default_value_t = FormatArg::Npy)]
+        format: FormatArg,
         /// aos: intervals.npy records; soa: starts.npy, ends.npy, values.npy columns.
-        #[arg(long, default_value = "aos", value_parser = ["aos", "soa"])]
-        layout: String,
+        #[arg(long, value_enum, default_value_t = LayoutArg::Aos)]
+        layout: LayoutArg,
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -146,8 +160,14 @@ mod cli {
 
     fn export(a: ExportArgs) -> Result<(), Error> {
         let options = Options {
-            format: a.format.parse::<Format>()?,
-            layout: a.layout.parse::<Layout>()?,
+            format: match a.format {
+                FormatArg::Npy => Format::Npy,
+                FormatArg::Raw => Format::Raw,
+            },
+            layout: match a.layout {
+                LayoutArg::Aos => Layout::Aos,
+                LayoutArg::Soa => Layout::Soa,
+            },
             max_mem: parse_size(&a.max_mem)?,
         };
         let (regions, out, quiet, sources) = (a.regions, a.out, a.quiet, a.sources);
@@ -233,17 +253,7 @@ mod cli {
         let mut reader = BlockReader::new();
         let mut records = 0u64;
         for leaf in &bw.leaves {
-            let b = reader.read(&input.source, bw, leaf).map_err(|e| {
-                Error::input(format!(
-                    "{}: {}",
-                    file.display(),
-                    match e {
-                        bigwig_npy::bigwig::BwError::Invalid(m) => m,
-                        m => format!("{m:?}"),
-                    }
-                ))
-            })?;
-            records += b.records.len() as u64;
+            records += input.read_block(0, &mut reader, leaf)?.records.len() as u64;
         }
         println!("data blocks: {}", bw.leaves.len());
         println!("records: {records}");

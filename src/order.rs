@@ -101,7 +101,7 @@ impl OrderPlan {
                     let end = (*next + budget).min(n);
                     for r in *next..end {
                         for s in 0..export.n_samples() {
-                            for l in export.blocks(r, s) {
+                            for l in export.leaves(r, s) {
                                 if seen.insert((s, l.offset)) {
                                     *bound += export.decoded_bound(s, l);
                                 }

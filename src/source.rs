@@ -48,10 +48,10 @@ forward_source!(&T, Box<T>, std::rc::Rc<T>, Arc<T>);
 pub struct RangeCache {
     size: std::cell::Cell<Option<u64>>,
     /// Disjoint chunks keyed by start offset.
-    chunks: std::cell::RefCell<std::collections::BTreeMap<u64, Chunk>>,
+    chunks: std::cell::RefCell<std::collections::BTreeMap<u64, Fetched>>,
 }
 
-struct Chunk {
+struct Fetched {
     bytes: Vec<u8>,
     /// When it arrived, on a clock shared by every cache (so the oldest can go first).
     arrived: u64,
@@ -90,13 +90,13 @@ impl RangeCache {
         }
         let arrived = ARRIVALS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if gaps == [(offset, end)] {
-            chunks.insert(offset, Chunk { bytes, arrived });
+            chunks.insert(offset, Fetched { bytes, arrived });
             return;
         }
         for (a, b) in gaps {
             let from = (a - offset) as usize;
             let bytes = bytes[from..from + (b - a) as usize].to_vec();
-            chunks.insert(a, Chunk { bytes, arrived });
+            chunks.insert(a, Fetched { bytes, arrived });
         }
     }
 

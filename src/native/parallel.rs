@@ -16,7 +16,7 @@ use crate::bigwig::block::{BlockReader, DecodedBlock};
 use crate::bigwig::{BwError, Leaf};
 use crate::encoded::{encode_region, push_region_encoded, region_len, u32_at};
 use crate::error::{Error, Result};
-use crate::export::{Blocks, Decoder, Export, Input};
+use crate::export::{BlockSource, Decoder, Export, Input};
 use crate::interval::Interval;
 use crate::source::Source;
 use rayon::prelude::*;
@@ -87,7 +87,7 @@ pub fn export_parallel_with_budget<S: Source + Sync>(
 }
 
 /// A run of regions in the [`crate::encoded`] format; `index` orders chunks in direct mode.
-struct Chunk {
+struct EncodedRun {
     index: usize,
     regions: usize,
     bytes: Vec<u8>,
@@ -110,7 +110,7 @@ impl Buffers {
 fn encode_regions<S: Source>(
     export: &Export<S>,
     regions: impl Iterator<Item = usize>,
-    blocks: &mut impl Blocks,
+    blocks: &mut impl BlockSource,
     recs: &mut Vec<Interval>,
     counts: &mut [usize],
     bytes: &mut Vec<u8>,
@@ -126,13 +126,13 @@ fn encode_regions<S: Source>(
 
 /// Blocks from the shared predecoded set; one that failed to decode ahead is read again
 /// here, so its error carries the region that needed it.
-struct Shared<'a> {
+struct Predecoded<'a> {
     map: &'a HashMap<(usize, u64), DecodedBlock>,
     reader: BlockReader,
-    again: Option<DecodedBlock>,
+    reread: Option<DecodedBlock>,
 }
 
-impl Blocks for Shared<'_> {
+impl BlockSource for Predecoded<'_> {
     fn block<S: Source>(
         &mut self,
         sample: usize,
@@ -143,7 +143,7 @@ impl Blocks for Shared<'_> {
             return Ok(b);
         }
         Ok(self
-            .again
+            .reread
             .insert(self.reader.read(&input.source, &input.bigwig, leaf)?))
     }
 }
@@ -176,16 +176,16 @@ fn direct<S: Source + Sync>(
     let next = AtomicUsize::new(0);
     let gate = Gate::default();
     let buffers = Buffers::default();
-    let (tx, rx) = mpsc::channel::<Result<Chunk>>();
+    let (tx, rx) = mpsc::channel::<Result<EncodedRun>>();
     let n_samples = export.n_samples();
     std::thread::scope(|scope| -> Result<()> {
         let (next, gate, buffers, map) = (&next, &gate, &buffers, &map);
         scope.spawn(move || {
             pool.broadcast(|_| {
-                let mut blocks = Shared {
+                let mut blocks = Predecoded {
                     map,
                     reader: BlockReader::new(),
-                    again: None,
+                    reread: None,
                 };
                 let (mut recs, mut counts) = (Vec::new(), vec![0usize; n_samples]);
                 loop {
@@ -206,7 +206,7 @@ fn direct<S: Source + Sync>(
                         &mut counts,
                         &mut bytes,
                     )
-                    .map(|regions| Chunk {
+                    .map(|regions| EncodedRun {
                         index,
                         regions,
                         bytes,
@@ -314,7 +314,7 @@ fn sweep<S: Source + Sync>(
 
     let mut reorder = Reorder::new(n_regions, n_samples, out.scratch_file()?, staging_budget);
     let buffers = Buffers::default();
-    let (tx, rx) = mpsc::sync_channel::<Chunk>(threads * 2);
+    let (tx, rx) = mpsc::sync_channel::<EncodedRun>(threads * 2);
     let mut done = 0u64;
     std::thread::scope(|scope| -> Result<()> {
         let buffers = &buffers;
@@ -335,7 +335,7 @@ fn sweep<S: Source + Sync>(
                                 counts,
                                 &mut bytes,
                             )?;
-                            tx.send(Chunk {
+                            tx.send(EncodedRun {
                                 index: 0,
                                 regions,
                                 bytes,
