@@ -16,6 +16,7 @@ pub mod layout;
 pub mod order;
 pub mod region;
 pub mod source;
+pub mod stepper;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
