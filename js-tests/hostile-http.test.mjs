@@ -47,7 +47,12 @@ test('bodies capped at 4 KiB are continued: byte-identical output, bounded reque
     assert.equal(r.requests, server.state.requests);
     assert.equal(r.bytesFetched, plain.bytesFetched);
     console.log(`${c.name}: ${r.requests} requests with a 4 KiB cap, ${plain.requests} without (${fileBytes(c)} bytes of files)`);
-  }
+  }  // Crumbs (100 bytes a response) are given up on, naming the URL, after a bounded number of requests.
+  server.reset();
+  const [crumbs] = urls(volvox, 'cap', '?cap=100');
+  const e = await failure(exportTrack({ sources: [crumbs], regions: bed(volvox) }));
+  assert.match(e.message, new RegExp(`^${crumbs.replace(/[?]/g, '\\?')}: the server keeps sending short responses \\(24 requests for bytes 0-16383, 2400 bytes received\\)$`));
+  assert.equal(server.state.requests, 24);
 });
 
 test('a Content-Range total larger than the file ends in one error naming the URL, not a loop', { timeout: 30000 }, async () => {
