@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { startServer } from '../scripts/serve.mjs';
+import os from 'node:os';
 import { ROOT, DATA, cases, sha256, cliExport, launchChromium } from './helpers.mjs';
+import { writeBigWig } from './bigwig-writer.mjs';
 
 let server, url, browser;
 before(async () => {
@@ -159,4 +161,51 @@ test('a non-bigWig file and a missing contig are shown, and the page stays usabl
   await exportWith(page, { workers: 1, format: 'raw' });
   assert.equal(sha256(await download(page, 'intervals.npy')), c.intervals_sha256);
   await close();
+});
+
+test('a first region of 500,000 intervals (a whole chromosome) is exported and plotted', async () => {
+  // ENCODE-like: the plot of the first region must not spread every value into Math.min.
+  const n = 500_000;
+  const starts = new Uint32Array(n);
+  const ends = new Uint32Array(n);
+  const values = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    starts[i] = i * 10;
+    ends[i] = i * 10 + 7;
+    values[i] = Math.sin(i / 5000) * 5 + (i % 7) - 2;
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bwnpy-www-'));
+  const file = path.join(dir, 'chromosome.bw');
+  fs.writeFileSync(file, writeBigWig([{ name: 'chr1', length: 5_000_000, starts, ends, values }]));
+  const { page, errors, close } = await openPage();
+  await page.setInputFiles('#files', [file]);
+  await setRegions(page, 'chr1\t0\t5000000\n', 1);
+  await headersRead(page);
+  await exportWith(page, { workers: 1, format: 'raw' });
+  assert.match(await page.textContent('#summary'), /^1 regions × 1 samples: 500,000 intervals/);
+  assert.equal(await page.locator('#plots canvas').count(), 1);
+  assert.deepEqual(errors, []);
+  await close();
+  fs.rmSync(dir, { recursive: true });
+});
+
+test('a BED file with classic Mac (\\r) line endings loses no region', async () => {
+  const c = CASES.find((c) => c.name === 'volvox');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bwnpy-www-'));
+  const file = path.join(dir, 'mac.bed');
+  const lines = fs.readFileSync(c.regionsPath, 'utf8').trim().split('\n');
+  fs.writeFileSync(file, `# regions\r${lines.join('\r')}\r`);
+  const { page, errors, close } = await openPage();
+  await page.setInputFiles('#files', c.paths);
+  await page.setInputFiles('#bed-file', file);
+  await page.waitForFunction(() => document.getElementById('bed-info').textContent !== '', null, { timeout: 10000 });
+  const info = await page.textContent('#bed-info');
+  assert.equal(info, `${c.n_regions} regions; first lines:\n${lines.slice(0, 4).join('\n')}`);
+  await headersRead(page);
+  await exportWith(page, { workers: 3, format: 'raw' });
+  assert.equal(sha256(await download(page, 'intervals.npy')), c.intervals_sha256);
+  assert.equal(sha256(await download(page, 'offsets.npy')), c.offsets_sha256);
+  assert.deepEqual(errors, []);
+  await close();
+  fs.rmSync(dir, { recursive: true });
 });

@@ -5,7 +5,12 @@ export type SourceInput =
   | ArrayBufferView
   /** Read by slices: a 4 GB File is never read whole. */
   | Blob
-  /** Read with HTTP range requests through `fetch`. */
+  /**
+   * Read with HTTP range requests through `fetch`. Short bodies are continued, longer ones
+   * cut to what was asked; a file whose ETag/Last-Modified or size changes mid-export fails
+   * it ("changed while reading"); network errors, timeouts and cut-off bodies are retried
+   * twice (100 and 400 ms apart).
+   */
   | URL
   /** An http(s) URL; in Node, anything else is a file path (read by ranges). */
   | string
@@ -20,9 +25,15 @@ export interface InspectedSource {
   /**
    * The bytes its header, chrom tree and index took (null for in-memory bytes, or over
    * 8 MiB). Structured-cloneable: post it to workers so none of them reads these again.
-   * Ignored when the source's size no longer matches.
+   * Ignored when the source's size no longer matches; for a URL, whose size is known only
+   * from its responses, an export finding another size or validator fails instead.
    */
-  head: { size: number; ranges: [number, Uint8Array][] } | null;
+  head: {
+    size: number;
+    ranges: [number, Uint8Array][];
+    /** A URL's validators as inspectSource saw them. */
+    version?: { etag: string | null; lastModified: string | null };
+  } | null;
 }
 
 export type RegionsInput =
@@ -31,7 +42,8 @@ export type RegionsInput =
   /** BED bytes, plain or gzip. */
   | Uint8Array
   | ArrayBuffer
-  | { contigs: ArrayLike<string>; starts: ArrayLike<number>; ends: ArrayLike<number> };
+  /** Integers only (numbers or bigints): strings, null or fractions are errors naming the index. */
+  | { contigs: ArrayLike<string>; starts: ArrayLike<number | bigint>; ends: ArrayLike<number | bigint> };
 
 export interface Progress {
   regionsDone: number;
@@ -47,12 +59,20 @@ export interface ExportOptions {
   format?: 'npy' | 'raw';
   /** `aos` (default): intervals.npy; `soa`: starts.npy, ends.npy, values.npy. */
   layout?: 'aos' | 'soa';
-  /** Most bytes (12 per record) one region may need over all samples. Default 4 GiB. */
+  /**
+   * Most bytes (12 per record) one region may need over all samples. Default 4 GiB.
+   * This and the other sizes and times here must be non-negative integers.
+   */
   maxMem?: number;
-  /** Replaces the global fetch for URL sources (auth headers, retries). */
+  /** Replaces the global fetch for URL sources (auth headers); it must resolve with a Response. */
   fetch?: typeof fetch;
-  /** Largest file read whole from a server that ignores Range. Default 256 MiB. */
+  /** Largest file read whole from a server that ignores Range (checked as it streams in). Default 256 MiB. */
   wholeFileLimit?: number;
+  /**
+   * An HTTP request with no bytes arriving for this long (before the headers or between
+   * body chunks) is aborted and retried, then fails the export. Default 60000; 0: none.
+   */
+  timeoutMs?: number;
   /**
    * Decoded blocks kept in wasm memory, default 16 MiB. When the blocks the regions touch
    * do not fit and the regions are not in genome order, they are decoded in genome order
@@ -63,7 +83,10 @@ export interface ExportOptions {
   /** `blob` (default): files as Blobs; `chunks`: as `Uint8Array[]` (no Blob copy). */
   output?: 'blob' | 'chunks';
   onProgress?: (p: Progress) => void;
-  /** Aborting rejects with an AbortError; no further reads start. */
+  /**
+   * Aborting rejects with the signal's reason (an AbortError for a plain `abort()`), as
+   * fetch does; reads in flight are aborted and no further reads start.
+   */
   signal?: AbortSignal;
 }
 
@@ -85,17 +108,26 @@ export interface ExportResult<F> {
 export function exportTrack(options: ExportOptions & { output?: 'blob' }): Promise<ExportResult<Blob>>;
 export function exportTrack(options: ExportOptions & { output: 'chunks' }): Promise<ExportResult<Uint8Array[]>>;
 
-/** Node only: stream the export into `outDir` (temp names, renamed on success); paths by name. */
+/**
+ * Node only: stream the export into `outDir` (temp names `.<file>.partial-<pid>-<tag>`,
+ * renamed on success); paths by name. On failure or abort its temporary files and the
+ * directories it made (if empty) are removed; temporaries of dead processes are removed
+ * when an export starts. File system errors are `OutputError`s naming the path.
+ */
 export function exportTrackToDir(options: ExportOptions & { outDir: string }): Promise<ExportResult<string>>;
 
-/** The current size of the module's linear memory in bytes. */
+/**
+ * The current size of the module's linear memory in bytes. Memory never shrinks, so once
+ * nothing has used the module for half a second and it is over 64 MiB, the instance is
+ * dropped (0 here) and the next call makes a new one.
+ */
 export function wasmMemoryBytes(): number;
 
 /**
  * A source's name and chromosomes, reading only its header, chrom tree and index. Pass the
  * result as a source to `exportTrack` to skip reading those again.
  */
-export function inspectSource(source: SourceInput, options?: Pick<ExportOptions, 'fetch' | 'signal' | 'wholeFileLimit'>): Promise<InspectedSource>;
+export function inspectSource(source: SourceInput, options?: Pick<ExportOptions, 'fetch' | 'signal' | 'wholeFileLimit' | 'timeoutMs'>): Promise<InspectedSource>;
 
 /** Check regions as an export reads them: the count, or an error naming the BED line. */
 export function parseRegions(regions: RegionsInput): Promise<{ count: number }>;

@@ -3,7 +3,9 @@
 // ranges it still needs; this driver fetches them (bytes, Blobs, files, HTTP ranges) and
 // moves the encoded output out of wasm memory after every step.
 
-import * as firstInstance from './wasm/bigwig_npy.js';
+import * as firstGlue from './wasm/bigwig_npy.js';
+import { BigwigNpyError, fail, abortError, printable, describe, reason } from './errors.js';
+import { httpSource } from './sources/http.js';
 
 const IS_NODE = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 /** Output bytes buffered in wasm before they are moved out. */
@@ -34,56 +36,106 @@ const WRITES_AHEAD = 16 << 20;
 const CONCURRENCY = 8;
 /** A server that ignores Range is read whole only up to this size (option `wholeFileLimit`). */
 const WHOLE_FILE_LIMIT = 256 << 20;
+/** An HTTP request with no bytes arriving for this long is retried, then fails (option `timeoutMs`). */
+const TIMEOUT_MS = 60_000;
+/** Linear memory never shrinks: past this size, the instance is dropped (and its memory
+ * freed) once nothing has used it for RELEASE_IDLE_MS; the next call makes a new one. */
+const RELEASE_BYTES = 64 << 20;
+const RELEASE_IDLE_MS = 500;
 
 // Hidden from bundlers: only Node ever takes these paths.
 const nodeImport = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ name);
 
-// The wasm glue module in use. After a trap (a Rust panic) its instance may hold broken
-// state, so the next call imports a fresh copy of the glue (a new URL is a new module).
+// The wasm glue module and its instance. After a trap (a Rust panic) the instance may hold
+// broken state while other exports still use it, so the next call imports a fresh copy of
+// the glue (a new URL is a new module); the broken one is dropped when nothing runs.
+// build-pkg.mjs adds `__bigwigNpyDrop()` to the glue: it forgets the instance, so its
+// memory can be freed and the next init makes a new one.
+let glue = firstGlue;
+let glueGeneration = 0;
+let generation = 0;
 let mod = null;
 let ready = null;
-let generation = 0;
+let compiled = null;
+/** Calls using the module right now; retired glues and big memory go only at zero. */
+let active = 0;
+const retired = [];
+let idleTimer = null;
 
 async function load() {
   if (!ready) {
     ready = (async () => {
-      const m = generation === 0
-        ? firstInstance
-        : await import(/* webpackIgnore: true */ /* @vite-ignore */ `./wasm/bigwig_npy.js?instance=${generation}`);
+      if (glueGeneration !== generation) {
+        glue = await import(/* webpackIgnore: true */ /* @vite-ignore */ `./wasm/bigwig_npy.js?instance=${generation}`);
+        glueGeneration = generation;
+      }
       const url = new URL('./wasm/bigwig_npy_bg.wasm', import.meta.url);
       if (IS_NODE && url.protocol === 'file:') {
-        const fs = await nodeImport('node:fs/promises');
-        await m.default({ module_or_path: await fs.readFile(url) });
+        // Compiled once: a dropped instance is remade without compiling again.
+        if (!compiled) {
+          const fs = await nodeImport('node:fs/promises');
+          compiled = await WebAssembly.compile(await fs.readFile(url));
+        }
+        await glue.default({ module_or_path: compiled });
       } else {
-        await m.default({ module_or_path: url });
+        await glue.default({ module_or_path: url });
       }
-      mod = m;
+      mod = glue;
     })();
     ready.catch(() => { ready = null; });
   }
-  return ready;
+  await ready;
+  return mod;
 }
 
-/** The current size of the wasm module's linear memory, in bytes (0 before first use). */
+/** Run `fn(module)` counted as a user of the module. */
+async function using(fn) {
+  active += 1;
+  clearTimeout(idleTimer);
+  try {
+    return await fn(await load());
+  } finally {
+    active -= 1;
+    if (active === 0) idle();
+  }
+}
+
+function idle() {
+  for (const g of retired.splice(0)) g.__bigwigNpyDrop?.();
+  if (mod?.__bigwigNpyDrop && mod.wasmMemoryBytes() > RELEASE_BYTES) {
+    idleTimer = setTimeout(() => {
+      if (active > 0 || !mod) return;
+      mod.__bigwigNpyDrop();
+      mod = null;
+      ready = null;
+    }, RELEASE_IDLE_MS);
+    idleTimer.unref?.(); // never what keeps a Node process alive
+  }
+}
+
+/** The current size of the wasm module's linear memory, in bytes (0 before first use, and
+ * after an idle instance was dropped to free its memory). */
 export function wasmMemoryBytes() {
   return mod ? mod.wasmMemoryBytes() : 0;
 }
 
-class BigwigNpyError extends Error {
-  constructor(message, kind) {
-    super(message);
-    this.name = kind === 'MaxMemError' ? 'MaxMemError' : 'BigwigNpyError';
-    this.kind = kind ?? 'InputError';
+/** One controller per export or inspection: a single listener on the caller's signal, and
+ * every read chained to it, so that reads in flight can be aborted when the call fails. */
+function callSignal(signal) {
+  if (signal != null && (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
+    throw fail(`signal: expected an AbortSignal, got ${describe(signal)}`);
   }
-}
-
-function abortError(signal) {
-  if (signal?.reason instanceof Error && signal.reason.name === 'AbortError') return signal.reason;
-  return new DOMException('The export was aborted', 'AbortError');
-}
-
-function fail(message, kind) {
-  return new BigwigNpyError(message, kind);
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(abortError(signal));
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: ac.signal,
+    end() {
+      signal?.removeEventListener('abort', onAbort);
+      if (!ac.signal.aborted) ac.abort(fail('the export ended'));
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -118,7 +170,7 @@ function blobSource(blob, name) {
       try {
         return new Uint8Array(await blob.slice(o, o + n).arrayBuffer());
       } catch (e) {
-        throw fail(`${name}: cannot read the file: ${e?.message ?? e}`);
+        throw fail(`${name}: cannot read the file: ${reason(e)}`);
       }
     },
     async close() {},
@@ -157,68 +209,8 @@ async function pathSource(path, name) {
   } catch (e) {
     await fh?.close();
     if (e instanceof BigwigNpyError) throw e;
-    const why = e.code === 'ENOENT' ? 'No such file or directory' : e.code === 'EISDIR' ? 'is a directory, not a bigWig file' : e.message;
-    throw fail(`${name}: cannot open: ${why}`);
+    throw fail(`${name}: cannot open: ${e.code === 'EISDIR' ? 'is a directory, not a bigWig file' : fsReason(e)}`);
   }
-}
-
-function httpSource(url, name, fetchFn, wholeLimit) {
-  const src = {
-    name,
-    size: null,
-    whole: null,
-    fetched: 0,
-    requests: 0,
-    async read(o, n, signal) {
-      if (src.whole) return src.whole.subarray(o, o + n);
-      let res;
-      src.requests += 1;
-      try {
-        res = await fetchFn(url, { headers: { Range: `bytes=${o}-${o + n - 1}` }, signal });
-      } catch (e) {
-        if (signal?.aborted) throw abortError(signal);
-        throw fail(`${name}: network error: ${e?.cause?.message ?? e?.message ?? e}`);
-      }
-      const body = async (expect) => {
-        let buf;
-        try {
-          buf = new Uint8Array(await res.arrayBuffer());
-        } catch (e) {
-          if (signal?.aborted) throw abortError(signal);
-          throw fail(`${name}: truncated response (${e?.cause?.message ?? e?.message ?? e})`);
-        }
-        src.fetched += buf.length;
-        if (expect != null && buf.length !== expect) {
-          throw fail(`${name}: truncated response: expected ${expect} bytes at offset ${o}, got ${buf.length}`);
-        }
-        return buf;
-      };
-      if (res.status === 206) {
-        const m = /bytes (\d+)-(\d+)\/(\d+|\*)/.exec(res.headers.get('content-range') ?? '');
-        if (!m || Number(m[1]) !== o) throw fail(`${name}: bad Content-Range '${res.headers.get('content-range')}' for bytes ${o}-${o + n - 1}`);
-        if (m[3] !== '*') src.size = Number(m[3]);
-        return body(Number(m[2]) - Number(m[1]) + 1);
-      }
-      if (res.status === 200) {
-        // The server ignored Range: take the whole body if it is small enough.
-        const declared = res.headers.get('content-length');
-        if (declared != null && Number(declared) > wholeLimit) {
-          await res.body?.cancel();
-          throw fail(`${name}: the server ignores HTTP range requests and the file is ${declared} bytes, over the ${wholeLimit}-byte limit for reading it whole`);
-        }
-        const buf = await body(declared != null ? Number(declared) : null);
-        if (buf.length > wholeLimit) throw fail(`${name}: the server ignores HTTP range requests and the file is ${buf.length} bytes, over the ${wholeLimit}-byte limit for reading it whole`);
-        src.whole = buf;
-        src.size = buf.length;
-        return buf.subarray(o, o + n);
-      }
-      await res.body?.cancel();
-      if (res.status === 416) throw fail(`${name}: HTTP 416: bytes ${o}-${o + n - 1} lie past the end of the file (truncated file?)`);
-      throw fail(`${name}: HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`);
-    },
-    async close() { src.whole = null; },
-  };
-  return src;
 }
 
 /** What inspectSource returns: the source plus the bytes its open read. */
@@ -230,28 +222,49 @@ function isInspected(x) {
 async function makeSource(x, i, opts) {
   if (isInspected(x)) {
     const src = await makeSource(x.source, i, opts);
-    // A head read from another version of the file is ignored.
-    if (x.head && (src.size == null || src.size === x.head.size)) src.head = x.head;
+    // A head read from another version of the file is ignored (a URL's size is known
+    // only from its responses: it starts from the head's, and a change fails the export).
+    if (x.head && (src.size == null || src.size === x.head.size)) {
+      src.head = x.head;
+      src.adopt?.(x.head);
+    }
     return src;
   }
   const fetchFn = opts.fetch ?? globalThis.fetch?.bind(globalThis);
   const wholeLimit = opts.wholeFileLimit ?? WHOLE_FILE_LIMIT;
+  const timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
   if (isBytes(x)) return bytesSource(x, `bytes[${i}]`);
-  if (typeof Blob !== 'undefined' && x instanceof Blob) return blobSource(x, x.name ? String(x.name) : `Blob[${i}]`);
+  if (typeof Blob !== 'undefined' && x instanceof Blob) return blobSource(x, x.name ? printable(x.name) : `Blob[${i}]`);
   const http = (u) => {
-    if (!fetchFn) throw fail(`source ${i}: no fetch() available for ${u}`);
-    return httpSource(u, u, fetchFn, wholeLimit);
+    if (!fetchFn) throw fail(`source ${i}: no fetch() available for ${printable(u)}`);
+    return httpSource(u, printable(u), { fetchFn, wholeLimit, timeoutMs });
   };
   if (x instanceof URL) {
-    if (x.protocol === 'file:' && IS_NODE) return pathSource(x, x.pathname);
+    if (x.protocol === 'file:' && IS_NODE) return pathSource(x, printable(x.pathname));
     return http(x.href);
   }
   if (typeof x === 'string') {
     if (/^https?:\/\//i.test(x) || /^blob:/i.test(x)) return http(x);
-    if (IS_NODE) return x.startsWith('file:') ? pathSource(new URL(x), new URL(x).pathname) : pathSource(x, x);
+    if (IS_NODE) {
+      if (!x.startsWith('file:')) return pathSource(x, printable(x));
+      let u;
+      try { u = new URL(x); } catch { throw fail(`source ${i}: not a valid file URL: ${printable(x)}`); }
+      return pathSource(u, printable(u.pathname));
+    }
     return http(new URL(x, globalThis.document?.baseURI ?? globalThis.location?.href).href);
   }
-  throw fail(`source ${i}: expected a Uint8Array, ArrayBuffer, Blob, File, URL${IS_NODE ? ' or file path' : ''}, got ${x === null ? 'null' : typeof x}`);
+  throw fail(`source ${i}: expected a Uint8Array, ArrayBuffer, Blob, File, URL${IS_NODE ? ' or file path' : ''}, got ${describe(x)}`);
+}
+
+/** Node's file-system errors as the short phrases a shell prints. */
+function fsReason(e) {
+  const known = {
+    ENOENT: 'No such file or directory', EACCES: 'Permission denied', EPERM: 'Operation not permitted',
+    EROFS: 'Read-only file system', ENOSPC: 'No space left on device', EDQUOT: 'Disk quota exceeded',
+    ENOTDIR: 'Not a directory', EISDIR: 'Is a directory', EEXIST: 'File exists', ENOTEMPTY: 'Directory not empty',
+    EMFILE: 'Too many open files', ENAMETOOLONG: 'File name too long', EIO: 'Input/output error', ELOOP: 'Too many levels of symbolic links',
+  };
+  return known[e?.code] ?? reason(e);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -317,7 +330,7 @@ class Reorder {
       const parts = await next;
       next = load(bi + 1);
       next.catch(() => {}); // awaited (and thrown) at the next bucket
-      parts.push(...b.segs);
+      for (const seg of b.segs) parts.push(seg); // no spread: a bucket may hold 100k+ segments
       this.buckets[bi] = null;
       const first = bi * this.per;
       const at = new Array(this.per);
@@ -489,19 +502,52 @@ class Reads {
   }
 }
 
+/** A byte count or duration: a non-negative integer (`undefined` takes the default). */
+function wholeNumber(opts, key, fallback) {
+  const v = opts[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw fail(`${key}: expected a non-negative integer, got ${typeof v === 'string' ? `'${printable(v)}'` : typeof v === 'number' ? v : describe(v)}`);
+  }
+  return v;
+}
+
+/** The options every call reading sources takes. */
+function checkSourceOptions(opts) {
+  wholeNumber(opts, 'wholeFileLimit');
+  wholeNumber(opts, 'timeoutMs');
+  if (opts.fetch != null && typeof opts.fetch !== 'function') throw fail(`fetch: expected a function, got ${describe(opts.fetch)}`);
+}
+
 function checkOptions(opts) {
   if (!opts || typeof opts !== 'object') throw fail('exportTrack: expected an options object');
   if (!Array.isArray(opts.sources) || opts.sources.length === 0) throw fail('no sources given: pass at least one bigWig in `sources`');
   if (opts.regions == null) throw fail('no regions given: pass BED text or { contigs, starts, ends } in `regions`');
   const format = opts.format ?? 'npy';
   const layout = opts.layout ?? 'aos';
-  if (!['npy', 'raw'].includes(format)) throw fail(`format: expected 'npy' or 'raw', got '${format}'`);
-  if (!['aos', 'soa'].includes(layout)) throw fail(`layout: expected 'aos' or 'soa', got '${layout}'`);
-  const maxMem = opts.maxMem ?? 4 * 2 ** 30;
-  if (typeof maxMem !== 'number' || !(maxMem >= 0)) throw fail(`maxMem: expected a number of bytes, got ${maxMem}`);
-  const blockCacheBytes = opts.blockCacheBytes ?? BLOCK_CACHE;
-  if (typeof blockCacheBytes !== 'number' || !(blockCacheBytes >= 0)) throw fail(`blockCacheBytes: expected a number of bytes, got ${blockCacheBytes}`);
+  if (!['npy', 'raw'].includes(format)) throw fail(`format: expected 'npy' or 'raw', got '${printable(format)}'`);
+  if (!['aos', 'soa'].includes(layout)) throw fail(`layout: expected 'aos' or 'soa', got '${printable(layout)}'`);
+  if (opts.output != null && !['blob', 'chunks'].includes(opts.output)) throw fail(`output: expected 'blob' or 'chunks', got '${printable(opts.output)}'`);
+  const maxMem = wholeNumber(opts, 'maxMem', 4 * 2 ** 30);
+  const blockCacheBytes = wholeNumber(opts, 'blockCacheBytes', BLOCK_CACHE);
+  checkSourceOptions(opts);
   return { format, layout, maxMem, blockCacheBytes };
+}
+
+/** Region coordinates as numbers: integers (numbers or bigints) only, no coercion of
+ * strings, null or booleans (Number('') is 0, Number('0x1388') is 5000). */
+function coordinates(list, what) {
+  const out = new Float64Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    const x = typeof v === 'bigint' && v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v;
+    if (typeof x !== 'number' || !Number.isSafeInteger(x)) {
+      const shown = typeof v === 'string' ? JSON.stringify(printable(v)) : typeof v === 'number' || typeof v === 'bigint' ? String(v) : describe(v);
+      throw fail(`regions index ${i}: ${what} ${shown} is not an integer`);
+    }
+    out[i] = x;
+  }
+  return out;
 }
 
 function setRegions(session, regions) {
@@ -512,16 +558,24 @@ function setRegions(session, regions) {
   }
   const { contigs, starts, ends } = regions;
   if (!contigs || !starts || !ends) throw fail('regions: expected BED text, BED bytes or { contigs, starts, ends }');
-  return session.setRegionsArrays(Array.from(contigs, String), Float64Array.from(starts, Number), Float64Array.from(ends, Number));
+  const names = new Array(contigs.length);
+  for (let i = 0; i < contigs.length; i++) {
+    const c = contigs[i];
+    if (typeof c !== 'string') throw fail(`regions index ${i}: contig ${describe(c)} is not a string`);
+    names[i] = c;
+  }
+  return session.setRegionsArrays(names, coordinates(starts, 'start'), coordinates(ends, 'end'));
 }
 
-/** Turn wasm errors into JS errors; a trap means Rust panicked: reload the module. */
+/** Turn wasm errors into JS errors; a trap means Rust panicked: the next call loads a
+ * fresh copy of the module (the broken one is dropped once nothing uses it). */
 function translate(e) {
   if (e instanceof WebAssembly.RuntimeError) {
+    if (mod) retired.push(mod);
     ready = null;
     mod = null;
     generation += 1;
-    return fail(`bigwig-npy internal error (${e.message}); the module was reset and can be used again`, 'InternalError');
+    return fail(`bigwig-npy internal error (${printable(e.message)}); the module was reset and can be used again`, 'InternalError');
   }
   if (e instanceof Error && typeof e.kind === 'string' && !(e instanceof BigwigNpyError)) return fail(e.message, e.kind);
   return e;
@@ -529,72 +583,80 @@ function translate(e) {
 
 async function run(opts, sink) {
   const { format, layout, maxMem, blockCacheBytes } = checkOptions(opts);
-  if (opts.output != null && !['blob', 'chunks'].includes(opts.output)) throw fail(`output: expected 'blob' or 'chunks', got '${opts.output}'`);
-  const signal = opts.signal;
-  if (signal?.aborted) throw abortError(signal);
-  await load();
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  const call = callSignal(opts.signal);
+  const signal = call.signal;
   const sources = [];
   let session;
   try {
-    for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
-    session = new mod.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
-    setRegions(session, opts.regions);
-    sources.forEach((s, i) => prime(session, i, s));
-    await openSources(session, sources, signal);
-    const names = session.fileNames();
-    await sink.begin(names, names.map((_, i) => session.headerLength(i)));
-    const total = session.nRegions;
-    const drain = async () => {
-      if (sink.take) return sink.take(session);
-      const out = session.takeOutput();
-      for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
-    };
-    const reorder = session.sweep ? new Reorder(total, session.nSamples, await sink.spill?.()) : null;
-    const reads = new Reads(sources, session, signal);
-    try {
-      for (;;) {
-        if (signal?.aborted) throw abortError(signal);
-        // Start the reads before anything awaits: a read landing meanwhile would make
-        // these ranges stale (held, no longer under way) and they would be read twice.
-        const started = reads.start(session.step(STEP_BYTES, reorder ? SWEEP_LOOKAHEAD : LOOKAHEAD));
-        const waiting = reads.busy;
-        if (reorder) await reorder.add(session.takeSwept());
-        else await drain();
-        opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: tally(sources, 'fetched') });
-        if (session.stalled) {
-          // A stall with nothing to read and nothing under way would repeat forever.
-          if (!started && !waiting) throw fail('bigwig-npy internal error: a region misses bytes that no read provides', 'InternalError');
+    return await using(async (m) => {
+      try {
+        for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
+        session = new m.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
+        setRegions(session, opts.regions);
+        sources.forEach((s, i) => prime(session, i, s));
+        await openSources(session, sources, signal);
+        const names = session.fileNames();
+        await sink.begin(names, names.map((_, i) => session.headerLength(i)));
+        const total = session.nRegions;
+        const drain = async () => {
+          if (sink.take) return sink.take(session);
+          const out = session.takeOutput();
+          for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
+        };
+        const reorder = session.sweep ? new Reorder(total, session.nSamples, await sink.spill?.()) : null;
+        const reads = new Reads(sources, session, signal);
+        try {
+          for (;;) {
+            if (signal.aborted) throw abortError(signal);
+            // Start the reads before anything awaits: a read landing meanwhile would make
+            // these ranges stale (held, no longer under way) and they would be read twice.
+            const started = reads.start(session.step(STEP_BYTES, reorder ? SWEEP_LOOKAHEAD : LOOKAHEAD));
+            const waiting = reads.busy;
+            if (reorder) await reorder.add(session.takeSwept());
+            else await drain();
+            opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: tally(sources, 'fetched') });
+            if (session.stalled) {
+              // A stall with nothing to read and nothing under way would repeat forever.
+              if (!started && !waiting) throw fail('bigwig-npy internal error: a region misses bytes that no read provides', 'InternalError');
+              await reads.settled();
+              continue;
+            }
+            if (session.regionsDone === total) break;
+            await reads.poll();
+          }
           await reads.settled();
-          continue;
+        } finally {
+          reads.close();
         }
-        if (session.regionsDone === total) break;
-        await reads.poll();
+        if (reorder) {
+          for await (const bytes of reorder.inOrder()) {
+            if (signal.aborted) throw abortError(signal);
+            session.pushEncoded(bytes);
+            await drain();
+          }
+        }
+        const result = {
+          nRegions: total,
+          nSamples: session.nSamples,
+          nIntervals: session.nIntervals,
+          bytesFetched: tally(sources, 'fetched'),
+          requests: tally(sources, 'requests'),
+          decodeOrder: reorder ? 'genome' : 'input',
+        };
+        return { ...result, files: await sink.finish(session.headers()) };
+      } catch (e) {
+        // Reads still in flight (other sources, when one failed) are aborted first: their
+        // connections close and nothing keeps running after the export settled.
+        call.end();
+        await sink.abort?.();
+        throw translate(e);
+      } finally {
+        try { session?.free(); } catch { /* a trapped instance is discarded anyway */ }
       }
-      await reads.settled();
-    } finally {
-      reads.close();
-    }
-    if (reorder) {
-      for await (const bytes of reorder.inOrder()) {
-        if (signal?.aborted) throw abortError(signal);
-        session.pushEncoded(bytes);
-        await drain();
-      }
-    }
-    const result = {
-      nRegions: total,
-      nSamples: session.nSamples,
-      nIntervals: session.nIntervals,
-      bytesFetched: tally(sources, 'fetched'),
-      requests: tally(sources, 'requests'),
-      decodeOrder: reorder ? 'genome' : 'input',
-    };
-    return { ...result, files: await sink.finish(session.headers()) };
-  } catch (e) {
-    await sink.abort?.();
-    throw translate(e);
+    });
   } finally {
-    try { session?.free(); } catch { /* a trapped instance is discarded anyway */ }
+    call.end();
     await Promise.all(sources.map((s) => s.close().catch(() => {})));
   }
 }
@@ -606,7 +668,7 @@ async function run(opts, sink) {
 export async function exportTrack(opts) {
   const parts = [];
   const sink = {
-    begin(names) { parts.push(...names.map((name) => ({ name, chunks: [] }))); },
+    begin(names) { for (const name of names) parts.push({ name, chunks: [] }); },
     write(i, bytes) { parts[i].chunks.push(bytes); },
     finish(headers) {
       const files = {};
@@ -622,6 +684,44 @@ export async function exportTrack(opts) {
   return run(opts, sink);
 }
 
+/** `mkdir -p` recording in `made` the directories it made, outermost first. Each level is
+ * made on its own: Node's recursive mkdir never settles for some paths (seen: under /proc). */
+async function makeDirs(fs, path, dir, made) {
+  const missing = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      if (!(await fs.stat(d)).isDirectory()) throw Object.assign(new Error('Not a directory'), { code: 'ENOTDIR' });
+      break;
+    } catch (e) {
+      if (e.code !== 'ENOENT' || path.dirname(d) === d) throw e;
+      missing.push(d);
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await fs.mkdir(d);
+      made.push(d);
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** Remove the temporary files (`.<file>.partial-<pid>-<tag>`) of exports whose process is
+ * gone (killed mid-export); a live process's, this one's included, are left alone. */
+async function removeStale(fs, path, dir) {
+  let names;
+  try { names = await fs.readdir(dir); } catch { return; }
+  const alive = (pid) => {
+    try { process.kill(pid, 0); return true; } catch (e) { return e.code !== 'ESRCH'; }
+  };
+  for (const n of names) {
+    const m = /^\..+\.partial-(\d+)-[0-9a-z]+$/.exec(n) ?? /^\.bigwig-npy-spill-(\d+)-[0-9a-z]+$/.exec(n);
+    const pid = m ? Number(m[1]) : 0;
+    if (pid > 0 && pid !== process.pid && !alive(pid)) await fs.unlink(path.join(dir, n)).catch(() => {});
+  }
+}
+
 /**
  * Node only: export into `outDir`, streaming to files written under temporary names and
  * renamed into place when the whole export succeeded. Returns the paths by file name.
@@ -634,21 +734,30 @@ export async function exportTrackToDir(opts) {
   const outDir = String(opts.outDir);
   let files = [];
   let spillFh = null;
+  const created = [];
   const tag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   const pending = new Set();
   let pendingBytes = 0;
   let writeError = null;
-  const outputError = (e) => fail(`${outDir}: cannot write output: ${e.code === 'ENOSPC' ? 'No space left on device' : e.message}`, 'OutputError');
+  // Whatever Node throws becomes one line naming the path.
+  const outputError = (e, p) => (e instanceof BigwigNpyError ? e : fail(`${printable(p)}: cannot write output: ${fsReason(e)}`, 'OutputError'));
+  const attempt = async (p, op) => {
+    try {
+      return await op();
+    } catch (e) {
+      throw outputError(e, p);
+    }
+  };
   const flush = async () => {
     await Promise.all(pending);
-    if (writeError) throw outputError(writeError);
+    if (writeError) throw outputError(writeError.e, writeError.p);
   };
   // Writes run on Node's thread pool while the core decodes on; each goes to its own
   // position, so their order does not matter. At most WRITES_AHEAD bytes are pending.
-  const startWrite = (fh, bytes, at) => {
+  const startWrite = (fh, bytes, at, p) => {
     const done = fh.write(bytes, 0, bytes.length, at).then(
       () => { pendingBytes -= bytes.length; },
-      (e) => { pendingBytes -= bytes.length; writeError ??= e; },
+      (e) => { pendingBytes -= bytes.length; writeError ??= { e, p }; },
     );
     pending.add(done);
     done.finally(() => pending.delete(done));
@@ -657,23 +766,21 @@ export async function exportTrackToDir(opts) {
   };
   const backlog = async () => {
     while (pendingBytes > WRITES_AHEAD && !writeError) await Promise.race(pending);
-    if (writeError) throw outputError(writeError);
+    if (writeError) throw outputError(writeError.e, writeError.p);
   };
   // Output buffers go back to the pool once written: no fresh memory (and no garbage)
   // per step.
   const pool = [];
   const sink = {
     async begin(names, headerLengths) {
-      try {
-        await fs.mkdir(outDir, { recursive: true });
-      } catch (e) {
-        throw fail(`${outDir}: cannot write output: ${e.code === 'ENOTDIR' ? 'Not a directory' : e.message}`, 'OutputError');
-      }
+      await attempt(outDir, () => makeDirs(fs, path, outDir, created));
+      await removeStale(fs, path, outDir);
       for (let i = 0; i < names.length; i++) {
         const temp = path.join(outDir, `.${names[i]}.partial-${tag}`);
-        const fh = await fs.open(temp, 'w');
+        const final = path.join(outDir, names[i]);
+        const fh = await attempt(final, () => fs.open(temp, 'w'));
         // The header is written last, in place; the records start after its length.
-        files.push({ name: names[i], temp, final: path.join(outDir, names[i]), fh, at: headerLengths[i] });
+        files.push({ name: names[i], temp, final, fh, at: headerLengths[i] });
       }
     },
     async take(session) {
@@ -685,7 +792,7 @@ export async function exportTrackToDir(opts) {
       const writes = [];
       for (let k = 0, at = 0; k < parts.length; at += parts[k + 1], k += 2) {
         const f = files[parts[k]];
-        writes.push(startWrite(f.fh, buf.subarray(at, at + parts[k + 1]), f.at));
+        writes.push(startWrite(f.fh, buf.subarray(at, at + parts[k + 1]), f.at, f.final));
         f.at += parts[k + 1];
       }
       Promise.all(writes).then(() => pool.push(buf));
@@ -694,22 +801,22 @@ export async function exportTrackToDir(opts) {
     async spill() {
       // Unlinked at once: it never outlives the export.
       const p = path.join(outDir, `.bigwig-npy-spill-${tag}`);
-      spillFh = await fs.open(p, 'w+');
-      await fs.unlink(p);
+      spillFh = await attempt(outDir, () => fs.open(p, 'w+'));
+      await attempt(outDir, () => fs.unlink(p));
       let end = 0;
       return {
         async append(bytes) {
           const at = end;
           end += bytes.length;
-          startWrite(spillFh, bytes, at);
+          startWrite(spillFh, bytes, at, outDir);
           await backlog();
           return at;
         },
         async read(off, len) {
           await flush(); // reads start once all is staged: the spill is complete then
           const buf = new Uint8Array(len);
-          const { bytesRead } = await spillFh.read(buf, 0, len, off);
-          if (bytesRead !== len) throw fail(`${outDir}: scratch file read short`, 'OutputError');
+          const { bytesRead } = await attempt(outDir, () => spillFh.read(buf, 0, len, off));
+          if (bytesRead !== len) throw fail(`${printable(outDir)}: scratch file read short`, 'OutputError');
           return buf;
         },
       };
@@ -717,15 +824,21 @@ export async function exportTrackToDir(opts) {
     async finish(headers) {
       await flush();
       for (let i = 0; i < files.length; i++) {
-        if (headers[i].length) await files[i].fh.write(headers[i], 0, headers[i].length, 0);
-        await files[i].fh.close();
-        files[i].fh = null;
+        const f = files[i];
+        if (headers[i].length) await attempt(f.final, () => f.fh.write(headers[i], 0, headers[i].length, 0));
+        await attempt(f.final, () => f.fh.close());
+        f.fh = null;
       }
-      await spillFh?.close();
+      await attempt(outDir, async () => spillFh?.close());
       spillFh = null;
-      for (const f of files) await fs.rename(f.temp, f.final);
+      // Checked before any rename: failing halfway would leave new files next to old ones.
+      for (const f of files) {
+        if ((await fs.lstat(f.final).catch(() => null))?.isDirectory()) throw outputError({ code: 'EISDIR' }, f.final);
+      }
+      for (const f of files) await attempt(f.final, () => fs.rename(f.temp, f.final));
       const out = Object.fromEntries(files.map((f) => [f.name, f.final]));
       files = [];
+      created.length = 0;
       return out;
     },
     async abort() {
@@ -737,6 +850,10 @@ export async function exportTrackToDir(opts) {
         await fs.unlink(f.temp).catch(() => {});
       }
       files = [];
+      // Directories this export made go too, innermost first, as long as they are empty.
+      for (const d of created.splice(0).reverse()) {
+        if (await fs.rmdir(d).then(() => false, () => true)) break;
+      }
     },
   };
   return run(opts, sink);
@@ -744,12 +861,13 @@ export async function exportTrackToDir(opts) {
 
 /** @internal Provokes a Rust panic (tests check the module recovers). */
 export async function __provokePanic() {
-  await load();
-  try {
-    mod.__provokePanicForTests();
-  } catch (e) {
-    throw translate(e);
-  }
+  return using((m) => {
+    try {
+      m.__provokePanicForTests();
+    } catch (e) {
+      throw translate(e);
+    }
+  });
 }
 
 /**
@@ -757,52 +875,67 @@ export async function __provokePanic() {
  * Only the header, chrom tree and index are fetched.
  */
 export async function inspectSource(source, opts = {}) {
-  await load();
-  const src = await makeSource(source, 0, opts);
-  let session;
-  // Keep what the open reads (not for in-memory bytes, which are there already), so that
-  // exports given this object, in this thread or in workers, start without reading it again.
-  const ranges = [];
-  const given = isInspected(source) ? source.source : source;
-  if (!isBytes(given)) {
-    const read = src.read;
-    src.read = async (o, n, signal) => {
-      const buf = await read(o, n, signal);
-      // A view into a larger buffer (a server that ignored Range) is copied, so that
-      // posting the head to a worker does not clone the whole buffer.
-      ranges.push([o, buf.byteLength === buf.buffer.byteLength ? buf : buf.slice()]);
-      return buf;
-    };
-  }
+  if (!opts || typeof opts !== 'object') throw fail('inspectSource: expected an options object');
+  checkSourceOptions(opts);
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  const call = callSignal(opts.signal);
+  let src;
   try {
-    session = new mod.Session([src.name], 'raw', 'aos', 0, 0);
-    prime(session, 0, src);
-    await openSources(session, [src], opts.signal);
-    const flat = session.contigs(0);
-    const contigs = [];
-    for (let k = 0; k < flat.length; k += 2) contigs.push({ name: flat[k], length: flat[k + 1] });
-    const kept = ranges.reduce((n, [, b]) => n + b.length, 0);
-    const head = src.head ?? (ranges.length && kept <= HEAD_LIMIT && src.size != null ? { size: src.size, ranges } : null);
-    return { name: src.name, contigs, source: given, head };
-  } catch (e) {
-    throw translate(e);
+    return await using(async (m) => {
+      src = await makeSource(source, 0, opts);
+      let session;
+      // Keep what the open reads (not for in-memory bytes, which are there already), so that
+      // exports given this object, in this thread or in workers, start without reading it again.
+      const ranges = [];
+      const given = isInspected(source) ? source.source : source;
+      if (!isBytes(given)) {
+        const read = src.read;
+        src.read = async (o, n, signal) => {
+          const buf = await read(o, n, signal);
+          // A view into a larger buffer (a server that ignored Range) is copied, so that
+          // posting the head to a worker does not clone the whole buffer.
+          ranges.push([o, buf.byteLength === buf.buffer.byteLength ? buf : buf.slice()]);
+          return buf;
+        };
+      }
+      try {
+        session = new m.Session([src.name], 'raw', 'aos', 0, 0);
+        prime(session, 0, src);
+        await openSources(session, [src], call.signal);
+        const flat = session.contigs(0);
+        const contigs = [];
+        for (let k = 0; k < flat.length; k += 2) contigs.push({ name: flat[k], length: flat[k + 1] });
+        let kept = 0;
+        for (const [, b] of ranges) kept += b.length;
+        // A URL's validators go with its head: an export finding them changed fails.
+        const head = src.head ?? (ranges.length && kept <= HEAD_LIMIT && src.size != null
+          ? { size: src.size, ranges, ...(src.version ? { version: src.version } : {}) } : null);
+        return { name: src.name, contigs, source: given, head };
+      } catch (e) {
+        call.end();
+        throw translate(e);
+      } finally {
+        try { session?.free(); } catch { /* discarded */ }
+      }
+    });
   } finally {
-    try { session?.free(); } catch { /* discarded */ }
-    await src.close().catch(() => {});
+    call.end();
+    await src?.close().catch(() => {});
   }
 }
 
 /** Check regions the way an export reads them; returns `{ count }` or throws naming the line. */
 export async function parseRegions(regions) {
-  await load();
-  const session = new mod.Session(['check'], 'raw', 'aos', 0, 0);
-  try {
-    return { count: setRegions(session, regions) };
-  } catch (e) {
-    throw translate(e);
-  } finally {
-    session.free();
-  }
+  return using((m) => {
+    const session = new m.Session(['check'], 'raw', 'aos', 0, 0);
+    try {
+      return { count: setRegions(session, regions) };
+    } catch (e) {
+      throw translate(e);
+    } finally {
+      try { session.free(); } catch { /* discarded */ }
+    }
+  });
 }
 
 /**
@@ -811,7 +944,10 @@ export async function parseRegions(regions) {
  * Shards exported with `output: 'chunks'` merge into chunk lists, others into Blobs.
  */
 export async function mergeShards(shards, { format = 'npy' } = {}) {
-  await load();
+  return using((m) => merge(m, shards, format));
+}
+
+async function merge(m, shards, format) {
   if (!shards.length) throw fail('mergeShards: no shards');
   const names = Object.keys(shards[0].files);
   const offsets = [new BigInt64Array([0n])];
@@ -828,7 +964,7 @@ export async function mergeShards(shards, { format = 'npy' } = {}) {
   }
   const nIntervals = Number(base);
   const nGroups = offsets.reduce((n, o) => n + o.length, 0);
-  const header = (name, n) => (format === 'npy' ? [mod.npyHeader(name, n)] : []);
+  const header = (name, n) => (format === 'npy' ? [m.npyHeader(name, n)] : []);
   const files = {};
   for (const name of names) {
     const parts = name === 'offsets.npy'

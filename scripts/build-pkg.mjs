@@ -25,9 +25,25 @@ if (!dev) {
     '--enable-reference-types', wasm, '-o', wasm], { stdio: 'inherit' });
 }
 
-for (const f of fs.readdirSync(path.join(root, 'pkg-template'))) {
-  fs.copyFileSync(path.join(root, 'pkg-template', f), path.join(pkg, f));
+// Lets the wrapper drop the instance (linear memory never shrinks) when nothing uses it:
+// wasm-bindgen's glue keeps it in module-level variables and has no way to reset them.
+const gluePath = path.join(pkg, 'wasm', 'bigwig_npy.js');
+const glue = fs.readFileSync(gluePath, 'utf8');
+const caches = [...glue.matchAll(/^let (cached\w+Memory0) = null;$/gm)].map((m) => m[1]);
+if (!/^let wasmModule, wasmInstance, wasm;$/m.test(glue) || !/^let __wbg_init_promise;$/m.test(glue) || !caches.length) {
+  throw new Error(`${gluePath}: unexpected wasm-bindgen glue; update the __bigwigNpyDrop patch in scripts/build-pkg.mjs`);
 }
+fs.writeFileSync(gluePath, `${glue}
+/** bigwig-npy: forget the instance, so that its memory can be freed; the next init makes a new one. */
+export function __bigwigNpyDrop() {
+    wasm = wasmInstance = wasmModule = undefined;
+    __wbg_init_promise = undefined;
+    ${caches.map((c) => `${c} = null;`).join('\n    ')}
+}
+`);
+
+// The wrapper and its modules (subdirectories too), types, README and package.json.
+fs.cpSync(path.join(root, 'pkg-template'), pkg, { recursive: true });
 const version = /^version\s*=\s*"([^"]+)"/m.exec(fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8'))[1];
 const manifest = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8'));
 manifest.version = version;

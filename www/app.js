@@ -120,12 +120,18 @@ async function bedText(file) {
   return file.text();
 }
 
+/** Lines of BED text ending in \r\n, \r (classic Mac) or \n. */
+const splitLines = (text) => text.split(/\r\n|\r|\n/);
+
 const isData = (l) => {
   const t = l.trim();
   return t && !t.startsWith('#') && !/^(track|browser)(\s|$)/.test(t);
 };
 
-async function setRegions(text) {
+async function setRegions(raw) {
+  // One line ending from here on (workers, previews): \r-only files lose no line, and
+  // line numbers in messages stay those of the user's file.
+  const text = splitLines(raw).join('\n');
   state.regionsText = text;
   state.regionCount = 0;
   state.regionContigs = new Map();
@@ -139,7 +145,7 @@ async function setRegions(text) {
   }
   try {
     const { count } = await parseRegions(text);
-    const lines = text.split('\n').filter(isData);
+    const lines = splitLines(text).filter(isData);
     for (const l of lines) {
       const c = l.includes('\t') ? l.split('\t')[0].trim() : l.trim().split(/\s+/)[0];
       state.regionContigs.set(c, (state.regionContigs.get(c) ?? 0) + 1);
@@ -178,7 +184,7 @@ function showError(message) {
 function shards(text, n) {
   // Every shard keeps all line numbers (other shards' lines are blanked), so BED errors
   // and region names in messages match the user's file.
-  const lines = text.split('\n');
+  const lines = splitLines(text);
   const data = lines.map((l, i) => (isData(l) ? i : -1)).filter((i) => i >= 0);
   n = Math.max(1, Math.min(n, data.length));
   const out = [];
@@ -201,7 +207,7 @@ async function runExport() {
   if (!state.regionCount) return showError($('bed-info').classList.contains('bad') ? $('bed-info').textContent : 'Add regions (a BED file or pasted BED).');
   const format = $('format').value;
   const layout = $('layout').value;
-  const maxMem = Math.max(1, Number($('max-mem').value) || 4096) * 2 ** 20;
+  const maxMem = Math.floor(Math.max(1, Number($('max-mem').value) || 4096) * 2 ** 20);
   const parts = shards(state.regionsText, Math.max(1, Math.min(16, Number($('workers').value) || 1)));
   const sources = withHeads(state.sources);
   const t0 = performance.now();
@@ -339,14 +345,21 @@ async function renderPlots() {
   const offsets = Array.from(new BigInt64Array(sliceChunks(r.raw.files['offsets.npy'], 0, (S + 1) * 8).buffer), Number);
   for (let s = 0; s < S; s++) {
     const [a, b] = [offsets[s], offsets[s + 1]];
-    let recs;
+    const n = b - a;
+    // Columns, not one array per record: a first region may hold a whole chromosome.
+    const recs = { n, starts: new Int32Array(n), ends: new Int32Array(n), values: new Float32Array(n) };
     if (r.layout === 'aos') {
       const dv = new DataView(sliceChunks(r.raw.files['intervals.npy'], a * 12, b * 12).buffer);
-      recs = Array.from({ length: b - a }, (_, k) => [dv.getInt32(k * 12, true), dv.getInt32(k * 12 + 4, true), dv.getFloat32(k * 12 + 8, true)]);
+      for (let k = 0; k < n; k++) {
+        recs.starts[k] = dv.getInt32(k * 12, true);
+        recs.ends[k] = dv.getInt32(k * 12 + 4, true);
+        recs.values[k] = dv.getFloat32(k * 12 + 8, true);
+      }
     } else {
-      const col = async (n) => new DataView(sliceChunks(r.raw.files[n], a * 4, b * 4).buffer);
-      const [st, en, va] = await Promise.all([col('starts.npy'), col('ends.npy'), col('values.npy')]);
-      recs = Array.from({ length: b - a }, (_, k) => [st.getInt32(k * 4, true), en.getInt32(k * 4, true), va.getFloat32(k * 4, true)]);
+      const col = (name) => sliceChunks(r.raw.files[name], a * 4, b * 4).buffer;
+      recs.starts = new Int32Array(col('starts.npy'));
+      recs.ends = new Int32Array(col('ends.npy'));
+      recs.values = new Float32Array(col('values.npy'));
     }
     const canvas = document.createElement('canvas');
     canvas.dataset.sample = s;
@@ -355,6 +368,8 @@ async function renderPlots() {
   }
 }
 
+/** The records as an envelope: the lowest and highest value in each pixel column, found
+ * in one loop (no spread or apply over data-sized arrays: they overflow the stack). */
 function drawPlot(canvas, recs, region, label) {
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth || 900;
@@ -365,21 +380,36 @@ function drawPlot(canvas, recs, region, label) {
   g.scale(dpr, dpr);
   const x0 = Math.max(0, region.start);
   const x1 = Math.max(x0 + 1, region.end);
-  const vals = recs.map((r) => r[2]).filter(Number.isFinite);
-  const lo = Math.min(0, ...vals);
-  const hi = Math.max(0, ...vals, lo + 1e-9);
-  const X = (x) => ((x - x0) / (x1 - x0)) * w;
+  const cols = Math.max(1, Math.ceil(w));
+  const colMin = new Float64Array(cols).fill(Infinity);
+  const colMax = new Float64Array(cols).fill(-Infinity);
+  const col = (x) => Math.min(cols - 1, Math.max(0, Math.floor(((x - x0) / (x1 - x0)) * cols)));
+  let lo = 0;
+  let hi = 0;
+  for (let k = 0; k < recs.n; k++) {
+    const v = recs.values[k];
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    // Records do not overlap, so the columns visited add up to at most records + columns.
+    const last = col(Math.max(recs.starts[k], recs.ends[k] - 1));
+    for (let c = col(recs.starts[k]); c <= last; c++) {
+      if (v < colMin[c]) colMin[c] = v;
+      if (v > colMax[c]) colMax[c] = v;
+    }
+  }
+  if (hi <= lo) hi = lo + 1e-9;
   const Y = (v) => h - 14 - ((v - lo) / (hi - lo)) * (h - 22);
   g.fillStyle = '#4a7bb0';
-  for (const [s, e, v] of recs) {
-    if (!Number.isFinite(v)) continue;
-    const y = Y(v);
-    const base = Y(0);
-    g.fillRect(X(s), Math.min(y, base), Math.max(1, X(e) - X(s)), Math.max(1, Math.abs(base - y)));
+  for (let c = 0; c < cols; c++) {
+    if (colMin[c] > colMax[c]) continue; // no record here
+    const top = Y(Math.max(0, colMax[c]));
+    const bottom = Y(Math.min(0, colMin[c]));
+    g.fillRect((c / cols) * w, top, Math.max(1, w / cols), Math.max(1, bottom - top));
   }
   g.fillStyle = '#1d232b';
   g.font = '11px system-ui, sans-serif';
-  g.fillText(`${label} · ${region.contig}:${region.start}-${region.end} · ${recs.length} intervals · [${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`, 4, h - 3);
+  g.fillText(`${label} · ${region.contig}:${region.start}-${region.end} · ${recs.n} intervals · [${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`, 4, h - 3);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -391,7 +421,7 @@ drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.ad
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); addSources([...e.dataTransfer.files]); });
 $('add-urls').addEventListener('click', () => {
-  const urls = $('urls').value.split('\n').map((u) => u.trim()).filter(Boolean).map((u) => new URL(u, location.href).href);
+  const urls = splitLines($('urls').value).map((u) => u.trim()).filter(Boolean).map((u) => new URL(u, location.href).href);
   $('urls').value = '';
   addSources(urls);
 });
