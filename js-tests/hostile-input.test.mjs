@@ -167,3 +167,57 @@ test('wasm memory grown by concurrent exports is released once they are done', {
   assert.ok(m.rssHeld - m.rssAfter > m.peak / 2, 'its memory was given back to the system');
   assert.ok(m.n > 0);
 });
+
+/** `n` BED lines of 1 bp on chr21 of the seed corpus, shuffled. */
+function manyRegions(n) {
+  const parts = [];
+  let x = 12345;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const s = x % 199000;
+    parts.push(`chr21\t${s}\t${s + 1}\n`);
+  }
+  return parts.join('');
+}
+
+test('a long export yields to the event loop: timers run and an abort acts mid-export', { timeout: 120000 }, async () => {
+  // Two million regions from memory: before, parsing, planning and every step ran as one
+  // synchronous block (awaiting settled promises never lets a timer in), so the abort
+  // below could only be seen once the export had already finished.
+  const regions = manyRegions(2_000_000);
+  const source = fs.readFileSync(seed.paths[0]);
+  for (const blockCacheBytes of [undefined, 0]) { // input order, and genome order (sorted in slices)
+    let ticks = 0;
+    let last = performance.now();
+    let longest = 0;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+      ticks += 1;
+    }, 5);
+    const ac = new AbortController();
+    let progress = 0;
+    const e = await failure(exportTrack({
+      sources: [source], regions, format: 'raw', blockCacheBytes, signal: ac.signal,
+      onProgress: ({ regionsDone }) => {
+        progress = regionsDone;
+        if (regionsDone > 0 && !ac.signal.aborted) setTimeout(() => ac.abort(), 0);
+      },
+    }));
+    clearInterval(timer);
+    assert.equal(e.name, 'AbortError', `${blockCacheBytes}: ${e.message}`);
+    assert.ok(progress < 2_000_000, `aborted mid-export (${progress} regions done)`);
+    assert.ok(ticks > 10, `${ticks} timer ticks ran during the export`);
+    // Slices are ~20 ms; GC pauses of this test's large heap come on top.
+    assert.ok(longest < 1500, `the event loop was blocked for ${longest.toFixed(0)} ms`);
+  }
+  // Unaborted, the same regions fed in pieces give the bytes of one piece.
+  const some = manyRegions(300_000);
+  const whole = await exportTrack({ sources: [source], regions: some, format: 'raw' });
+  const asBytes = await exportTrack({ sources: [source], regions: new TextEncoder().encode(some), format: 'raw' });
+  assert.equal(whole.nRegions, 300_000);
+  for (const f of ['intervals.npy', 'offsets.npy']) {
+    assert.equal(sha256(await blobBytes(asBytes.files[f])), sha256(await blobBytes(whole.files[f])), f);
+  }
+});

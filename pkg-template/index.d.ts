@@ -130,7 +130,7 @@ export function wasmMemoryBytes(): number;
 export function inspectSource(source: SourceInput, options?: Pick<ExportOptions, 'fetch' | 'signal' | 'wholeFileLimit' | 'timeoutMs'>): Promise<InspectedSource>;
 
 /** Check regions as an export reads them: the count, or an error naming the BED line. */
-export function parseRegions(regions: RegionsInput): Promise<{ count: number }>;
+export function parseRegions(regions: RegionsInput, options?: { signal?: AbortSignal }): Promise<{ count: number }>;
 
 /**
  * Merge `format: 'raw'` exports of contiguous region shards (in region order, same

@@ -535,36 +535,96 @@ function checkOptions(opts) {
 }
 
 /** Region coordinates as numbers: integers (numbers or bigints) only, no coercion of
- * strings, null or booleans (Number('') is 0, Number('0x1388') is 5000). */
-function coordinates(list, what) {
-  const out = new Float64Array(list.length);
-  for (let i = 0; i < list.length; i++) {
+ * strings, null or booleans (Number('') is 0, Number('0x1388') is 5000). `first` is the
+ * index of `list[from]` among all regions, for messages. */
+function coordinates(list, what, from = 0, to = list.length) {
+  const out = new Float64Array(to - from);
+  for (let i = from; i < to; i++) {
     const v = list[i];
     const x = typeof v === 'bigint' && v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : v;
     if (typeof x !== 'number' || !Number.isSafeInteger(x)) {
       const shown = typeof v === 'string' ? JSON.stringify(printable(v)) : typeof v === 'number' || typeof v === 'bigint' ? String(v) : describe(v);
       throw fail(`regions index ${i}: ${what} ${shown} is not an integer`);
     }
-    out[i] = x;
+    out[i - from] = x;
   }
   return out;
 }
 
-function setRegions(session, regions) {
-  if (typeof regions === 'string') return session.setRegionsBed('regions', new TextEncoder().encode(regions));
+/** BED bytes (or characters) and array entries handed to the core per call: small enough
+ * that the driver can yield between pieces (a 10M-line BED is seconds of parsing). */
+const BED_PIECE = 1 << 20;
+const ARRAY_PIECE = 1 << 16;
+
+/** Give the session its regions, piece by piece, yielding to the event loop by time. */
+async function setRegions(session, regions, pacer) {
+  if (typeof regions === 'string') {
+    const enc = new TextEncoder();
+    let at = 0;
+    do {
+      let end = Math.min(regions.length, at + BED_PIECE);
+      // Never split a surrogate pair: each half alone would encode as U+FFFD.
+      const c = regions.charCodeAt(end - 1);
+      if (end < regions.length && c >= 0xd800 && c <= 0xdbff) end += 1;
+      session.feedRegionsBed('regions', enc.encode(regions.slice(at, end)));
+      at = end;
+      await pacer.tick();
+    } while (at < regions.length);
+    return session.finishRegions();
+  }
   if (isBytes(regions)) {
     const u8 = regions instanceof ArrayBuffer ? new Uint8Array(regions) : new Uint8Array(regions.buffer, regions.byteOffset, regions.byteLength);
-    return session.setRegionsBed('regions', u8);
+    let at = 0;
+    do {
+      session.feedRegionsBed('regions', u8.subarray(at, at + BED_PIECE));
+      at += BED_PIECE;
+      await pacer.tick();
+    } while (at < u8.length);
+    return session.finishRegions();
   }
   const { contigs, starts, ends } = regions;
   if (!contigs || !starts || !ends) throw fail('regions: expected BED text, BED bytes or { contigs, starts, ends }');
-  const names = new Array(contigs.length);
-  for (let i = 0; i < contigs.length; i++) {
-    const c = contigs[i];
-    if (typeof c !== 'string') throw fail(`regions index ${i}: contig ${describe(c)} is not a string`);
-    names[i] = c;
+  if (contigs.length !== starts.length || starts.length !== ends.length) {
+    throw fail(`regions: contigs, starts and ends differ in length (${contigs.length}, ${starts.length}, ${ends.length})`);
   }
-  return session.setRegionsArrays(names, coordinates(starts, 'start'), coordinates(ends, 'end'));
+  let at = 0;
+  do {
+    const to = Math.min(contigs.length, at + ARRAY_PIECE);
+    const names = new Array(to - at);
+    for (let i = at; i < to; i++) {
+      const c = contigs[i];
+      if (typeof c !== 'string') throw fail(`regions index ${i}: contig ${describe(c)} is not a string`);
+      names[i - at] = c;
+    }
+    session.addRegionArrays(names, coordinates(starts, 'start', at, to), coordinates(ends, 'end', at, to));
+    at = to;
+    await pacer.tick();
+  } while (at < contigs.length);
+  return session.finishRegions();
+}
+
+/** Regions of the decode order planned per call (the core sorts shuffled regions). */
+const PLAN_WORK = 1 << 16;
+
+/** Synchronous work (decoding, parsing, planning) runs at most this long before the driver
+ * yields a macrotask, so timers, I/O, keep-alive sockets and abort signals get their turn
+ * however many regions an export has. Awaiting settled promises alone would not do. */
+const SLICE_MS = 20;
+
+class Pacer {
+  constructor(signal) {
+    this.signal = signal;
+    this.since = performance.now();
+  }
+
+  /** Yield if the slice is used up; throw if the export was aborted meanwhile. */
+  async tick() {
+    if (performance.now() - this.since >= SLICE_MS) {
+      await yieldTask();
+      this.since = performance.now();
+    }
+    if (this.signal?.aborted) throw abortError(this.signal);
+  }
 }
 
 /** Turn wasm errors into JS errors; a trap means Rust panicked: the next call loads a
@@ -593,9 +653,11 @@ async function run(opts, sink) {
       try {
         for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
         session = new m.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
-        setRegions(session, opts.regions);
+        const pacer = new Pacer(signal);
+        await setRegions(session, opts.regions, pacer);
         sources.forEach((s, i) => prime(session, i, s));
         await openSources(session, sources, signal);
+        while (!session.planOrder(PLAN_WORK)) await pacer.tick();
         const names = session.fileNames();
         await sink.begin(names, names.map((_, i) => session.headerLength(i)));
         const total = session.nRegions;
@@ -616,6 +678,7 @@ async function run(opts, sink) {
             if (reorder) await reorder.add(session.takeSwept());
             else await drain();
             opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: tally(sources, 'fetched') });
+            await pacer.tick();
             if (session.stalled) {
               // A stall with nothing to read and nothing under way would repeat forever.
               if (!started && !waiting) throw fail('bigwig-npy internal error: a region misses bytes that no read provides', 'InternalError');
@@ -631,9 +694,9 @@ async function run(opts, sink) {
         }
         if (reorder) {
           for await (const bytes of reorder.inOrder()) {
-            if (signal.aborted) throw abortError(signal);
             session.pushEncoded(bytes);
             await drain();
+            await pacer.tick();
           }
         }
         const result = {
@@ -925,11 +988,11 @@ export async function inspectSource(source, opts = {}) {
 }
 
 /** Check regions the way an export reads them; returns `{ count }` or throws naming the line. */
-export async function parseRegions(regions) {
-  return using((m) => {
+export async function parseRegions(regions, opts = {}) {
+  return using(async (m) => {
     const session = new m.Session(['check'], 'raw', 'aos', 0, 0);
     try {
-      return { count: setRegions(session, regions) };
+      return { count: await setRegions(session, regions, new Pacer(opts.signal)) };
     } catch (e) {
       throw translate(e);
     } finally {
