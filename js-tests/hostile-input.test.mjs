@@ -132,7 +132,7 @@ test('wasm memory grown by concurrent exports is released once they are done', {
     import { exportTrack, wasmMemoryBytes } from ${JSON.stringify(path.join(ROOT, 'pkg/index.js'))};
     import { readFileSync } from 'node:fs';
     const paths = ${JSON.stringify(seed.paths)};
-    const regions = readFileSync(${JSON.stringify(seed.regionsPath)}, 'utf8').split('\\n').slice(0, 500).join('\\n');
+    const regions = readFileSync(${JSON.stringify(seed.regionsPath)}, 'utf8').split('\\n').slice(0, 2000).join('\\n');
     const sources = () => paths.map((p) => new Uint8Array(readFileSync(p)));
     const rss = () => process.memoryUsage().rss;
     const settle = async () => { for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((ok) => setTimeout(ok, 50)); } };

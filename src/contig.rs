@@ -97,7 +97,7 @@ mod tests {
         );
         let (why, detail) = m.resolve("Y").unwrap_err();
         assert_eq!(why, "not found");
-        assert_eq!(detail, ", which has chr1, 2, chr2, X\\u{feff}");
+        assert_eq!(detail, ", which has chr1, 2, chr2, X\\uFEFF");
     }
 
     #[test]

@@ -52,8 +52,8 @@ export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs }) {
     size: null,
     /** The body of a server that ignored Range. */
     whole: null,
-    fetched: 0,
-    requests: 0,
+    /** Bytes received and HTTP requests made (one read may take several). */
+    stats: { fetched: 0, requests: 0 },
     /** The file's version as first seen (ETag, Last-Modified), checked on every response. */
     version: null,
     /** Start from what inspectSource saw: a file changed since fails on its first response. */
@@ -111,7 +111,7 @@ export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs }) {
   async function request(o, n, out, at, signal) {
     const pos = o + at.got;
     const last = o + n - 1;
-    src.requests += 1;
+    src.stats.requests += 1;
     // Its own controller, chained to the export's: a timeout aborts this request only.
     const rc = new AbortController();
     const chain = () => rc.abort(signal.reason);
@@ -182,7 +182,7 @@ export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs }) {
           out.set(use === chunk.length ? chunk : chunk.subarray(0, use), at.got);
           at.got += use;
           k += use;
-          src.fetched += use;
+          src.stats.fetched += use;
           if (use < chunk.length) { longer = take === announced; return false; }
           // Past what was asked: stop. At what was announced: read on, to see the end.
           return !(k === take && take < announced);
@@ -216,7 +216,7 @@ export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs }) {
         const whole = new Uint8Array(k);
         let p = 0;
         for (const c of parts) { whole.set(c, p); p += c.length; }
-        src.fetched += k;
+        src.stats.fetched += k;
         if (src.size != null && k !== src.size) throw fail(`${name}: changed while reading (${src.size} bytes, now ${k})`);
         src.whole = whole;
         src.size = k;

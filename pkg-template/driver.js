@@ -1,0 +1,179 @@
+// The driver: opens the sources through the core's missing-range protocol, plans the
+// decode order, steps the core while reads run in the background, and hands the output
+// to a sink (memory or a directory). Every rule about bigWigs and regions is the core's.
+
+import { fail, abortError, describe, printable } from './errors.js';
+import { using, translate } from './module.js';
+import { makeSource, tally } from './sources/index.js';
+import { Reads, Pacer } from './reads.js';
+import { Reorder } from './reorder.js';
+import { setRegions } from './regions.js';
+
+/** Output bytes buffered in wasm before they are moved out. */
+export const STEP_BYTES = 1 << 20;
+/** Regions whose blocks are fetched with a region that stalls, and half the horizon read
+ * in the background while decoding goes on; in genome order their blocks are neighbours
+ * in the file, so a longer window coalesces into fewer, larger requests. */
+const LOOKAHEAD = 32;
+const SWEEP_LOOKAHEAD = 512;
+/** Decoded blocks kept in wasm memory (option `blockCacheBytes`). */
+const BLOCK_CACHE = 16 << 20;
+/** Regions of the decode order planned per call (the core sorts shuffled regions). */
+const PLAN_WORK = 1 << 16;
+
+/** One controller per export or inspection: a single listener on the caller's signal, and
+ * every read chained to it, so that reads in flight can be aborted when the call fails. */
+export function callSignal(signal) {
+  if (signal != null && (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')) {
+    throw fail(`signal: expected an AbortSignal, got ${describe(signal)}`);
+  }
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(abortError(signal));
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: ac.signal,
+    end() {
+      signal?.removeEventListener('abort', onAbort);
+      if (!ac.signal.aborted) ac.abort(fail('the export ended'));
+    },
+  };
+}
+
+/** Tell the session what is known of source `i` before any read: its size and head. */
+export function prime(session, i, src) {
+  const size = src.head?.size ?? src.size;
+  if (size != null) session.setSize(i, size);
+  for (const [o, bytes] of src.head?.ranges ?? []) session.addRange(i, o, bytes);
+}
+
+/** Open the session's sources, fetching what their headers, chrom trees and indexes need. */
+export async function openSources(session, sources, signal) {
+  const reads = new Reads(sources, session, signal);
+  try {
+    for (;;) {
+      if (signal?.aborted) throw abortError(signal);
+      const missing = session.open();
+      if (missing.length === 0) return;
+      reads.start(missing);
+      await reads.settled();
+    }
+  } finally {
+    reads.close();
+  }
+}
+
+/** A byte count or duration: a non-negative integer (`undefined` takes the default). */
+export function wholeNumber(opts, key, fallback) {
+  const v = opts[key];
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw fail(`${key}: expected a non-negative integer, got ${typeof v === 'string' ? `'${printable(v)}'` : typeof v === 'number' ? v : describe(v)}`);
+  }
+  return v;
+}
+
+/** The options every call reading sources takes. */
+export function checkSourceOptions(opts) {
+  wholeNumber(opts, 'wholeFileLimit');
+  wholeNumber(opts, 'timeoutMs');
+  if (opts.fetch != null && typeof opts.fetch !== 'function') throw fail(`fetch: expected a function, got ${describe(opts.fetch)}`);
+}
+
+export function checkOptions(opts) {
+  if (!opts || typeof opts !== 'object') throw fail('exportTrack: expected an options object');
+  if (!Array.isArray(opts.sources) || opts.sources.length === 0) throw fail('no sources given: pass at least one bigWig in `sources`');
+  if (opts.regions == null) throw fail('no regions given: pass BED text or { contigs, starts, ends } in `regions`');
+  const format = opts.format ?? 'npy';
+  const layout = opts.layout ?? 'aos';
+  if (!['npy', 'raw'].includes(format)) throw fail(`format: expected 'npy' or 'raw', got '${printable(format)}'`);
+  if (!['aos', 'soa'].includes(layout)) throw fail(`layout: expected 'aos' or 'soa', got '${printable(layout)}'`);
+  if (opts.output != null && !['blob', 'chunks'].includes(opts.output)) throw fail(`output: expected 'blob' or 'chunks', got '${printable(opts.output)}'`);
+  const maxMem = wholeNumber(opts, 'maxMem', 4 * 2 ** 30);
+  const blockCacheBytes = wholeNumber(opts, 'blockCacheBytes', BLOCK_CACHE);
+  checkSourceOptions(opts);
+  return { format, layout, maxMem, blockCacheBytes };
+}
+
+export async function run(opts, sink) {
+  const { format, layout, maxMem, blockCacheBytes } = checkOptions(opts);
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  const call = callSignal(opts.signal);
+  const signal = call.signal;
+  const sources = [];
+  let session;
+  try {
+    return await using(async (m) => {
+      try {
+        for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
+        session = new m.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
+        const pacer = new Pacer(signal);
+        await setRegions(session, opts.regions, pacer);
+        sources.forEach((s, i) => prime(session, i, s));
+        await openSources(session, sources, signal);
+        while (!session.planOrder(PLAN_WORK)) await pacer.tick();
+        const names = session.fileNames();
+        await sink.begin(names, names.map((_, i) => session.headerLength(i)));
+        const total = session.nRegions;
+        const drain = async () => {
+          if (sink.take) return sink.take(session);
+          const out = session.takeOutput();
+          for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
+        };
+        const reorder = session.sweep ? new Reorder(total, session.nSamples, await sink.spill?.()) : null;
+        const reads = new Reads(sources, session, signal);
+        try {
+          for (;;) {
+            if (signal.aborted) throw abortError(signal);
+            // Start the reads before anything awaits: a read landing meanwhile would make
+            // these ranges stale (held, no longer under way) and they would be read twice.
+            const started = reads.start(session.step(STEP_BYTES, reorder ? SWEEP_LOOKAHEAD : LOOKAHEAD));
+            const waiting = reads.busy;
+            if (reorder) await reorder.add(session.takeSwept());
+            else await drain();
+            opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: tally(sources, 'fetched') });
+            await pacer.tick();
+            if (session.stalled) {
+              // A stall with nothing to read and nothing under way would repeat forever.
+              if (!started && !waiting) throw fail('bigwig-npy internal error: a region misses bytes that no read provides', 'InternalError');
+              await reads.settled();
+              continue;
+            }
+            if (session.regionsDone === total) break;
+            await reads.poll();
+          }
+          await reads.settled();
+        } finally {
+          reads.close();
+        }
+        if (reorder) {
+          for await (const bytes of reorder.inOrder(STEP_BYTES)) {
+            session.pushEncoded(bytes);
+            await drain();
+            await pacer.tick();
+          }
+        }
+        const result = {
+          nRegions: total,
+          nSamples: session.nSamples,
+          nIntervals: session.nIntervals,
+          bytesFetched: tally(sources, 'fetched'),
+          requests: tally(sources, 'requests'),
+          decodeOrder: reorder ? 'genome' : 'input',
+        };
+        return { ...result, files: await sink.finish(session.headers()) };
+      } catch (e) {
+        // Reads still in flight (other sources, when one failed) are aborted first: their
+        // connections close and nothing keeps running after the export settled.
+        call.end();
+        await sink.abort?.();
+        throw translate(e);
+      } finally {
+        try { session?.free(); } catch { /* a trapped instance is discarded anyway */ }
+      }
+    });
+  } finally {
+    call.end();
+    await Promise.all(sources.map((s) => s.close().catch(() => {})));
+  }
+}

@@ -1,0 +1,181 @@
+// The directory sink of `exportTrackToDir` (Node): writes run in the background at their
+// positions, buffers are reused, a scratch file takes the genome-order spill, and nothing
+// is left behind when the export fails.
+
+import { BigwigNpyError, fail, printable } from '../errors.js';
+import { nodeImport, fsReason } from '../node.js';
+import { STEP_BYTES } from '../driver.js';
+
+/** Output bytes handed to the file system and not yet written. */
+const WRITES_AHEAD = 16 << 20;
+
+/** `mkdir -p` recording in `made` the directories it made, outermost first. Each level is
+ * made on its own: Node's recursive mkdir never settles for some paths (seen: under /proc). */
+async function makeDirs(fs, path, dir, made) {
+  const missing = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      if (!(await fs.stat(d)).isDirectory()) throw Object.assign(new Error('Not a directory'), { code: 'ENOTDIR' });
+      break;
+    } catch (e) {
+      if (e.code !== 'ENOENT' || path.dirname(d) === d) throw e;
+      missing.push(d);
+    }
+  }
+  for (const d of missing.reverse()) {
+    try {
+      await fs.mkdir(d);
+      made.push(d);
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** Remove the temporary files (`.<file>.partial-<pid>-<tag>`) of exports whose process is
+ * gone (killed mid-export); a live process's, this one's included, are left alone. */
+async function removeStale(fs, path, dir) {
+  let names;
+  try { names = await fs.readdir(dir); } catch { return; }
+  const alive = (pid) => {
+    try { process.kill(pid, 0); return true; } catch (e) { return e.code !== 'ESRCH'; }
+  };
+  for (const n of names) {
+    const m = /^\..+\.partial-(\d+)-[0-9a-z]+$/.exec(n) ?? /^\.bigwig-npy-spill-(\d+)-[0-9a-z]+$/.exec(n);
+    const pid = m ? Number(m[1]) : 0;
+    if (pid > 0 && pid !== process.pid && !alive(pid)) await fs.unlink(path.join(dir, n)).catch(() => {});
+  }
+}
+
+/** Output streamed to files in `opts.outDir` under temporary names, renamed into place
+ * when the whole export succeeded (Node). */
+export async function directorySink(opts) {
+  const fs = await nodeImport('node:fs/promises');
+  const path = await nodeImport('node:path');
+  const outDir = String(opts.outDir);
+  let files = [];
+  let spillFh = null;
+  const created = [];
+  const tag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const pending = new Set();
+  let pendingBytes = 0;
+  let writeError = null;
+  // Whatever Node throws becomes one line naming the path.
+  const outputError = (e, p) => (e instanceof BigwigNpyError ? e : fail(`${printable(p)}: cannot write output: ${fsReason(e)}`, 'OutputError'));
+  const attempt = async (p, op) => {
+    try {
+      return await op();
+    } catch (e) {
+      throw outputError(e, p);
+    }
+  };
+  const flush = async () => {
+    await Promise.all(pending);
+    if (writeError) throw outputError(writeError.e, writeError.p);
+  };
+  // Writes run on Node's thread pool while the core decodes on; each goes to its own
+  // position, so their order does not matter. At most WRITES_AHEAD bytes are pending.
+  const startWrite = (fh, bytes, at, p) => {
+    const done = fh.write(bytes, 0, bytes.length, at).then(
+      () => { pendingBytes -= bytes.length; },
+      (e) => { pendingBytes -= bytes.length; writeError ??= { e, p }; },
+    );
+    pending.add(done);
+    done.finally(() => pending.delete(done));
+    pendingBytes += bytes.length;
+    return done;
+  };
+  const backlog = async () => {
+    while (pendingBytes > WRITES_AHEAD && !writeError) await Promise.race(pending);
+    if (writeError) throw outputError(writeError.e, writeError.p);
+  };
+  // Output buffers go back to the pool once written: no fresh memory (and no garbage)
+  // per step.
+  const pool = [];
+  const sink = {
+    async begin(names, headerLengths) {
+      await attempt(outDir, () => makeDirs(fs, path, outDir, created));
+      await removeStale(fs, path, outDir);
+      for (let i = 0; i < names.length; i++) {
+        const temp = path.join(outDir, `.${names[i]}.partial-${tag}`);
+        const final = path.join(outDir, names[i]);
+        const fh = await attempt(final, () => fs.open(temp, 'w'));
+        // The header is written last, in place; the records start after its length.
+        files.push({ name: names[i], temp, final, fh, at: headerLengths[i] });
+      }
+    },
+    async take(session) {
+      const need = session.outputBytes;
+      if (need === 0) return;
+      let buf = pool.pop();
+      if (!buf || buf.length < need) buf = new Uint8Array(Math.max(need, 2 * STEP_BYTES));
+      const parts = session.takeOutputInto(buf);
+      const writes = [];
+      for (let k = 0, at = 0; k < parts.length; at += parts[k + 1], k += 2) {
+        const f = files[parts[k]];
+        writes.push(startWrite(f.fh, buf.subarray(at, at + parts[k + 1]), f.at, f.final));
+        f.at += parts[k + 1];
+      }
+      Promise.all(writes).then(() => pool.push(buf));
+      await backlog();
+    },
+    async spill() {
+      // Unlinked at once: it never outlives the export.
+      const p = path.join(outDir, `.bigwig-npy-spill-${tag}`);
+      spillFh = await attempt(outDir, () => fs.open(p, 'w+'));
+      await attempt(outDir, () => fs.unlink(p));
+      let end = 0;
+      return {
+        async append(bytes) {
+          const at = end;
+          end += bytes.length;
+          startWrite(spillFh, bytes, at, outDir);
+          await backlog();
+          return at;
+        },
+        async read(off, len) {
+          await flush(); // reads start once all is staged: the spill is complete then
+          const buf = new Uint8Array(len);
+          const { bytesRead } = await attempt(outDir, () => spillFh.read(buf, 0, len, off));
+          if (bytesRead !== len) throw fail(`${printable(outDir)}: scratch file read short`, 'OutputError');
+          return buf;
+        },
+      };
+    },
+    async finish(headers) {
+      await flush();
+      for (let i = 0; i < files.length; i++) {
+        const f = files[i];
+        if (headers[i].length) await attempt(f.final, () => f.fh.write(headers[i], 0, headers[i].length, 0));
+        await attempt(f.final, () => f.fh.close());
+        f.fh = null;
+      }
+      await attempt(outDir, async () => spillFh?.close());
+      spillFh = null;
+      // Checked before any rename: failing halfway would leave new files next to old ones.
+      for (const f of files) {
+        if ((await fs.lstat(f.final).catch(() => null))?.isDirectory()) throw outputError({ code: 'EISDIR' }, f.final);
+      }
+      for (const f of files) await attempt(f.final, () => fs.rename(f.temp, f.final));
+      const out = Object.fromEntries(files.map((f) => [f.name, f.final]));
+      files = [];
+      created.length = 0;
+      return out;
+    },
+    async abort() {
+      await Promise.all(pending);
+      await spillFh?.close().catch(() => {});
+      spillFh = null;
+      for (const f of files) {
+        await f.fh?.close().catch(() => {});
+        await fs.unlink(f.temp).catch(() => {});
+      }
+      files = [];
+      // Directories this export made go too, innermost first, as long as they are empty.
+      for (const d of created.splice(0).reverse()) {
+        if (await fs.rmdir(d).then(() => false, () => true)) break;
+      }
+    },
+  };
+  return sink;
+}

@@ -1,0 +1,100 @@
+// Sources: every kind of input behind one ByteSource contract that mirrors the core's
+// `Source`: `{ name, size (number | null until known), read(offset, length, signal) ->
+// Uint8Array, close() }`, plus `stats: { fetched, requests }`. Counting and recording are
+// wrappers around a source, never patches of it.
+
+import { fail, describe, printable } from '../errors.js';
+import { IS_NODE } from '../node.js';
+import { bytesSource } from './bytes.js';
+import { blobSource } from './blob.js';
+import { pathSource } from './path.js';
+import { httpSource } from './http.js';
+
+/** A server that ignores Range is read whole only up to this size (option `wholeFileLimit`). */
+const WHOLE_FILE_LIMIT = 256 << 20;
+/** An HTTP request with no bytes arriving for this long is retried, then fails (option `timeoutMs`). */
+const TIMEOUT_MS = 60_000;
+
+export function isBytes(x) {
+  return x instanceof Uint8Array || x instanceof ArrayBuffer || ArrayBuffer.isView(x);
+}
+
+/** What inspectSource returns: the source plus the bytes its open read. */
+export function isInspected(x) {
+  return x != null && typeof x === 'object' && !isBytes(x) && !(typeof Blob !== 'undefined' && x instanceof Blob)
+    && !(x instanceof URL) && 'source' in x && 'head' in x;
+}
+
+/** `src` with its reads counted in `stats` (an HTTP source counts its own requests: one
+ * read may take several). Property reads go through to `src`, so a size learned later shows. */
+export function counted(src) {
+  if (src.stats) return src;
+  const stats = { fetched: 0, requests: 0 };
+  return Object.assign(Object.create(src), {
+    stats,
+    async read(o, n, signal) {
+      const buf = await src.read(o, n, signal);
+      stats.fetched += buf.length;
+      stats.requests += 1;
+      return buf;
+    },
+  });
+}
+
+/** `src` with every range it reads appended to `ranges` as `[offset, bytes]`. */
+export function recorded(src, ranges) {
+  return Object.assign(Object.create(src), {
+    async read(o, n, signal) {
+      const buf = await src.read(o, n, signal);
+      // A view into a larger buffer (a server that ignored Range) is copied, so that
+      // posting the head to a worker does not clone the whole buffer.
+      ranges.push([o, buf.byteLength === buf.buffer.byteLength ? buf : buf.slice()]);
+      return buf;
+    },
+  });
+}
+
+/** Bytes read and requests made so far, over `sources`. */
+export const tally = (sources, key) => sources.reduce((t, x) => t + x.stats[key], 0);
+
+/** Source `i` of an export from whatever the caller gave, counted. */
+export async function makeSource(x, i, opts) {
+  return counted(await open(x, i, opts));
+}
+
+async function open(x, i, opts) {
+  if (isInspected(x)) {
+    const src = await open(x.source, i, opts);
+    // A head read from another version of the file is ignored (a URL's size is known
+    // only from its responses: it starts from the head's, and a change fails the export).
+    if (x.head && (src.size == null || src.size === x.head.size)) {
+      src.head = x.head;
+      src.adopt?.(x.head);
+    }
+    return src;
+  }
+  const fetchFn = opts.fetch ?? globalThis.fetch?.bind(globalThis);
+  const wholeLimit = opts.wholeFileLimit ?? WHOLE_FILE_LIMIT;
+  const timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
+  if (isBytes(x)) return bytesSource(x, `bytes[${i}]`);
+  if (typeof Blob !== 'undefined' && x instanceof Blob) return blobSource(x, x.name ? printable(x.name) : `Blob[${i}]`);
+  const http = (u) => {
+    if (!fetchFn) throw fail(`source ${i}: no fetch() available for ${printable(u)}`);
+    return httpSource(u, printable(u), { fetchFn, wholeLimit, timeoutMs });
+  };
+  if (x instanceof URL) {
+    if (x.protocol === 'file:' && IS_NODE) return pathSource(x, printable(x.pathname));
+    return http(x.href);
+  }
+  if (typeof x === 'string') {
+    if (/^https?:\/\//i.test(x) || /^blob:/i.test(x)) return http(x);
+    if (IS_NODE) {
+      if (!x.startsWith('file:')) return pathSource(x, printable(x));
+      let u;
+      try { u = new URL(x); } catch { throw fail(`source ${i}: not a valid file URL: ${printable(x)}`); }
+      return pathSource(u, printable(u.pathname));
+    }
+    return http(new URL(x, globalThis.document?.baseURI ?? globalThis.location?.href).href);
+  }
+  throw fail(`source ${i}: expected a Uint8Array, ArrayBuffer, Blob, File, URL${IS_NODE ? ' or file path' : ''}, got ${describe(x)}`);
+}
