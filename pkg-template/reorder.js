@@ -1,7 +1,8 @@
 // Genome order: the core decodes shuffled regions in genome order (each block fetched and
-// inflated once) and hands over encoded regions ([region u32][count u32 x S][records]).
-// They wait in buckets of consecutive regions (spilled to a scratch file past a budget when
-// the sink has one) and go back to the core in input order for the track writer.
+// inflated once) and hands over encoded regions as opaque bytes with their spans
+// ([region, length, ...]). They wait in buckets of consecutive regions (the core says how
+// many a bucket holds; spilled to a scratch file past a budget when the sink has one) and
+// go back to the core in input order for the track writer.
 
 /** Encoded regions held in memory before the buckets spill (Node, to a directory). */
 const STAGING_BUDGET = 32 << 20;
@@ -15,40 +16,35 @@ export function concat(parts) {
 }
 
 export class Reorder {
-  constructor(nRegions, nSamples, spill) {
-    this.s = nSamples;
-    const nBuckets = Math.min(1024, Math.max(1, Math.floor(nRegions / 16)));
-    this.per = Math.ceil(nRegions / nBuckets);
-    this.buckets = Array.from({ length: Math.ceil(nRegions / this.per) }, () => ({ segs: [], bytes: 0, spilled: [] }));
+  /** `per`: regions per bucket (`session.bucketRegions`). */
+  constructor(nRegions, per, spill) {
+    this.per = per;
+    // Per bucket: segments in memory with their regions, and spilled parts as
+    // [offset, length, regions, lengths] (the bytes on disk, their spans here).
+    this.buckets = Array.from({ length: Math.ceil(nRegions / per) }, () => ({ segs: [], regions: [], bytes: 0, spilled: [] }));
     this.spill = spill;
     this.staged = 0;
   }
 
-  /** Call fn(region, subarray) for every encoded region in `chunk`. */
-  each(chunk, fn) {
-    const dv = new DataView(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (let at = 0; at < chunk.length;) {
-      let n = 0;
-      for (let k = 0; k < this.s; k++) n += dv.getUint32(at + 4 + 4 * k, true);
-      const len = 4 + 4 * this.s + 12 * n;
-      fn(dv.getUint32(at, true), chunk.subarray(at, at + len));
+  /** Take `bytes` of encoded regions described by `spans`. */
+  async add(bytes, spans) {
+    for (let k = 0, at = 0; k < spans.length; k += 2) {
+      const [r, len] = [spans[k], spans[k + 1]];
+      const b = this.buckets[Math.floor(r / this.per)];
+      b.segs.push(bytes.subarray(at, at + len));
+      b.regions.push(r);
+      b.bytes += len;
+      this.staged += len;
       at += len;
     }
-  }
-
-  async add(chunk) {
-    this.each(chunk, (r, seg) => {
-      const b = this.buckets[Math.floor(r / this.per)];
-      b.segs.push(seg);
-      b.bytes += seg.length;
-      this.staged += seg.length;
-    });
     while (this.spill && this.staged > STAGING_BUDGET) {
       const b = this.buckets.reduce((x, y) => (y.bytes > x.bytes ? y : x));
       const data = concat(b.segs);
-      b.spilled.push([await this.spill.append(data), data.length]);
+      const lengths = b.segs.map((s) => s.length);
+      b.spilled.push([await this.spill.append(data), data.length, b.regions, lengths]);
       this.staged -= b.bytes;
       b.segs = [];
+      b.regions = [];
       b.bytes = 0;
     }
   }
@@ -60,14 +56,17 @@ export class Reorder {
     let next = load(0);
     for (let bi = 0; bi < this.buckets.length; bi++) {
       const b = this.buckets[bi];
-      const parts = await next;
+      const loaded = await next;
       next = load(bi + 1);
       next.catch(() => {}); // awaited (and thrown) at the next bucket
-      for (const seg of b.segs) parts.push(seg); // no spread: a bucket may hold 100k+ segments
       this.buckets[bi] = null;
       const first = bi * this.per;
       const at = new Array(this.per);
-      for (const p of parts) this.each(p, (r, seg) => { at[r - first] = seg; });
+      loaded.forEach((data, p) => {
+        const [, , regions, lengths] = b.spilled[p];
+        for (let k = 0, o = 0; k < regions.length; o += lengths[k], k++) at[regions[k] - first] = data.subarray(o, o + lengths[k]);
+      });
+      for (let k = 0; k < b.segs.length; k++) at[b.regions[k] - first] = b.segs[k];
       let batch = [];
       let size = 0;
       for (const seg of at) {

@@ -42,6 +42,26 @@ pub fn push_region_encoded(w: &mut TrackWriter, b: &[u8], at: usize, n_samples: 
     }
 }
 
+/// Regions per reorder bucket for an export of `n_regions`: about 16 regions a bucket, at
+/// most 1024 buckets. Hosts put out-of-order regions back through these buckets.
+pub fn bucket_regions(n_regions: usize) -> usize {
+    let n_buckets = (n_regions / 16).clamp(1, 1024);
+    n_regions.div_ceil(n_buckets).max(1)
+}
+
+/// `[region, length, ...]` of each encoded region in `b` (a whole sequence), so a host can
+/// keep the bytes opaque.
+pub fn spans(b: &[u8], n_samples: usize) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < b.len() {
+        let len = region_len(b, at, n_samples);
+        out.extend([u32_at(b, at), len as u32]);
+        at += len;
+    }
+    out
+}
+
 /// Check that `b` is a whole sequence of encoded regions; returns how many.
 pub fn count_regions(b: &[u8], n_samples: usize, n_regions: usize) -> Result<usize, String> {
     let (mut at, mut n) = (0, 0);

@@ -7,7 +7,10 @@
 //! `cargo test` pins it: each region's ranges are handed out once, a stalled region keeps
 //! its raw bytes until it is decoded, and raw bytes behind the read-ahead window go.
 
-use crate::encoded::{count_regions, encode_region, push_region_encoded, region_at, region_len};
+use crate::encoded::{
+    bucket_regions, count_regions, encode_region, push_region_encoded, region_at, region_len,
+    spans,
+};
 use crate::error::{ByteRange, Error, Result};
 use crate::export::{open_input, push_region, Decoder, Export, Input, Options};
 use crate::interval::Interval;
@@ -297,9 +300,17 @@ impl Stepper {
         self.order.as_ref().is_some_and(DecodeOrder::is_genome)
     }
 
-    /// Genome order: the encoded regions decoded since the last call.
-    pub fn take_swept(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.swept)
+    /// Genome order: the encoded regions decoded since the last call, and their
+    /// `[region, length, ...]` spans (the host keeps the bytes opaque).
+    pub fn take_swept(&mut self) -> (Vec<u8>, Vec<u32>) {
+        let bytes = std::mem::take(&mut self.swept);
+        let spans = spans(&bytes, self.names.len());
+        (bytes, spans)
+    }
+
+    /// Regions per bucket the host reorders genome-order output through.
+    pub fn bucket_regions(&self) -> usize {
+        bucket_regions(self.n_regions())
     }
 
     /// Genome order: encoded regions in input order, continuing where the last call ended.

@@ -226,10 +226,21 @@ impl Session {
         self.stepper.genome_order()
     }
 
-    /// Genome order: the encoded regions decoded since the last call (copied out).
+    /// Genome order: the encoded regions decoded since the last call (copied out) and
+    /// their spans, as `[Uint8Array, Uint32Array [region, length, ...]]`.
     #[wasm_bindgen(js_name = takeSwept)]
-    pub fn take_swept(&mut self) -> js_sys::Uint8Array {
-        js_sys::Uint8Array::from(&self.stepper.take_swept()[..])
+    pub fn take_swept(&mut self) -> js_sys::Array {
+        let (bytes, spans) = self.stepper.take_swept();
+        js_sys::Array::of2(
+            &js_sys::Uint8Array::from(&bytes[..]),
+            &js_sys::Uint32Array::from(&spans[..]),
+        )
+    }
+
+    /// Genome order: regions per bucket to put the output back in input order through.
+    #[wasm_bindgen(getter, js_name = bucketRegions)]
+    pub fn bucket_regions(&self) -> usize {
+        self.stepper.bucket_regions()
     }
 
     /// Genome order: encoded regions in input order, continuing where the last call ended.

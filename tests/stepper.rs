@@ -59,7 +59,7 @@ fn drive(case: &Case, cache: usize, lookahead: usize) -> Run {
     let (mut asked, mut asked_twice, mut stalls, mut most) = (HashSet::new(), 0, 0, 0);
     loop {
         let step = s.step(1 << 16, lookahead).unwrap();
-        swept.extend(s.take_swept());
+        swept.extend(s.take_swept().0);
         s.writer
             .drain(|i, b| -> Result<(), ()> {
                 files[i].extend_from_slice(b);

@@ -14,7 +14,7 @@
 use super::OutputDir;
 use crate::bigwig::block::{BlockReader, DecodedBlock};
 use crate::bigwig::{BwError, Leaf};
-use crate::encoded::{encode_region, push_region_encoded, region_len, u32_at};
+use crate::encoded::{bucket_regions, encode_region, push_region_encoded, region_len, u32_at};
 use crate::error::{Error, Result};
 use crate::export::{BlockSource, Decoder, Export, Input};
 use crate::interval::Interval;
@@ -397,8 +397,7 @@ fn scratch_error(e: std::io::Error) -> Error {
 
 impl Reorder {
     fn new(n_regions: usize, n_samples: usize, scratch: File, budget: usize) -> Self {
-        let n_buckets = (n_regions / 16).clamp(1, 1024);
-        let bucket_regions = n_regions.div_ceil(n_buckets);
+        let bucket_regions = bucket_regions(n_regions);
         let buckets = (0..n_regions.div_ceil(bucket_regions))
             .map(|_| Bucket {
                 mem: Vec::new(),
