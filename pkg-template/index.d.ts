@@ -130,7 +130,17 @@ export function wasmMemoryBytes(): number;
 export function inspectSource(source: SourceInput, options?: Pick<ExportOptions, 'fetch' | 'signal' | 'wholeFileLimit' | 'timeoutMs'>): Promise<InspectedSource>;
 
 /** Check regions as an export reads them: the count, or an error naming the BED line. */
-export function parseRegions(regions: RegionsInput, options?: { signal?: AbortSignal }): Promise<{ count: number }>;
+export interface RegionsSummary {
+  count: number;
+  /** Contigs in order of first appearance, with their number of regions. */
+  contigs: { name: string; regions: number }[];
+  first: { contig: string; start: number; end: number } | null;
+  /** The 1-based BED line (or array index + 1) of each region. */
+  lines: Uint32Array;
+}
+export function parseRegions(regions: RegionsInput, options?: { signal?: AbortSignal }): Promise<RegionsSummary>;
+/** The region contigs a source lacks, by the export's matching rule. */
+export function unmatchedContigs(contigs: Iterable<string>, chroms: Iterable<string>): Promise<string[]>;
 
 /**
  * Merge `format: 'raw'` exports of contiguous region shards (in region order, same

@@ -45,16 +45,26 @@ export async function __provokePanic() {
   });
 }
 
-/** Check regions the way an export reads them; returns `{ count }` or throws naming the line. */
+/** Check regions the way an export reads them; returns `{ count, contigs: [{ name, regions
+ * }], first: { contig, start, end } | null, lines }` (`lines[i]`: the BED line of region i,
+ * to split a BED into shards without parsing it) or throws naming the line. */
 export async function parseRegions(regions, opts = {}) {
   return using(async (m) => {
     const session = new m.Session(['check'], 'raw', 'aos', 0, 0);
     try {
-      return { count: await setRegions(session, regions, new Pacer(opts.signal)) };
+      await setRegions(session, regions, new Pacer(opts.signal));
+      const summary = session.regionsSummary();
+      return { ...summary, lines: Uint32Array.from(summary.lines) };
     } catch (e) {
       throw translate(e);
     } finally {
       try { session.free(); } catch { /* discarded */ }
     }
   });
+}
+
+/** The region contigs (names) that a source with contigs `chroms` (names) lacks, by the
+ * export's own matching rule (the name, or `chr` + the name, exactly once). */
+export async function unmatchedContigs(contigs, chroms) {
+  return using((m) => m.unmatchedContigs(Array.from(contigs, String), Array.from(chroms, String)));
 }

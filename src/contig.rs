@@ -67,6 +67,26 @@ impl<'a> ContigMap<'a> {
     }
 }
 
+/// The region contigs (of `contigs`) that match no chromosome named in `chroms`, or more
+/// than one: what a page flags before an export would fail on them.
+pub fn unmatched<'a>(contigs: &'a [String], chroms: &[String]) -> Vec<&'a str> {
+    let chroms: Vec<Chrom> = chroms
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Chrom {
+            id: i as u32,
+            name: n.clone(),
+            length: 0,
+        })
+        .collect();
+    let map = ContigMap::new(&chroms);
+    contigs
+        .iter()
+        .filter(|c| map.resolve(c).is_err())
+        .map(String::as_str)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +118,14 @@ mod tests {
         let (why, detail) = m.resolve("Y").unwrap_err();
         assert_eq!(why, "not found");
         assert_eq!(detail, ", which has chr1, 2, chr2, X\\uFEFF");
+    }
+
+    #[test]
+    fn unmatched_lists_what_an_export_would_refuse() {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let contigs = s(&["1", "chr2", "chrZ", "3"]);
+        let chroms = s(&["chr1", "chr2", "3", "chr3"]);
+        assert_eq!(unmatched(&contigs, &chroms), ["chrZ", "3"]);
     }
 
     #[test]

@@ -142,6 +142,59 @@ impl RegionsBuilder {
     }
 }
 
+/// What a page or tool shows of regions before exporting them: how many, per contig, the
+/// first, and the line of each (to split a BED into shards without parsing it again).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionsSummary {
+    pub count: usize,
+    /// Contigs in order of first appearance, with their number of regions.
+    pub contigs: Vec<ContigCount>,
+    pub first: Option<FirstRegion>,
+    /// The 1-based BED line (or array index + 1) of each region, in order.
+    pub lines: Vec<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ContigCount {
+    pub name: String,
+    pub regions: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FirstRegion {
+    pub contig: String,
+    pub start: i32,
+    pub end: i32,
+}
+
+impl Regions {
+    pub fn summary(&self) -> RegionsSummary {
+        let mut counts = vec![0usize; self.contigs.len()];
+        for r in &self.list {
+            counts[r.contig as usize] += 1;
+        }
+        RegionsSummary {
+            count: self.len(),
+            contigs: self
+                .contigs
+                .iter()
+                .zip(counts)
+                .map(|(name, regions)| ContigCount {
+                    name: name.clone(),
+                    regions,
+                })
+                .collect(),
+            first: self.list.first().map(|r| FirstRegion {
+                contig: self.contigs[r.contig as usize].clone(),
+                start: r.start,
+                end: r.end,
+            }),
+            lines: self.list.iter().map(|r| r.line).collect(),
+        }
+    }
+}
+
 /// Interns contig names and collects regions.
 #[derive(Default)]
 struct Builder {
@@ -441,6 +494,35 @@ mod tests {
                 .map(|r| r.line)
                 .collect::<Vec<_>>(),
             [1, 2, 3, 7]
+        );
+    }
+
+    #[test]
+    fn summary_counts_contigs_and_keeps_lines() {
+        let r = Regions::from_bed("r.bed", b"# c\nchr2\t5\t9\nchr1\t1\t2\n\nchr2\t0\t1\n").unwrap();
+        let s = r.summary();
+        assert_eq!(s.count, 3);
+        assert_eq!(s.lines, [2, 3, 5]);
+        assert_eq!(
+            s.contigs,
+            [
+                ContigCount {
+                    name: "chr2".into(),
+                    regions: 2
+                },
+                ContigCount {
+                    name: "chr1".into(),
+                    regions: 1
+                }
+            ]
+        );
+        assert_eq!(
+            s.first,
+            Some(FirstRegion {
+                contig: "chr2".into(),
+                start: 5,
+                end: 9
+            })
         );
     }
 

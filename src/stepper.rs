@@ -8,8 +8,7 @@
 //! its raw bytes until it is decoded, and raw bytes behind the read-ahead window go.
 
 use crate::encoded::{
-    bucket_regions, count_regions, encode_region, push_region_encoded, region_at, region_len,
-    spans,
+    bucket_regions, count_regions, encode_region, push_region_encoded, region_at, region_len, spans,
 };
 use crate::error::{ByteRange, Error, Result};
 use crate::export::{open_input, push_region, Decoder, Export, Input, Options};
@@ -93,6 +92,13 @@ impl Stepper {
 
     pub fn set_regions(&mut self, regions: Regions) {
         self.regions = Some(regions);
+    }
+
+    /// The regions, once given (until the export takes them at open).
+    pub fn regions(&self) -> Option<&Regions> {
+        self.regions
+            .as_ref()
+            .or_else(|| self.export.as_ref().map(|e| &e.regions))
     }
 
     /// The total size of source `i`, once known (lets the index be read in one request).

@@ -166,6 +166,18 @@ impl Session {
         Ok(self.set_regions(r))
     }
 
+    /// The regions as a page shows them: `{ count, contigs: [{ name, regions }], first:
+    /// { contig, start, end } | null, lines: [line of each region] }`.
+    #[wasm_bindgen(js_name = regionsSummary)]
+    pub fn regions_summary(&self) -> Result<JsValue, JsValue> {
+        let summary = self
+            .stepper
+            .regions()
+            .ok_or_else(|| js_err(Error::input("regions: none given yet")))?
+            .summary();
+        serde_wasm_bindgen::to_value(&summary).map_err(|e| JsValue::from(e.to_string()))
+    }
+
     /// The total size of source `i`, once known (lets the index be read in one request).
     #[wasm_bindgen(js_name = setSize)]
     pub fn set_size(&mut self, i: usize, size: f64) {
@@ -356,6 +368,16 @@ pub fn npy_header(name: &str, n: f64) -> Result<Vec<u8>, JsValue> {
         .find(|f| f.name == name)
         .ok_or_else(|| js_err(Error::input(format!("no output file is called '{name}'"))))?;
     Ok(crate::layout::npy_header(file.descr, n as u64))
+}
+
+/// The region contigs that match no chromosome of a source (or more than one), by the
+/// export's own rule.
+#[wasm_bindgen(js_name = unmatchedContigs)]
+pub fn unmatched_contigs(contigs: Vec<String>, chroms: Vec<String>) -> Vec<String> {
+    crate::contig::unmatched(&contigs, &chroms)
+        .into_iter()
+        .map(String::from)
+        .collect()
 }
 
 /// The current size of the module's linear memory in bytes.

@@ -99,7 +99,13 @@ fn run_with(
     loop {
         let missing = s.step(1 << 16, 4).map_err(err)?;
         if s.sweep() {
-            swept.extend(s.take_swept().get(0).dyn_into::<js_sys::Uint8Array>().unwrap().to_vec());
+            swept.extend(
+                s.take_swept()
+                    .get(0)
+                    .dyn_into::<js_sys::Uint8Array>()
+                    .unwrap()
+                    .to_vec(),
+            );
         } else {
             collect(&mut s);
         }
@@ -385,7 +391,13 @@ fn regions_fed_in_pieces_and_order_planned_in_slices_give_the_same_bytes() {
     let mut swept = Vec::new();
     loop {
         let missing = s.step(1 << 16, 4).unwrap();
-        swept.extend(s.take_swept().get(0).dyn_into::<js_sys::Uint8Array>().unwrap().to_vec());
+        swept.extend(
+            s.take_swept()
+                .get(0)
+                .dyn_into::<js_sys::Uint8Array>()
+                .unwrap()
+                .to_vec(),
+        );
         if missing.is_empty() && s.regions_done() == s.n_regions() {
             break;
         }

@@ -1,6 +1,6 @@
 // The export page: sources (files or URLs), regions (BED), options; the export runs in Web
 // Workers over contiguous region shards, merged in order into the bytes one export gives.
-import { inspectSource, parseRegions, mergeShards } from '/pkg/index.js';
+import { inspectSource, parseRegions, mergeShards, unmatchedContigs } from '/pkg/index.js';
 import { zip } from '/vendor/fflate.js';
 
 const $ = (id) => document.getElementById(id);
@@ -9,6 +9,7 @@ const state = {
   regionsText: '',
   regionCount: 0,
   regionContigs: new Map(), // contig -> number of regions
+  regionLines: null, // the BED line of each region (from the core)
   firstRegion: null,
   running: null, // { workers, cancelled }
   result: null,
@@ -25,7 +26,11 @@ function addSources(values) {
     state.sources.push(src);
     inspectSource(value)
       // `info` carries the header and index bytes just read: workers start from them.
-      .then((info) => { src.contigs = info.contigs; src.inspected = info; })
+      .then(async (info) => {
+        src.contigs = info.contigs;
+        src.inspected = info;
+        await checkContigs(src);
+      })
       .catch((e) => { src.error = e.message; })
       .finally(renderSources);
   }
@@ -55,11 +60,16 @@ function formatBytes(n) {
   return `${n} B`;
 }
 
-/** Regions whose contig this source lacks (the exporter accepts `c` or `chr` + `c`). */
+/** Which region contigs `src` lacks, as the exporter matches them (asked of the core). */
+async function checkContigs(src) {
+  src.lacking = src.contigs && state.regionContigs.size
+    ? await unmatchedContigs(state.regionContigs.keys(), src.contigs.map((c) => c.name))
+    : [];
+}
+
+/** Regions whose contig this source lacks: [contig, number of regions]. */
 function lacking(src) {
-  if (!src.contigs) return [];
-  const names = new Set(src.contigs.map((c) => c.name));
-  return [...state.regionContigs.entries()].filter(([c]) => !names.has(c) && !names.has(`chr${c}`));
+  return (src.lacking ?? []).map((c) => [c, state.regionContigs.get(c) ?? 0]);
 }
 
 function renderSources() {
@@ -123,11 +133,6 @@ async function bedText(file) {
 /** Lines of BED text ending in \r\n, \r (classic Mac) or \n. */
 const splitLines = (text) => text.split(/\r\n|\r|\n/);
 
-const isData = (l) => {
-  const t = l.trim();
-  return t && !t.startsWith('#') && !/^(track|browser)(\s|$)/.test(t);
-};
-
 async function setRegions(raw) {
   // One line ending from here on (workers, previews): \r-only files lose no line, and
   // line numbers in messages stay those of the user's file.
@@ -135,6 +140,7 @@ async function setRegions(raw) {
   state.regionsText = text;
   state.regionCount = 0;
   state.regionContigs = new Map();
+  state.regionLines = null;
   state.firstRegion = null;
   const info = $('bed-info');
   info.classList.remove('bad');
@@ -144,20 +150,20 @@ async function setRegions(raw) {
     return;
   }
   try {
-    const { count } = await parseRegions(text);
-    const lines = splitLines(text).filter(isData);
-    for (const l of lines) {
-      const c = l.includes('\t') ? l.split('\t')[0].trim() : l.trim().split(/\s+/)[0];
-      state.regionContigs.set(c, (state.regionContigs.get(c) ?? 0) + 1);
-    }
-    const f = lines[0].includes('\t') ? lines[0].split('\t') : lines[0].trim().split(/\s+/);
-    state.firstRegion = { contig: f[0].trim(), start: Number(f[1]), end: Number(f[2]) };
+    // The core parses the BED (one owner for its rules); the page only splits lines.
+    const { count, contigs, first, lines } = await parseRegions(text);
+    for (const c of contigs) state.regionContigs.set(c.name, c.regions);
+    state.firstRegion = first;
+    state.regionLines = lines;
     state.regionCount = count;
-    info.textContent = `${count.toLocaleString()} region${count === 1 ? '' : 's'}; first lines:\n${lines.slice(0, 4).join('\n')}`;
+    const all = text.split('\n');
+    const preview = Array.from(lines.subarray(0, 4), (n) => all[n - 1]);
+    info.textContent = `${count.toLocaleString()} region${count === 1 ? '' : 's'}; first lines:\n${preview.join('\n')}`;
   } catch (e) {
     info.classList.add('bad');
     info.textContent = e.message;
   }
+  await Promise.all(state.sources.map(checkContigs));
   renderSources();
 }
 
@@ -182,15 +188,17 @@ function showError(message) {
 }
 
 function shards(text, n) {
-  // Every shard keeps all line numbers (other shards' lines are blanked), so BED errors
-  // and region names in messages match the user's file.
-  const lines = splitLines(text);
-  const data = lines.map((l, i) => (isData(l) ? i : -1)).filter((i) => i >= 0);
-  n = Math.max(1, Math.min(n, data.length));
+  // Regions split evenly by the line each came from (the core says which); every shard
+  // keeps all line numbers (other shards' lines are blanked), so BED errors and region
+  // names in messages match the user's file.
+  const lines = text.split('\n');
+  const at = state.regionLines;
+  n = Math.max(1, Math.min(n, at.length));
   const out = [];
   for (let k = 0; k < n; k++) {
-    const keep = new Set(data.slice(Math.floor((k * data.length) / n), Math.floor(((k + 1) * data.length) / n)));
-    out.push(lines.map((l, i) => (keep.has(i) ? l : '')).join('\n'));
+    const from = at[Math.floor((k * at.length) / n)] - 1;
+    const to = Math.floor(((k + 1) * at.length) / n) === at.length ? lines.length : at[Math.floor(((k + 1) * at.length) / n)] - 1;
+    out.push(lines.map((l, i) => (i >= from && i < to ? l : '')).join('\n'));
   }
   return out;
 }
