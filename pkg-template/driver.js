@@ -120,7 +120,7 @@ export async function run(opts, sink) {
           const out = session.takeOutput();
           for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
         };
-        const reorder = session.sweep ? new Reorder(total, session.bucketRegions, await sink.spill?.()) : null;
+        const reorder = session.genomeOrder ? new Reorder(total, session.bucketRegions, await sink.spill?.()) : null;
         const reads = new Reads(sources, session, signal);
         try {
           for (;;) {
@@ -130,7 +130,7 @@ export async function run(opts, sink) {
             const started = reads.start(session.step(STEP_BYTES, reorder ? SWEEP_LOOKAHEAD : LOOKAHEAD));
             const waiting = reads.busy;
             if (reorder) {
-              const [bytes, spans] = session.takeSwept();
+              const [bytes, spans] = session.takeUnordered();
               await reorder.add(bytes, spans);
             } else await drain();
             opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: tally(sources, 'fetched') });

@@ -60,7 +60,7 @@ pub struct Stepper {
     /// Positions in the decode order below this had their ranges handed out already.
     asked: usize,
     /// Genome order: encoded regions (see [`crate::encoded`]) not yet taken by the host.
-    swept: Vec<u8>,
+    unordered: Vec<u8>,
     /// Genome order: regions pushed back into the writer, in input order.
     pushed: usize,
 }
@@ -85,7 +85,7 @@ impl Stepper {
             counts: vec![0; n],
             next: 0,
             asked: 0,
-            swept: Vec::new(),
+            unordered: Vec::new(),
             pushed: 0,
         }
     }
@@ -189,8 +189,8 @@ impl Stepper {
                 Ok(()) => {
                     self.next += 1;
                     let full = if genome {
-                        encode_region(r, &self.recs, &self.counts, &mut self.swept);
-                        self.swept.len() >= max_bytes
+                        encode_region(r, &self.recs, &self.counts, &mut self.unordered);
+                        self.unordered.len() >= max_bytes
                     } else {
                         push_region(&mut self.writer, &self.recs, &self.counts);
                         self.writer.pending() >= max_bytes
@@ -300,7 +300,7 @@ impl Stepper {
     }
 
     /// True when regions are decoded in genome order: the host takes them with
-    /// [`Stepper::take_swept`] and gives them back in input order with
+    /// [`Stepper::take_unordered`] and gives them back in input order with
     /// [`Stepper::push_encoded`]. False until the order is planned.
     pub fn genome_order(&self) -> bool {
         self.order.as_ref().is_some_and(DecodeOrder::is_genome)
@@ -308,8 +308,8 @@ impl Stepper {
 
     /// Genome order: the encoded regions decoded since the last call, and their
     /// `[region, length, ...]` spans (the host keeps the bytes opaque).
-    pub fn take_swept(&mut self) -> (Vec<u8>, Vec<u32>) {
-        let bytes = std::mem::take(&mut self.swept);
+    pub fn take_unordered(&mut self) -> (Vec<u8>, Vec<u32>) {
+        let bytes = std::mem::take(&mut self.unordered);
         let spans = spans(&bytes, self.names.len());
         (bytes, spans)
     }

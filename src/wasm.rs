@@ -231,18 +231,18 @@ impl Session {
     }
 
     /// True when regions are decoded in genome order (known once the order is planned):
-    /// JS takes them with [`Session::take_swept`] and gives them back in input order with
+    /// JS takes them with [`Session::take_unordered`] and gives them back in input order with
     /// [`Session::push_encoded`].
-    #[wasm_bindgen(getter)]
-    pub fn sweep(&self) -> bool {
+    #[wasm_bindgen(getter, js_name = genomeOrder)]
+    pub fn genome_order(&self) -> bool {
         self.stepper.genome_order()
     }
 
     /// Genome order: the encoded regions decoded since the last call (copied out) and
     /// their spans, as `[Uint8Array, Uint32Array [region, length, ...]]`.
-    #[wasm_bindgen(js_name = takeSwept)]
-    pub fn take_swept(&mut self) -> js_sys::Array {
-        let (bytes, spans) = self.stepper.take_swept();
+    #[wasm_bindgen(js_name = takeUnordered)]
+    pub fn take_unordered(&mut self) -> js_sys::Array {
+        let (bytes, spans) = self.stepper.take_unordered();
         js_sys::Array::of2(
             &js_sys::Uint8Array::from(&bytes[..]),
             &js_sys::Uint32Array::from(&spans[..]),

@@ -1,7 +1,7 @@
 //! Hostile inputs and faults through the library and the binary: crafted tree bombs, zlib
 //! bombs and shared blocks are refused cheaply; errors mid-export (a corrupt block, a full
 //! disk) end the export at any thread count instead of hanging it; signals and a directory
-//! in the way leave no partial output; stale temporary files of dead processes are swept.
+//! in the way leave no partial output; stale temporary files of dead processes are unordered.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod craft;

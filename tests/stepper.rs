@@ -55,11 +55,11 @@ fn drive(case: &Case, cache: usize, lookahead: usize) -> Run {
     }
     while !s.plan_order(1000).unwrap() {}
     let genome_order = s.genome_order();
-    let (mut files, mut swept) = ([Vec::new(), Vec::new()], Vec::new());
+    let (mut files, mut unordered) = ([Vec::new(), Vec::new()], Vec::new());
     let (mut asked, mut asked_twice, mut stalls, mut most) = (HashSet::new(), 0, 0, 0);
     loop {
         let step = s.step(1 << 16, lookahead).unwrap();
-        swept.extend(s.take_swept().0);
+        unordered.extend(s.take_unordered().0);
         s.writer
             .drain(|i, b| -> Result<(), ()> {
                 files[i].extend_from_slice(b);
@@ -87,9 +87,9 @@ fn drive(case: &Case, cache: usize, lookahead: usize) -> Run {
         let n = sources.len();
         let mut regions = Vec::new();
         let mut at = 0;
-        while at < swept.len() {
-            let len = region_len(&swept, at, n);
-            regions.push((region_at(&swept, at), &swept[at..at + len]));
+        while at < unordered.len() {
+            let len = region_len(&unordered, at, n);
+            regions.push((region_at(&unordered, at), &unordered[at..at + len]));
             at += len;
         }
         regions.sort_by_key(|r| r.0);

@@ -51,7 +51,7 @@ fn run(sources: &[&[u8]], bed: &str, format: &str, layout: &str) -> Result<Vec<V
     run_with(sources, bed, format, layout, 16e6)
 }
 
-/// With a tiny `cache` shuffled regions go through genome order (the sweep): JS's part,
+/// With a tiny `cache` shuffled regions go through genome order: JS's part,
 /// putting them back in input order, is done here by sorting the encoded regions.
 fn run_with(
     sources: &[&[u8]],
@@ -94,13 +94,13 @@ fn run_with(
             );
         }
     };
-    let mut swept = Vec::new();
+    let mut unordered = Vec::new();
     let mut asked = std::collections::HashSet::new();
     loop {
         let missing = s.step(1 << 16, 4).map_err(err)?;
-        if s.sweep() {
-            swept.extend(
-                s.take_swept()
+        if s.genome_order() {
+            unordered.extend(
+                s.take_unordered()
                     .get(0)
                     .dyn_into::<js_sys::Uint8Array>()
                     .unwrap()
@@ -128,15 +128,15 @@ fn run_with(
         }
         feed(&mut s, sources, &missing);
     }
-    if s.sweep() {
+    if s.genome_order() {
         let n = sources.len();
         let mut regions: Vec<(usize, &[u8])> = Vec::new();
         let mut at = 0;
-        while at < swept.len() {
-            let len = bigwig_npy::encoded::region_len(&swept, at, n);
+        while at < unordered.len() {
+            let len = bigwig_npy::encoded::region_len(&unordered, at, n);
             regions.push((
-                bigwig_npy::encoded::region_at(&swept, at),
-                &swept[at..at + len],
+                bigwig_npy::encoded::region_at(&unordered, at),
+                &unordered[at..at + len],
             ));
             at += len;
         }
@@ -211,9 +211,9 @@ fn genome_order_sweep_gives_the_same_bytes() {
         let mut lines: Vec<&str> = regions(name).lines().collect();
         lines.reverse();
         let bed = lines.join("\n");
-        let swept = run_with(&sources, &bed, "npy", "soa", 0.0).unwrap();
+        let unordered = run_with(&sources, &bed, "npy", "soa", 0.0).unwrap();
         let plain = run_with(&sources, &bed, "npy", "soa", 64e6).unwrap();
-        assert_eq!(swept, plain, "{name}");
+        assert_eq!(unordered, plain, "{name}");
         // Sorted regions stay in input order even with no decoded cache at all, and every
         // region completes.
         let mut sorted: Vec<&str> = regions(name).lines().collect();
@@ -294,12 +294,12 @@ fn raw_bytes_are_dropped_behind_the_read_ahead() {
         feed(&mut s, &sources, &missing);
     }
     while !s.plan_order(1 << 20).unwrap() {}
-    // The regions are shuffled and nothing fits a zero budget: a genome-order sweep.
-    assert!(s.sweep());
+    // The regions are shuffled and nothing fits a zero budget: genome order.
+    assert!(s.genome_order());
     let (mut most, mut stalls) = (0, 0);
     loop {
         let missing = s.step(1 << 16, 8).unwrap();
-        s.take_swept();
+        s.take_unordered();
         stalls += s.stalled() as usize;
         if missing.is_empty() && s.regions_done() == s.n_regions() {
             break;
@@ -383,16 +383,16 @@ fn regions_fed_in_pieces_and_order_planned_in_slices_give_the_same_bytes() {
         slices += 1;
     }
     assert!(slices > 0);
-    // The rest as `run_with` drives it, from here: compare the sweep flag and output.
+    // The rest as `run_with` drives it, from here: compare the order and output.
     assert!(
-        s.sweep(),
+        s.genome_order(),
         "shuffled regions past a zero cache decode in genome order"
     );
-    let mut swept = Vec::new();
+    let mut unordered = Vec::new();
     loop {
         let missing = s.step(1 << 16, 4).unwrap();
-        swept.extend(
-            s.take_swept()
+        unordered.extend(
+            s.take_unordered()
                 .get(0)
                 .dyn_into::<js_sys::Uint8Array>()
                 .unwrap()
@@ -405,11 +405,11 @@ fn regions_fed_in_pieces_and_order_planned_in_slices_give_the_same_bytes() {
     }
     let mut regions: Vec<(usize, &[u8])> = Vec::new();
     let mut at = 0;
-    while at < swept.len() {
-        let len = bigwig_npy::encoded::region_len(&swept, at, 1);
+    while at < unordered.len() {
+        let len = bigwig_npy::encoded::region_len(&unordered, at, 1);
         regions.push((
-            bigwig_npy::encoded::region_at(&swept, at),
-            &swept[at..at + len],
+            bigwig_npy::encoded::region_at(&unordered, at),
+            &unordered[at..at + len],
         ));
         at += len;
     }

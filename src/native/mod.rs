@@ -4,6 +4,7 @@
 mod file;
 mod output;
 mod parallel;
+mod reorder;
 
 pub use file::FileSource;
 pub use output::{remove_partial_files, OutputDir};

@@ -62,7 +62,7 @@ impl OutputDir {
         };
         partial().extend(me.created.iter().rev().cloned());
         std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
-        sweep_stale(dir);
+        remove_stale(dir);
         for (i, f) in layout.files().iter().enumerate() {
             let final_path = dir.join(f.name);
             let temp = dir.join(format!(".{}.partial-{}", f.name, std::process::id()));
@@ -185,7 +185,7 @@ impl Drop for OutputDir {
 /// crash, power loss) left in `dir`: ours (`.<file>.partial-<pid>`, `.bigwig-npy-spill-<pid>`)
 /// and the npm package's (`.<file>.partial-<pid>-<tag>`), when process `<pid>` is gone.
 /// Needs `/proc` to tell a live process from a dead one; elsewhere nothing is removed.
-fn sweep_stale(dir: &Path) {
+fn remove_stale(dir: &Path) {
     if !Path::new("/proc/self").exists() {
         return;
     }

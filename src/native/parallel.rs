@@ -3,37 +3,36 @@
 //! *Direct*: when every block the export touches fits in memory decoded, decode each once
 //! (in parallel), then cut regions in input order on all threads and write them in order.
 //!
-//! *Sweep*: otherwise decoding wants locality, since a block many regions touch should be
+//! *Genome order*: otherwise decoding wants locality, since a block many regions touch should be
 //! inflated once. Regions are decoded in genome order (sorted by contig and start) in
 //! parallel tasks, and their encoded records are put back in input order through buckets
 //! of consecutive regions: each bucket's bytes stay in memory while they fit a budget and
-//! go to an unlinked scratch file past it. Output is then written bucket by bucket.
+//! go to an unlinked scratch file past it ([`super::reorder`]). Output is then written
+//! bucket by bucket.
 //!
 //! Either way memory is bounded by budgets, not by the number of regions.
 
+use super::reorder::Reorder;
 use super::OutputDir;
 use crate::bigwig::block::{BlockReader, DecodedBlock};
 use crate::bigwig::{BwError, Leaf};
-use crate::encoded::{bucket_regions, encode_region, push_region_encoded, region_len, u32_at};
+use crate::encoded::{encode_region, push_region_encoded, region_len};
 use crate::error::{Error, Result};
 use crate::export::{BlockSource, Decoder, Export, Input};
 use crate::interval::Interval;
 use crate::source::Source;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::io::Write;
-use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
 
 /// Most memory the direct mode may spend on decoded blocks (estimated from the index).
 const DIRECT_BUDGET: u64 = 64 << 20;
-/// Encoded records held in memory before sweep buckets spill to the scratch file.
+/// Encoded records held in memory before genome-order buckets spill to the scratch file.
 pub const STAGING_BUDGET: usize = 32 << 20;
 /// Regions per chunk a worker hands to the writer.
 const CHUNK_REGIONS: usize = 128;
-/// Decoded blocks a sweep task keeps: tasks walk the genome in order, so a few do.
+/// Decoded blocks a genome-order task keeps: tasks walk the genome in order, so a few do.
 const TASK_CACHE: usize = 16 << 20;
 
 /// Called with the number of regions decoded so far.
@@ -58,7 +57,7 @@ pub fn export_parallel<S: Source + Sync>(
     export_parallel_with_budget(export, pool, out, progress, STAGING_BUDGET)
 }
 
-/// [`export_parallel`] with a chosen staging budget; 0 forces the sweep mode (tests use a
+/// [`export_parallel`] with a chosen staging budget; 0 forces genome order (tests use a
 /// tiny budget to exercise the scratch-file path).
 #[doc(hidden)]
 pub fn export_parallel_with_budget<S: Source + Sync>(
@@ -68,13 +67,13 @@ pub fn export_parallel_with_budget<S: Source + Sync>(
     progress: Option<&Progress<'_>>,
     staging_budget: usize,
 ) -> Result<Summary> {
-    // A reduced staging budget (tests) asks for the sweep; skip the index walk then.
+    // A reduced staging budget (tests) asks for genome order; skip the index walk then.
     let touched = (staging_budget >= STAGING_BUDGET)
         .then(|| export.touched_blocks(DIRECT_BUDGET))
         .flatten();
     match touched {
         Some(touched) => direct(export, pool, out, progress, &touched)?,
-        None => sweep(export, pool, out, progress, staging_budget)?,
+        None => in_genome_order(export, pool, out, progress, staging_budget)?,
     }
     let (n_regions, n_samples) = (export.n_regions(), export.n_samples());
     let intervals = out.writer.n_intervals();
@@ -294,7 +293,7 @@ impl Gate {
     }
 }
 
-fn sweep<S: Source + Sync>(
+fn in_genome_order<S: Source + Sync>(
     export: &Export<S>,
     pool: &rayon::ThreadPool,
     out: &mut OutputDir,
@@ -370,106 +369,4 @@ fn sweep<S: Source + Sync>(
         }
     })?;
     reorder.write(out)
-}
-
-struct Bucket {
-    mem: Vec<u8>,
-    /// Pieces already in the scratch file: (offset, len).
-    spilled: Vec<(u64, usize)>,
-}
-
-struct Reorder {
-    n_samples: usize,
-    bucket_regions: usize,
-    buckets: Vec<Bucket>,
-    staged: usize,
-    budget: usize,
-    scratch: File,
-    scratch_len: u64,
-}
-
-fn scratch_error(e: std::io::Error) -> Error {
-    Error::Output(format!(
-        "cannot use scratch file in the output directory: {}",
-        super::io_reason(&e)
-    ))
-}
-
-impl Reorder {
-    fn new(n_regions: usize, n_samples: usize, scratch: File, budget: usize) -> Self {
-        let bucket_regions = bucket_regions(n_regions);
-        let buckets = (0..n_regions.div_ceil(bucket_regions))
-            .map(|_| Bucket {
-                mem: Vec::new(),
-                spilled: Vec::new(),
-            })
-            .collect();
-        Reorder {
-            n_samples,
-            bucket_regions,
-            buckets,
-            staged: 0,
-            budget,
-            scratch,
-            scratch_len: 0,
-        }
-    }
-
-    fn add(&mut self, bytes: &[u8]) -> Result<()> {
-        let mut at = 0;
-        while at < bytes.len() {
-            let r = u32_at(bytes, at) as usize;
-            let len = region_len(bytes, at, self.n_samples);
-            self.buckets[r / self.bucket_regions]
-                .mem
-                .extend_from_slice(&bytes[at..at + len]);
-            self.staged += len;
-            at += len;
-        }
-        while self.staged > self.budget {
-            let big = (0..self.buckets.len())
-                .max_by_key(|&b| self.buckets[b].mem.len())
-                .unwrap();
-            let b = &mut self.buckets[big];
-            self.scratch.write_all(&b.mem).map_err(scratch_error)?;
-            b.spilled.push((self.scratch_len, b.mem.len()));
-            self.scratch_len += b.mem.len() as u64;
-            self.staged -= b.mem.len();
-            b.mem = Vec::new();
-        }
-        Ok(())
-    }
-
-    /// Write every group in region order.
-    fn write(mut self, out: &mut OutputDir) -> Result<()> {
-        let s = self.n_samples;
-        let mut data = Vec::new();
-        for (bi, b) in std::mem::take(&mut self.buckets).into_iter().enumerate() {
-            data.clear();
-            for &(off, len) in &b.spilled {
-                let start = data.len();
-                data.resize(start + len, 0);
-                self.scratch
-                    .read_exact_at(&mut data[start..], off)
-                    .map_err(scratch_error)?;
-            }
-            data.extend_from_slice(&b.mem);
-            drop(b);
-            // Where each region of the bucket starts in `data`.
-            let first = bi * self.bucket_regions;
-            let mut at_of = vec![usize::MAX; self.bucket_regions];
-            let mut at = 0;
-            while at < data.len() {
-                at_of[u32_at(&data, at) as usize - first] = at;
-                at += region_len(&data, at, s);
-            }
-            for &at in at_of.iter().filter(|&&a| a != usize::MAX) {
-                push_region_encoded(&mut out.writer, &data, at, s);
-                if out.writer.pending() > 4 << 20 {
-                    out.drain()?;
-                }
-            }
-        }
-        out.drain()
-    }
 }
