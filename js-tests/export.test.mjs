@@ -214,7 +214,8 @@ test('inspectSource, parseRegions, and shards merged into the bytes of one expor
   const { inspectSource, parseRegions, mergeShards } = await import('../pkg/index.js');
   const info = await inspectSource(`${server.base}/range/bigwig/gvl_sample_0.bw`);
   assert.deepEqual(info.contigs, [{ name: 'chr1', length: 2000 }, { name: 'chr2', length: 1000 }]);
-  assert.deepEqual(await parseRegions('chr1\t0\t5\n# c\nchr2\t1\t2\n'), { count: 2 });
+  // parseRegions also returns the contigs, first region and lines (js-tests/regions.test.mjs).
+  assert.equal((await parseRegions('chr1\t0\t5\n# c\nchr2\t1\t2\n')).count, 2);
   await assert.rejects(parseRegions('chr1\t0\t5\nchr1\t9\t1\n'), { message: 'regions line 2: start 9 is greater than end 1' });
   const c = CASES.find((c) => c.name === 'seed');
   const lines = bed(c).trim().split('\n');

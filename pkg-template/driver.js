@@ -16,8 +16,6 @@ export const STEP_BYTES = 1 << 20;
  * in the file, so a longer window coalesces into fewer, larger requests. */
 const LOOKAHEAD = 32;
 const SWEEP_LOOKAHEAD = 512;
-/** Decoded blocks kept in wasm memory (option `blockCacheBytes`). */
-const BLOCK_CACHE = 16 << 20;
 /** Regions of the decode order planned per call (the core sorts shuffled regions). */
 const PLAN_WORK = 1 << 16;
 
@@ -84,19 +82,13 @@ export function checkOptions(opts) {
   if (!opts || typeof opts !== 'object') throw fail('exportTrack: expected an options object');
   if (!Array.isArray(opts.sources) || opts.sources.length === 0) throw fail('no sources given: pass at least one bigWig in `sources`');
   if (opts.regions == null) throw fail('no regions given: pass BED text or { contigs, starts, ends } in `regions`');
-  const format = opts.format ?? 'npy';
-  const layout = opts.layout ?? 'aos';
-  if (!['npy', 'raw'].includes(format)) throw fail(`format: expected 'npy' or 'raw', got '${printable(format)}'`);
-  if (!['aos', 'soa'].includes(layout)) throw fail(`layout: expected 'aos' or 'soa', got '${printable(layout)}'`);
   if (opts.output != null && !['blob', 'chunks'].includes(opts.output)) throw fail(`output: expected 'blob' or 'chunks', got '${printable(opts.output)}'`);
-  const maxMem = wholeNumber(opts, 'maxMem', 4 * 2 ** 30);
-  const blockCacheBytes = wholeNumber(opts, 'blockCacheBytes', BLOCK_CACHE);
+  // format, layout, maxMem and blockCacheBytes are the core's: it checks them (`exportOptions`).
   checkSourceOptions(opts);
-  return { format, layout, maxMem, blockCacheBytes };
 }
 
 export async function run(opts, sink) {
-  const { format, layout, maxMem, blockCacheBytes } = checkOptions(opts);
+  checkOptions(opts);
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const call = callSignal(opts.signal);
   const signal = call.signal;
@@ -105,6 +97,7 @@ export async function run(opts, sink) {
   try {
     return await using(async (m) => {
       try {
+        const { format, layout, maxMem, blockCacheBytes } = m.exportOptions(opts);
         for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
         session = new m.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
         const pacer = new Pacer(signal);
