@@ -65,31 +65,38 @@ impl Regions {
 
     /// These regions in `order` (indices into these), each widened by `jitter` on both
     /// sides (GenVarLoader's `max_jitter`). Lines stay, so messages still name the BED line;
-    /// an error names a region whose widened coordinates leave int32.
+    /// an error names a region whose widened coordinates leave int32. Contigs are numbered
+    /// afresh in their new order of first appearance, as [`Regions::contigs`] promises.
     pub fn reordered(&self, order: &[u32], jitter: u32) -> Result<Regions> {
         let j = i64::from(jitter);
-        let list = order
-            .iter()
-            .map(|&i| {
-                let r = self.list[i as usize];
-                let widened = |what, v: i64| {
-                    check_i32(what, v).map_err(|m| {
-                        Error::input(format!(
-                            "{}: with max jitter {jitter}, {m}",
-                            self.describe(i as usize)
-                        ))
-                    })
-                };
-                Ok(Region {
-                    start: widened("start", i64::from(r.start) - j)?,
-                    end: widened("end", i64::from(r.end) + j)?,
-                    ..r
+        let mut renumber = vec![u32::MAX; self.contigs.len()];
+        let mut contigs = Vec::new();
+        let mut list = Vec::with_capacity(order.len());
+        for &i in order {
+            let r = self.list[i as usize];
+            let widened = |what, v: i64| {
+                check_i32(what, v).map_err(|m| {
+                    Error::input(format!(
+                        "{}: with max jitter {jitter}, {m}",
+                        self.describe(i as usize)
+                    ))
                 })
-            })
-            .collect::<Result<Vec<Region>>>()?;
+            };
+            let id = &mut renumber[r.contig as usize];
+            if *id == u32::MAX {
+                *id = contigs.len() as u32;
+                contigs.push(self.contigs[r.contig as usize].clone());
+            }
+            list.push(Region {
+                contig: *id,
+                start: widened("start", i64::from(r.start) - j)?,
+                end: widened("end", i64::from(r.end) + j)?,
+                line: r.line,
+            });
+        }
         Ok(Regions {
             name: self.name.clone(),
-            contigs: self.contigs.clone(),
+            contigs,
             list,
         })
     }
@@ -537,6 +544,19 @@ mod tests {
             e.to_string(),
             "regions index 0: end 2147483648 is outside the 32-bit range of GenVarLoader's coordinates"
         );
+    }
+
+    #[test]
+    fn reordered_renumbers_contigs_in_their_new_order() {
+        let r = Regions::from_bed("r.bed", b"chr2\t5\t9\nchr1\t1\t2\nchr2\t0\t1\n").unwrap();
+        let s = r.reordered(&[1, 2, 0], 3).unwrap();
+        assert_eq!(s.contigs(), ["chr1", "chr2"]);
+        let got: Vec<_> = s
+            .iter()
+            .map(|x| (x.contig, x.start, x.end, x.line))
+            .collect();
+        assert_eq!(got, [(0, -2, 5, 2), (1, -3, 4, 3), (1, 2, 12, 1)]);
+        assert_eq!(s.describe(2), "r.bed line 1 (chr2:2-12)");
     }
 
     #[test]

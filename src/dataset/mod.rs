@@ -114,7 +114,10 @@ impl DatasetRegions {
                 out.extend_from_slice(&f(k).to_le_bytes());
             }
         };
-        column(&|k| self.contig_index[self.sorted.get(k).contig as usize] as i32);
+        column(&|k| {
+            let r = self.input.get(self.order[k] as usize);
+            self.contig_index[r.contig as usize] as i32
+        });
         column(&|k| self.sorted.get(k).start);
         column(&|k| self.sorted.get(k).end);
         column(&|k| i32::from(self.table.strand(self.order[k] as usize)));
