@@ -8,6 +8,7 @@ usage: target/gvl-venv/bin/python tests/python/test_gvl_open.py [BIGWIG_NPY]
 Prints one line per test and `N passed, N failed`; exits 1 on any failure.
 """
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -162,6 +163,7 @@ def main():
             failed += 1
             print(f"FAILED  {t.__name__}\n{traceback.format_exc()}")
     print(f"{passed} passed, {failed} failed")
+    shutil.rmtree(TMP, ignore_errors=True)
     sys.exit(1 if failed else 0)
 
 
