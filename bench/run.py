@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Benchmark bigwig-npy against the floor tool and GenVarLoader 0.35 in the same run.
 
-usage: bench/run.py [--corpora seed,medium] [--repeat 3] [--peers gvl,pybigwig]
+usage: bench/run.py [--corpora seed,medium] [--repeat 3] [--peers gvl,pybigwig] [--dataset]
 
-Needs ../shared (the floor tool, the corpus generator, the peer runners). Creates a
-virtualenv in bench/out/venv with numpy, pyBigWig and genvarloader==0.35.0 for the
-corpus generator and the peers, builds the floor tool and our release binary, then prints
-a markdown table: best wall time of --repeat runs, peak RSS, and ratios. Every output is
-checked to be byte-identical to GenVarLoader's.
+Needs ../shared (the floor tool, the corpus generator, the peer runners). Uses the
+virtualenv of scripts/gvl-venv.sh (target/gvl-venv: genvarloader==0.35.0, with numpy and
+pyBigWig) for the corpus generator and the peers, builds the floor tool and our release
+binary, then prints a markdown table: best wall time of --repeat runs, peak RSS, and
+ratios. Every output is checked to be byte-identical to GenVarLoader's.
+
+--dataset adds a second table: `bigwig-npy dataset` against `gvl.write` (one bigWig track of
+all the corpus' samples), the track arrays and regions.npy checked identical.
 """
 import argparse
 import hashlib
@@ -22,8 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "bench" / "out"
-VENV = OUT / "venv"
-PY = VENV / "bin" / "python"
+PY = ROOT / "target" / "gvl-venv" / "bin" / "python"
 BIN = ROOT / "target" / "release" / "bigwig-npy"
 FLOOR = OUT / "floor-target" / "release" / "floor"
 
@@ -34,11 +36,7 @@ def sh(*args, **kw):
 
 def setup():
     OUT.mkdir(parents=True, exist_ok=True)
-    if not PY.exists():
-        sh(sys.executable, "-m", "venv", VENV)
-    have = subprocess.run([PY, "-c", "import numpy, pyBigWig, genvarloader"], capture_output=True).returncode == 0
-    if not have:
-        sh(PY, "-m", "pip", "install", "-q", "numpy", "pyBigWig", "genvarloader==0.35.0")
+    sh("bash", ROOT / "scripts" / "gvl-venv.sh", stdout=subprocess.DEVNULL)
     sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
     sh("cargo", "build", "--release", "--quiet", cwd=SHARED / "tools" / "floor",
        env={**os.environ, "CARGO_TARGET_DIR": str(OUT / "floor-target")})
@@ -79,11 +77,36 @@ def fresh(d):
     return d
 
 
+def bench_dataset(name, corpus, repeat):
+    """(ours best s, ours peak RSS MB, gvl.write best s (in the call), gvl.write whole-process
+    s, gvl.write peak RSS MB, identical?) for a dataset of the corpus."""
+    table = OUT / f"{name}-samples.tsv"
+    theirs = OUT / f"{name}-gvl.gvl"
+    gvl_best, gvl_wall, gvl_rss = float("inf"), float("inf"), 0
+    for _ in range(repeat):
+        shutil.rmtree(theirs, ignore_errors=True)
+        wall, mb, printed = timed([PY, ROOT / "bench" / "gvl_dataset.py", corpus, theirs, table])
+        gvl_best, gvl_wall, gvl_rss = min(gvl_best, float(printed.split()[-1])), min(gvl_wall, wall), max(gvl_rss, mb)
+    ours = OUT / f"{name}-ours.gvl"
+    best, rss = float("inf"), 0
+    for _ in range(repeat):
+        shutil.rmtree(ours, ignore_errors=True)
+        wall, mb, _ = timed([BIN, "dataset", "--quiet", "--regions", corpus / "regions.bed", "--out", ours,
+                             "--track", f"sig={table}"])
+        best, rss = min(best, wall), max(rss, mb)
+    same = all(sha(ours / f) == sha(theirs / f)
+               for f in ["regions.npy", "intervals/sig/intervals.npy", "intervals/sig/offsets.npy"])
+    if not same:
+        print(f"WARNING: dataset of {name} differs from gvl.write's", file=sys.stderr)
+    return best, rss, gvl_best, gvl_wall, gvl_rss, same
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpora", default="seed,medium")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--peers", default="gvl", help="comma list of gvl,pybigwig (empty for none)")
+    ap.add_argument("--dataset", action="store_true", help="also time `dataset` against gvl.write")
     a = ap.parse_args()
     setup()
     rows = []
@@ -113,7 +136,7 @@ def main():
             peers[peer] = (float(printed.split()[-1]), mb, same)
             if not same:
                 print(f"WARNING: {peer} output differs from ours on {name}", file=sys.stderr)
-        rows.append((name, out_bytes, floor, ours, peers))
+        rows.append((name, out_bytes, floor, ours, peers, a.dataset and bench_dataset(name, corpus, a.repeat)))
         expected = corpus / "expected.json"
         if expected.exists():
             e = json.loads(expected.read_text())
@@ -123,12 +146,22 @@ def main():
     print("| corpus | output | floor (1 thread) | ours 1 thread | ours 2 threads | vs floor (2 threads) | peak RSS (2 threads) |"
           + "".join(f" {p} | ours faster than {p} |" for p in rows[0][4]))
     print("|---" * (7 + 2 * len(rows[0][4])) + "|")
-    for name, out_bytes, floor, ours, peers in rows:
+    for name, out_bytes, floor, ours, peers, _ in rows:
         line = (f"| {name} | {out_bytes / 1e6:.0f} MB | {floor:.3f} s | {ours[1][0]:.3f} s | {ours[2][0]:.3f} s "
                 f"| {ours[2][0] / floor:.2f}x | {ours[2][1]:.0f} MB |")
         for p, (secs, _, same) in peers.items():
             line += f" {secs:.2f} s{'' if same else ' (DIFFERS)'} | {secs / ours[2][0]:.1f}x |"
         print(line)
+
+    if a.dataset:
+        print()
+        print("| corpus | ours: dataset | peak RSS | gvl.write (in the call) | gvl.write (process) | peak RSS "
+              "| ours faster (call) | ours faster (process) | identical |")
+        print("|---" * 9 + "|")
+        for name, _, _, _, _, d in rows:
+            best, rss, gbest, gwall, grss, same = d
+            print(f"| {name} | {best:.3f} s | {rss:.0f} MB | {gbest:.2f} s | {gwall:.2f} s | {grss:.0f} MB "
+                  f"| {gbest / best:.1f}x | {gwall / best:.1f}x | {'yes' if same else 'NO'} |")
 
 
 if __name__ == "__main__":

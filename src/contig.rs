@@ -1,6 +1,9 @@
 //! Matching a region's contig name to a bigWig's chromosome: the same name, or `chr` +
-//! the name (so `1` finds `chr1`), and exactly one of them. A name map built once per
-//! source keeps this constant-time however many contigs the file has.
+//! the name (so `1` finds `chr1`), and exactly one of them. When neither exists, the
+//! matches GenVarLoader's `gvl.write` also makes: the name without its `chr` (so `chr1`
+//! finds `1`), and the mitochondrion under any of its names (`chrM`, `M`, `MT`, `chrMT`).
+//! A name map built once per source keeps this constant-time however many contigs the
+//! file has.
 
 use crate::bigwig::Chrom;
 use crate::error::shown;
@@ -26,13 +29,16 @@ impl<'a> ContigMap<'a> {
     /// worded to follow "contig 'x' ... in source N (name)".
     pub fn resolve(&self, contig: &str) -> Result<&'a Chrom, (&'static str, String)> {
         let prefixed = format!("chr{contig}");
-        let mut hits: Vec<usize> = [contig, prefixed.as_str()]
-            .iter()
-            .filter_map(|n| self.by_name.get(n))
-            .flatten()
-            .copied()
-            .collect();
-        hits.sort_unstable();
+        let mut hits = self.hits(&[contig, prefixed.as_str()]);
+        if hits.is_empty() {
+            // Only names that match nothing the first way look further, so what resolved
+            // (or was ambiguous) before still does.
+            let mut other: Vec<&str> = contig.strip_prefix("chr").into_iter().collect();
+            if MITO.contains(&contig) {
+                other.extend(MITO);
+            }
+            hits = self.hits(&other);
+        }
         match hits.as_slice() {
             [i] => Ok(&self.chroms[*i]),
             [] => {
@@ -87,6 +93,24 @@ pub fn unmatched<'a>(contigs: &'a [String], chroms: &[String]) -> Vec<&'a str> {
         .collect()
 }
 
+/// The mitochondrion's names, all one contig to GenVarLoader (genoray's `_MITO_ALIASES`).
+const MITO: [&str; 4] = ["M", "MT", "chrM", "chrMT"];
+
+impl ContigMap<'_> {
+    /// Positions of the chromosomes with any of `names`, each once, in file order.
+    fn hits(&self, names: &[&str]) -> Vec<usize> {
+        let mut hits: Vec<usize> = names
+            .iter()
+            .filter_map(|n| self.by_name.get(n))
+            .flatten()
+            .copied()
+            .collect();
+        hits.sort_unstable();
+        hits.dedup();
+        hits
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +150,30 @@ mod tests {
         let contigs = s(&["1", "chr2", "chrZ", "3"]);
         let chroms = s(&["chr1", "chr2", "3", "chr3"]);
         assert_eq!(unmatched(&contigs, &chroms), ["chrZ", "3"]);
+    }
+
+    #[test]
+    fn without_chr_and_mitochondrion_aliases_as_genvarloader() {
+        let c = chroms(&["1", "MT", "chr2", "2"]);
+        let m = ContigMap::new(&c);
+        assert_eq!(m.resolve("chr1").unwrap().id, 0);
+        for name in ["chrM", "M", "chrMT", "MT"] {
+            assert_eq!(m.resolve(name).unwrap().id, 1, "{name}");
+        }
+        // chr2 exists as named: the exact match wins, as before.
+        assert_eq!(m.resolve("chr2").unwrap().id, 2);
+        assert_eq!(m.resolve("chrX").unwrap_err().0, "not found");
+        assert_eq!(m.resolve("chrchr1").unwrap_err().0, "not found");
+
+        let c = chroms(&["chrM", "MT"]);
+        let m = ContigMap::new(&c);
+        assert_eq!(m.resolve("chrM").unwrap().id, 0);
+        assert_eq!(m.resolve("MT").unwrap().id, 1);
+        let (why, detail) = m.resolve("chrMT").unwrap_err();
+        assert_eq!(
+            (why, detail.as_str()),
+            ("is ambiguous", ": it matches 'chrM' and 'MT'")
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod bigwig;
 pub mod contig;
+pub mod dataset;
 pub mod encoded;
 pub mod error;
 pub mod export;

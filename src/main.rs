@@ -1,4 +1,4 @@
-//! The `bigwig-npy` command line: `export` and `info`.
+//! The `bigwig-npy` command line: `export`, `dataset` and `info`.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {}
@@ -12,7 +12,8 @@ fn main() -> std::process::ExitCode {
 mod cli {
     use bigwig_npy::bigwig::block::BlockReader;
     use bigwig_npy::native::{
-        export_files, read_regions, remove_partial_files, FileSource, Parallel, STAGING_BUDGET,
+        export_files, read_regions, remove_partial_files, write_dataset, DatasetOptions,
+        FileSource, Parallel, TrackSpec, STAGING_BUDGET,
     };
     use bigwig_npy::{open_input, Error, Format, Layout, Options};
     use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -37,6 +38,9 @@ mod cli {
     enum Command {
         /// Export every (region, sample) into intervals.npy + offsets.npy (or SoA columns).
         Export(ExportArgs),
+        /// Write a GenVarLoader dataset (gvl.write with bigWig tracks): open it with
+        /// genvarloader.Dataset.open(DIR).
+        Dataset(DatasetArgs),
         /// Show a bigWig's contigs, zoom levels and record count.
         Info {
             #[arg(value_name = "FILE")]
@@ -90,6 +94,39 @@ mod cli {
         sources: Vec<PathBuf>,
     }
 
+    #[derive(Args)]
+    struct DatasetArgs {
+        /// BED file of regions (tab or space separated, may be gzipped), in dataset order.
+        #[arg(long, value_name = "REGIONS.bed[.gz]")]
+        regions: PathBuf,
+        /// The dataset directory (must not exist, unless --overwrite).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// A track: its name and a .csv/.tsv table with columns sample and path (relative
+        /// paths from the current directory, as GenVarLoader's BigWigs.from_table). Repeat
+        /// for more tracks; all must list the same samples.
+        #[arg(long = "track", value_name = "NAME=TABLE", required = true)]
+        tracks: Vec<String>,
+        /// Widen every region by this many bases on each side (gvl.write's max_jitter).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        max_jitter: u32,
+        /// Replace an existing dataset at DIR (once the new one is complete).
+        #[arg(long)]
+        overwrite: bool,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Most memory one region's records may need over all samples (e.g. 512M, 4G).
+        #[arg(long, default_value = "4G", value_name = "SIZE")]
+        max_mem: String,
+        /// As for export (tests).
+        #[arg(long, hide = true, value_name = "BYTES")]
+        staging_budget: Option<usize>,
+        /// No progress bar and no summary line.
+        #[arg(long, short)]
+        quiet: bool,
+    }
+
     pub fn main() -> ExitCode {
         // A bug must still end in one line, not a backtrace.
         std::panic::set_hook(Box::new(|info| {
@@ -99,6 +136,7 @@ mod cli {
         let cli = Cli::parse();
         let result = match cli.command {
             Command::Export(args) => export(args),
+            Command::Dataset(args) => dataset(args),
             Command::Info { file } => info(file),
         };
         match result {
@@ -179,22 +217,8 @@ mod cli {
         let t0 = Instant::now();
         let regions = read_regions(&regions)?;
         let n_regions = regions.len() as u64;
-        let parallel = Parallel {
-            threads: a
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-            staging_budget: a.staging_budget.unwrap_or(STAGING_BUDGET),
-        };
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-            let b = ProgressBar::new(n_regions);
-            b.set_style(
-                ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} regions  {elapsed_precise} (eta {eta})",
-                )
-                .unwrap(),
-            );
-            b
-        });
+        let parallel = parallel(a.threads, a.staging_budget);
+        let bar = progress_bar(quiet, n_regions);
         let tick = |done: u64| {
             if let Some(b) = &bar {
                 b.set_position(done);
@@ -213,6 +237,76 @@ mod cli {
                 s.intervals,
                 s.bytes as f64 / 1e6,
                 out.display(),
+                t0.elapsed().as_secs_f64()
+            );
+        }
+        Ok(())
+    }
+
+    fn parallel(threads: Option<usize>, staging_budget: Option<usize>) -> Parallel {
+        Parallel {
+            threads: threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            staging_budget: staging_budget.unwrap_or(STAGING_BUDGET),
+        }
+    }
+
+    /// A bar on a terminal (not with --quiet); its length is set once known.
+    fn progress_bar(quiet: bool, len: u64) -> Option<ProgressBar> {
+        (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = ProgressBar::new(len);
+            b.set_style(
+                ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} regions  {elapsed_precise} (eta {eta})",
+                )
+                .unwrap(),
+            );
+            b
+        })
+    }
+
+    fn dataset(a: DatasetArgs) -> Result<(), Error> {
+        let t0 = Instant::now();
+        let tracks = a
+            .tracks
+            .iter()
+            .map(|t| t.parse::<TrackSpec>())
+            .collect::<Result<Vec<_>, _>>()?;
+        let opts = DatasetOptions {
+            max_jitter: a.max_jitter,
+            overwrite: a.overwrite,
+            max_mem: parse_size(&a.max_mem)?,
+        };
+        // Regions x tracks: known once the BED is read.
+        let bar = progress_bar(a.quiet, 0);
+        let tick = |done: u64, total: u64| {
+            if let Some(b) = &bar {
+                b.set_length(total);
+                b.set_position(done);
+            }
+        };
+        let summary = write_dataset(
+            &a.regions,
+            &tracks,
+            &a.out,
+            opts,
+            parallel(a.threads, a.staging_budget),
+            Some(&tick),
+        );
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        let s = summary?;
+        if !a.quiet {
+            eprintln!(
+                "wrote dataset {}: {} regions x {} samples, {} track{}: {} intervals, {:.1} MB in {:.2} s",
+                a.out.display(),
+                s.regions,
+                s.samples,
+                s.tracks,
+                if s.tracks == 1 { "" } else { "s" },
+                s.intervals,
+                s.bytes as f64 / 1e6,
                 t0.elapsed().as_secs_f64()
             );
         }

@@ -63,6 +63,44 @@ impl Regions {
         )
     }
 
+    /// These regions in `order` (indices into these), each widened by `jitter` on both
+    /// sides (GenVarLoader's `max_jitter`). Lines stay, so messages still name the BED line;
+    /// an error names a region whose widened coordinates leave int32. Contigs are numbered
+    /// afresh in their new order of first appearance, as [`Regions::contigs`] promises.
+    pub fn reordered(&self, order: &[u32], jitter: u32) -> Result<Regions> {
+        let j = i64::from(jitter);
+        let mut renumber = vec![u32::MAX; self.contigs.len()];
+        let mut contigs = Vec::new();
+        let mut list = Vec::with_capacity(order.len());
+        for &i in order {
+            let r = self.list[i as usize];
+            let widened = |what, v: i64| {
+                check_i32(what, v).map_err(|m| {
+                    Error::input(format!(
+                        "{}: with max jitter {jitter}, {m}",
+                        self.describe(i as usize)
+                    ))
+                })
+            };
+            let id = &mut renumber[r.contig as usize];
+            if *id == u32::MAX {
+                *id = contigs.len() as u32;
+                contigs.push(self.contigs[r.contig as usize].clone());
+            }
+            list.push(Region {
+                contig: *id,
+                start: widened("start", i64::from(r.start) - j)?,
+                end: widened("end", i64::from(r.end) + j)?,
+                line: r.line,
+            });
+        }
+        Ok(Regions {
+            name: self.name.clone(),
+            contigs,
+            list,
+        })
+    }
+
     /// Parse BED bytes (gzip is detected by its magic bytes). `name` labels errors.
     pub fn from_bed(name: &str, bytes: &[u8]) -> Result<Regions> {
         let mut p = BedParser::new(name);
@@ -237,10 +275,29 @@ impl Builder {
     }
 }
 
+/// Receives the fields of every region line, in order, once the line parsed as a region:
+/// what a caller needs of the columns past the third (the dataset writer's BED table).
+pub trait BedFields {
+    /// `fields` are the line's columns (contig, start, end first); `line` is 1-based.
+    fn line(&mut self, name: &str, line: u32, fields: &[&str]) -> Result<()>;
+}
+
+/// Keeps no fields: a plain export needs only the regions.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoFields;
+
+impl BedFields for NoFields {
+    fn line(&mut self, _: &str, _: u32, _: &[&str]) -> Result<()> {
+        Ok(())
+    }
+}
+
 /// BED text fed in pieces of any size (split anywhere, even inside a line or a `\r\n`),
 /// so a caller can read a huge file in chunks and yield between them. gzip is detected
-/// by its magic bytes at the start and inflated as it comes.
-pub struct BedParser {
+/// by its magic bytes at the start and inflated as it comes. `F` sees each region line's
+/// fields.
+pub struct BedParser<F: BedFields = NoFields> {
+    fields: F,
     name: String,
     built: Builder,
     /// The start of a line whose end has not arrived yet.
@@ -256,7 +313,15 @@ pub struct BedParser {
 
 impl BedParser {
     pub fn new(name: &str) -> Self {
+        BedParser::with_fields(name, NoFields)
+    }
+}
+
+impl<F: BedFields> BedParser<F> {
+    /// A parser that hands every region line's fields to `fields`.
+    pub fn with_fields(name: &str, fields: F) -> Self {
         BedParser {
+            fields,
             name: name.to_string(),
             built: Builder::default(),
             partial: Vec::new(),
@@ -302,7 +367,12 @@ impl BedParser {
     }
 
     /// All regions; an error if there are none.
-    pub fn finish(mut self) -> Result<Regions> {
+    pub fn finish(self) -> Result<Regions> {
+        Ok(self.finish_with_fields()?.0)
+    }
+
+    /// All regions and the field sink; an error if there are no regions.
+    pub fn finish_with_fields(mut self) -> Result<(Regions, F)> {
         if !self.started && !self.head.is_empty() {
             self.started = true;
             let head = std::mem::take(&mut self.head);
@@ -319,7 +389,8 @@ impl BedParser {
             let line = std::mem::take(&mut self.partial);
             self.line(&line)?;
         }
-        self.built.finish(&self.name)
+        let regions = self.built.finish(&self.name)?;
+        Ok((regions, self.fields))
     }
 
     fn feed_text(&mut self, mut b: &[u8]) -> Result<()> {
@@ -359,10 +430,13 @@ impl BedParser {
         let (name, line_no) = (&self.name, self.lines);
         let line = std::str::from_utf8(raw)
             .map_err(|_| Error::input(format!("{name} line {line_no}: not valid UTF-8 text")))?;
-        if let Some((contig, start, end)) = parse_line(name, line_no, line)? {
-            self.built.push(contig, start, end, line_no, name)?;
-        }
-        Ok(())
+        let Some(fields) = split_fields(line) else {
+            return Ok(());
+        };
+        let (contig, start, end) = parse_fields(name, line_no, &fields)?;
+        self.built.push(contig, start, end, line_no, name)?;
+        // `push` checked that the line number fits.
+        self.fields.line(name, line_no as u32, &fields)
     }
 }
 
@@ -377,22 +451,26 @@ fn check_i32(what: &str, v: i64) -> Result<i32, String> {
     }
 }
 
-/// `(contig, start, end)` of a data line; `None` for blank, comment, track and browser lines.
-fn parse_line<'a>(name: &str, line_no: u64, line: &'a str) -> Result<Option<(&'a str, i32, i32)>> {
+/// The fields of a data line; `None` for blank, comment, track and browser lines.
+fn split_fields(line: &str) -> Option<Vec<&str>> {
     let trimmed = line.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
-        return Ok(None);
+        return None;
     }
     let first_word = trimmed.split_whitespace().next().unwrap_or("");
     if first_word == "track" || first_word == "browser" {
-        return Ok(None);
+        return None;
     }
     // Tab-separated when there is a tab (contig names may not contain one), else any spaces.
-    let fields: Vec<&str> = if line.contains('\t') {
+    Some(if line.contains('\t') {
         line.split('\t').map(str::trim).collect()
     } else {
         trimmed.split_whitespace().collect()
-    };
+    })
+}
+
+/// `(contig, start, end)` of a data line's fields.
+fn parse_fields<'a>(name: &str, line_no: u64, fields: &[&'a str]) -> Result<(&'a str, i32, i32)> {
     if fields.len() < 3 {
         return Err(Error::input(format!(
             "{name} line {line_no}: expected at least 3 columns (contig, start, end), found {}",
@@ -420,7 +498,7 @@ fn parse_line<'a>(name: &str, line_no: u64, line: &'a str) -> Result<Option<(&'a
             "{name} line {line_no}: start {start} is greater than end {end}"
         )));
     }
-    Ok(Some((contig, start, end)))
+    Ok((contig, start, end))
 }
 
 #[cfg(test)]
@@ -548,6 +626,19 @@ mod tests {
             e.to_string(),
             "regions index 0: end 2147483648 is outside the 32-bit range of GenVarLoader's coordinates"
         );
+    }
+
+    #[test]
+    fn reordered_renumbers_contigs_in_their_new_order() {
+        let r = Regions::from_bed("r.bed", b"chr2\t5\t9\nchr1\t1\t2\nchr2\t0\t1\n").unwrap();
+        let s = r.reordered(&[1, 2, 0], 3).unwrap();
+        assert_eq!(s.contigs(), ["chr1", "chr2"]);
+        let got: Vec<_> = s
+            .iter()
+            .map(|x| (x.contig, x.start, x.end, x.line))
+            .collect();
+        assert_eq!(got, [(0, -2, 5, 2), (1, -3, 4, 3), (1, 2, 12, 1)]);
+        assert_eq!(s.describe(2), "r.bed line 1 (chr2:2-12)");
     }
 
     #[test]

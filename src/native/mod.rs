@@ -1,11 +1,13 @@
 //! Native layer: bigWig files, output directories written atomically, and the parallel
 //! (rayon) driver. Everything format-related stays in the core.
 
+mod dataset;
 mod file;
 mod output;
 mod parallel;
 mod reorder;
 
+pub use dataset::{write_dataset, DatasetOptions, DatasetProgress, DatasetSummary, TrackSpec};
 pub use file::FileSource;
 pub use output::{remove_partial_files, OutputDir};
 pub use parallel::{
@@ -14,13 +16,18 @@ pub use parallel::{
 
 use crate::error::{Error, Result};
 use crate::export::{open_input, Export, Input, Options};
-use crate::region::{BedParser, Regions};
+use crate::region::{BedFields, BedParser, NoFields, Regions};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Read a BED (or .bed.gz) file into regions, a megabyte at a time (the file itself is
 /// never held whole).
 pub fn read_regions(path: &Path) -> Result<Regions> {
+    Ok(read_bed(path, NoFields)?.0)
+}
+
+/// [`read_regions`], handing each region line's fields to `fields`.
+pub fn read_bed<F: BedFields>(path: &Path, fields: F) -> Result<(Regions, F)> {
     use std::io::Read;
     let fail = |e: std::io::Error| {
         Error::input(format!(
@@ -36,7 +43,7 @@ pub fn read_regions(path: &Path) -> Result<Regions> {
             path.display()
         )));
     }
-    let mut parser = BedParser::new(&path.display().to_string());
+    let mut parser = BedParser::with_fields(&path.display().to_string(), fields);
     let mut buf = vec![0u8; 1 << 20];
     loop {
         match file.read(&mut buf) {
@@ -46,7 +53,7 @@ pub fn read_regions(path: &Path) -> Result<Regions> {
             Err(e) => return Err(fail(e)),
         }
     }
-    parser.finish()
+    parser.finish_with_fields()
 }
 
 /// Open bigWig files (in parallel on `pool`) in sample order.

@@ -9,9 +9,19 @@ use std::sync::Mutex;
 /// Temporary files and created directories of every export in this process that has not
 /// finished: what a signal handler removes ([`remove_partial_files`]) before the process
 /// dies. Commits hold the lock while renaming, so a signal never splits a commit.
-static PARTIAL: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static PARTIAL: Mutex<Partial> = Mutex::new(Partial {
+    paths: Vec::new(),
+    trees: Vec::new(),
+});
 
-fn partial() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+pub(crate) struct Partial {
+    /// Files, and directories removed only when empty.
+    pub paths: Vec<PathBuf>,
+    /// Directories removed with everything in them (a dataset being staged).
+    pub trees: Vec<PathBuf>,
+}
+
+pub(crate) fn partial() -> std::sync::MutexGuard<'static, Partial> {
     PARTIAL.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -20,7 +30,10 @@ fn partial() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
 /// registry locked for good, so no export can commit afterwards.
 pub fn remove_partial_files() {
     let mut p = partial();
-    for path in p.drain(..).rev() {
+    for tree in p.trees.drain(..).rev() {
+        let _ = std::fs::remove_dir_all(&tree);
+    }
+    for path in p.paths.drain(..).rev() {
         let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir(&path));
     }
     std::mem::forget(p);
@@ -60,13 +73,13 @@ impl OutputDir {
             created,
             committed: false,
         };
-        partial().extend(me.created.iter().rev().cloned());
+        partial().paths.extend(me.created.iter().rev().cloned());
         std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
         remove_stale(dir);
         for (i, f) in layout.files().iter().enumerate() {
             let final_path = dir.join(f.name);
             let temp = dir.join(format!(".{}.partial-{}", f.name, std::process::id()));
-            partial().push(temp.clone());
+            partial().paths.push(temp.clone());
             let file = File::create(&temp).map_err(|e| fail(&temp, e))?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
             // Room for the header, written once the counts are known.
@@ -136,8 +149,9 @@ impl OutputDir {
         Ok(())
     }
 
-    fn unregister(&self, registry: &mut Vec<PathBuf>) {
+    fn unregister(&self, registry: &mut Partial) {
         registry
+            .paths
             .retain(|p| !self.files.iter().any(|(_, t, _)| t == p) && !self.created.contains(p));
     }
 
@@ -204,11 +218,16 @@ fn remove_stale(dir: &Path) {
         let Some(rest) = ours.iter().find_map(|p| name.strip_prefix(p.as_str())) else {
             continue;
         };
-        let pid = rest.split('-').next().unwrap_or("");
-        let is_pid = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
-        let dead = is_pid && !Path::new("/proc").join(pid).exists();
-        if dead && e.file_type().is_ok_and(|t| t.is_file()) {
+        if owner_is_gone(rest) && e.file_type().is_ok_and(|t| t.is_file()) {
             let _ = std::fs::remove_file(e.path());
         }
     }
+}
+
+/// Whether the process whose id starts `rest` (`<pid>` or `<pid>-<tag>`, what follows a
+/// temporary name's prefix) is gone. False when `/proc` cannot tell.
+pub(crate) fn owner_is_gone(rest: &str) -> bool {
+    let pid = rest.split('-').next().unwrap_or("");
+    let is_pid = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    is_pid && Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists()
 }

@@ -1,0 +1,290 @@
+//! The BED's columns past the third, typed as GenVarLoader reads them (seqpro's
+//! `bed.read`: polars with the BED schema), for `input_regions.arrow`. Kept apart from
+//! [`crate::region::Region`], which stays 16 bytes; filled line by line as a
+//! [`BedFields`] sink while the regions are parsed.
+//!
+//! As GenVarLoader: the first region line fixes the number of columns; columns 4-12 are
+//! named and typed by the BED spec, later ones `column_13`, ...; `.` and empty fields are
+//! null. Where GenVarLoader writes a dataset it cannot open, this differs: a strand of
+//! `.` (or a missing one) is written `+`, the meaning GenVarLoader's writer gives it.
+
+use crate::error::{shown, Error, Result};
+use crate::region::BedFields;
+
+/// What a column holds, as polars types it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Utf8 (written as Utf8View, as polars writes strings).
+    Text,
+    /// Float64 (`score`).
+    Float,
+    /// Int64 (`thickStart`, `thickEnd`).
+    Int,
+    /// UInt64 (`blockCount`).
+    UInt,
+    /// Utf8 holding `+` or `-`; also gives each region its strand.
+    Strand,
+}
+
+/// BED columns 4-12: GenVarLoader's (seqpro's) names and types.
+const BED_COLUMNS: [(&str, Kind); 9] = [
+    ("name", Kind::Text),
+    ("score", Kind::Float),
+    ("strand", Kind::Strand),
+    ("thickStart", Kind::Int),
+    ("thickEnd", Kind::Int),
+    ("itemRgb", Kind::Text),
+    ("blockCount", Kind::UInt),
+    ("blockSizes", Kind::Text),
+    ("blockStarts", Kind::Text),
+];
+
+/// Nullable text, one buffer for all rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Texts {
+    pub bytes: String,
+    /// End of row `i` in `bytes` (its start is the previous end).
+    pub ends: Vec<usize>,
+    pub valid: Vec<bool>,
+}
+
+impl Texts {
+    fn push(&mut self, v: Option<&str>) {
+        if let Some(s) = v {
+            self.bytes.push_str(s);
+        }
+        self.ends.push(self.bytes.len());
+        self.valid.push(v.is_some());
+    }
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.valid[i].then(|| &self.bytes[start..self.ends[i]])
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Text(Texts),
+    Float(Vec<Option<f64>>),
+    Int(Vec<Option<i64>>),
+    UInt(Vec<Option<u64>>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub kind: Kind,
+    pub values: Values,
+}
+
+/// Columns 4 and on of every region line, in input order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BedTable {
+    pub columns: Vec<Column>,
+    /// Fields on the first region line (3 or more); `None` before it.
+    width: Option<usize>,
+    /// Each region's strand: 1 or -1 (1 without a strand column).
+    strands: Vec<i8>,
+}
+
+impl BedTable {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Region `i`'s strand, as GenVarLoader stores it: 1 (`+`, `.`, none) or -1 (`-`).
+    pub fn strand(&self, i: usize) -> i8 {
+        self.strands.get(i).copied().unwrap_or(1)
+    }
+
+    /// Whether the BED has a strand column.
+    pub fn has_strand(&self) -> bool {
+        self.columns.iter().any(|c| c.kind == Kind::Strand)
+    }
+
+    fn start(&mut self, width: usize) {
+        self.width = Some(width);
+        self.columns = (3..width)
+            .map(|k| {
+                let (name, kind) = BED_COLUMNS
+                    .get(k - 3)
+                    .map(|&(n, kind)| (n.to_string(), kind))
+                    .unwrap_or_else(|| (format!("column_{}", k + 1), Kind::Text));
+                let values = match kind {
+                    Kind::Text | Kind::Strand => Values::Text(Texts::default()),
+                    Kind::Float => Values::Float(Vec::new()),
+                    Kind::Int => Values::Int(Vec::new()),
+                    Kind::UInt => Values::UInt(Vec::new()),
+                };
+                Column { name, kind, values }
+            })
+            .collect();
+    }
+}
+
+impl BedFields for BedTable {
+    fn line(&mut self, name: &str, line: u32, fields: &[&str]) -> Result<()> {
+        let width = match self.width {
+            Some(w) => w,
+            None => {
+                self.start(fields.len());
+                fields.len()
+            }
+        };
+        if fields.len() > width {
+            return Err(Error::input(format!(
+                "{name} line {line}: {} columns, but the first region line has {width} \
+                 (GenVarLoader takes the columns from the first line)",
+                fields.len()
+            )));
+        }
+        let mut strand = 1i8;
+        for (k, col) in self.columns.iter_mut().enumerate() {
+            // polars' null_values=".", and a missing or empty field is null too.
+            let field = fields
+                .get(k + 3)
+                .copied()
+                .filter(|f| !f.is_empty() && *f != ".");
+            let bad = |what: &str, f: &str| {
+                Error::input(format!(
+                    "{name} line {line}: {} '{}' is not {what}",
+                    col.name,
+                    shown(f)
+                ))
+            };
+            match &mut col.values {
+                Values::Text(t) if col.kind == Kind::Strand => {
+                    strand = match field {
+                        None | Some("+") => 1,
+                        Some("-") => -1,
+                        Some(f) => return Err(bad("+, - or .", f)),
+                    };
+                    t.push(Some(if strand == 1 { "+" } else { "-" }));
+                }
+                Values::Text(t) => t.push(field),
+                Values::Float(v) => v.push(
+                    field
+                        .map(|f| f.parse::<f64>().map_err(|_| bad("a number", f)))
+                        .transpose()?,
+                ),
+                Values::Int(v) => v.push(
+                    field
+                        .map(|f| f.parse::<i64>().map_err(|_| bad("an integer", f)))
+                        .transpose()?,
+                ),
+                Values::UInt(v) => v.push(
+                    field
+                        .map(|f| {
+                            f.parse::<u64>()
+                                .map_err(|_| bad("a non-negative integer", f))
+                        })
+                        .transpose()?,
+                ),
+            }
+        }
+        self.strands.push(strand);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::region::BedParser;
+
+    fn table(bed: &str) -> Result<BedTable> {
+        let mut p = BedParser::with_fields("r.bed", BedTable::new());
+        p.feed(bed.as_bytes())?;
+        Ok(p.finish_with_fields()?.1)
+    }
+
+    #[test]
+    fn bed6_typed_as_genvarloader_reads_it() {
+        let t = table("chr1\t0\t10\tr0\t5\t-\nchr1\t5\t9\t.\t.\t.\n# c\nchr2\t1\t2\tr2\t1e3\n")
+            .unwrap();
+        let names: Vec<_> = t.columns.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["name", "score", "strand"]);
+        let Values::Text(name) = &t.columns[0].values else {
+            panic!()
+        };
+        assert_eq!(
+            (0..3).map(|i| name.get(i)).collect::<Vec<_>>(),
+            [Some("r0"), None, Some("r2")]
+        );
+        assert_eq!(
+            t.columns[1].values,
+            Values::Float(vec![Some(5.0), None, Some(1000.0)])
+        );
+        let Values::Text(strand) = &t.columns[2].values else {
+            panic!()
+        };
+        // `.` and a missing strand are `+`: what GenVarLoader's writer means by them.
+        assert_eq!(
+            (0..3).map(|i| strand.get(i)).collect::<Vec<_>>(),
+            [Some("-"), Some("+"), Some("+")]
+        );
+        assert_eq!((0..3).map(|i| t.strand(i)).collect::<Vec<_>>(), [-1, 1, 1]);
+        assert!(t.has_strand());
+    }
+
+    #[test]
+    fn bed12_and_beyond() {
+        let t = table("c\t0\t1\tn\t0\t+\t0\t1\t0,0,0\t2\t1,1,\t0,1,\tx\n").unwrap();
+        let got: Vec<_> = t
+            .columns
+            .iter()
+            .map(|c| (c.name.as_str(), c.kind))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("name", Kind::Text),
+                ("score", Kind::Float),
+                ("strand", Kind::Strand),
+                ("thickStart", Kind::Int),
+                ("thickEnd", Kind::Int),
+                ("itemRgb", Kind::Text),
+                ("blockCount", Kind::UInt),
+                ("blockSizes", Kind::Text),
+                ("blockStarts", Kind::Text),
+                ("column_13", Kind::Text),
+            ]
+        );
+        assert_eq!(t.columns[6].values, Values::UInt(vec![Some(2)]));
+        let t = table("c\t0\t1\n").unwrap();
+        assert!(t.columns.is_empty() && !t.has_strand());
+        assert_eq!(t.strand(0), 1);
+    }
+
+    #[test]
+    fn bad_fields_name_the_line() {
+        let e = |b: &str| table(b).unwrap_err().to_string();
+        assert_eq!(
+            e("c\t0\t1\tn\tx\n"),
+            "r.bed line 1: score 'x' is not a number"
+        );
+        assert_eq!(
+            e("c\t0\t1\tn\t0\t+\nc\t0\t1\tn\t0\t*\n"),
+            "r.bed line 2: strand '*' is not +, - or ."
+        );
+        assert_eq!(
+            e("c\t0\t1\tn\t0\t+\t1\t2\t0\t-1\n"),
+            "r.bed line 1: blockCount '-1' is not a non-negative integer"
+        );
+        assert_eq!(
+            e("c\t0\t1\nc\t0\t1\tn\n"),
+            "r.bed line 2: 4 columns, but the first region line has 3 \
+             (GenVarLoader takes the columns from the first line)"
+        );
+        // Fewer columns than the first line: the rest are null.
+        let t = table("c\t0\t1\tn\t2\t-\nc\t3\t4\n").unwrap();
+        assert_eq!(t.columns[1].values, Values::Float(vec![Some(2.0), None]));
+        assert_eq!(t.strand(1), 1);
+    }
+}

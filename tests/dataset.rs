@@ -1,0 +1,764 @@
+//! `bigwig-npy dataset` against the datasets GenVarLoader 0.35's own `gvl.write` wrote
+//! (`data/gvl/`): the same track bytes, regions.npy, metadata and Arrow table; then bad
+//! tables, bad BEDs, `--overwrite` and atomicity. Bad input must end in one `error:` line
+//! naming the input, exit 1, and nothing left behind.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+use arrow_array::{Array, RecordBatch};
+use bigwig_npy::bigwig::BigWig;
+use bigwig_npy::MemSource;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bigwig-npy"))
+}
+
+fn gvl_dir() -> PathBuf {
+    data().join("gvl")
+}
+
+fn bigwig(name: &str) -> PathBuf {
+    gvl_dir().join("bigwig").join(name)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// A sample table: tsv or csv by `name`'s extension, rows in the given order.
+fn table(dir: &Path, name: &str, rows: &[(&str, &Path)]) -> PathBuf {
+    let sep = if name.ends_with(".csv") { "," } else { "\t" };
+    let mut text = format!("sample{sep}path\n");
+    for (s, p) in rows {
+        text.push_str(&format!("{s}{sep}{}\n", p.display()));
+    }
+    write(dir, name, &text)
+}
+
+/// One case of data/gvl: its BED, tracks (name -> [(sample, bigWig)]) and max_jitter.
+struct Case {
+    name: String,
+    dir: PathBuf,
+    tracks: Vec<(String, Vec<(String, PathBuf)>)>,
+    max_jitter: Option<u64>,
+}
+
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(gvl_dir()).unwrap() {
+        let dir = e.unwrap().path();
+        if !dir.join("dataset.gvl").is_dir() {
+            continue;
+        }
+        let json = |f: &str| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(dir.join(f)).unwrap()).unwrap()
+        };
+        let tracks = json("tracks.json")
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(t, m)| {
+                // Rows in reverse: the dataset's sample order must not depend on them.
+                let mut rows: Vec<(String, PathBuf)> = m
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(s, f)| (s.clone(), bigwig(f.as_str().unwrap())))
+                    .collect();
+                rows.reverse();
+                (t.clone(), rows)
+            })
+            .collect();
+        out.push(Case {
+            name: dir.file_name().unwrap().to_str().unwrap().to_string(),
+            max_jitter: json("args.json")["max_jitter"].as_u64(),
+            dir,
+            tracks,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    assert_eq!(
+        out.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        [
+            "alias_chrM",
+            "named_bed6",
+            "natsort_two_tracks",
+            "nochr_jitter"
+        ]
+    );
+    out
+}
+
+/// The `--track` arguments of `case`, tables written to `tmp` (csv for the second track).
+fn track_args(case: &Case, tmp: &Path) -> Vec<String> {
+    case.tracks
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (t, rows))| {
+            let ext = if i == 1 { "csv" } else { "tsv" };
+            let rows: Vec<(&str, &Path)> = rows
+                .iter()
+                .map(|(s, p)| (s.as_str(), p.as_path()))
+                .collect();
+            let tab = table(tmp, &format!("{}-{t}.{ext}", case.name), &rows);
+            ["--track".to_string(), format!("{t}={}", tab.display())]
+        })
+        .collect()
+}
+
+fn run(args: &[String]) -> Output {
+    bin().arg("dataset").args(args).output().unwrap()
+}
+
+/// Files under `dir` (relative paths, sorted); with `dirs`, directories too (ending in /).
+fn walk(dir: &Path, dirs: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            if p.is_dir() {
+                if dirs {
+                    out.push(format!("{rel}/"));
+                }
+                todo.push(p);
+            } else {
+                out.push(rel);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn files_under(dir: &Path) -> Vec<String> {
+    walk(dir, false)
+}
+
+/// The one record batch of an Arrow IPC file (gvl.write writes one; so do we).
+fn read_arrow(path: &Path) -> RecordBatch {
+    let f = std::fs::File::open(path).unwrap();
+    let r = arrow_ipc::reader::FileReader::try_new(f, None).unwrap();
+    let batches: Vec<RecordBatch> = r.map(|b| b.unwrap()).collect();
+    assert_eq!(batches.len(), 1, "{}: one record batch", path.display());
+    batches.into_iter().next().unwrap()
+}
+
+/// Our dataset at `ours` equals GenVarLoader's at `gvl`: every file present, track arrays
+/// and regions.npy byte for byte, metadata fields, and the Arrow table.
+fn assert_same_dataset(ours: &Path, gvl: &Path, what: &str) {
+    let files = files_under(gvl);
+    assert_eq!(files_under(ours), files, "{what}: files");
+    for f in &files {
+        if f.starts_with("intervals/") || f == "regions.npy" {
+            let (a, b) = (
+                std::fs::read(ours.join(f)).unwrap(),
+                std::fs::read(gvl.join(f)).unwrap(),
+            );
+            assert!(
+                a == b,
+                "{what}: {f} differs ({} vs {} bytes)",
+                a.len(),
+                b.len()
+            );
+        }
+    }
+    let meta = |d: &Path| -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_slice::<serde_json::Value>(
+            &std::fs::read(d.join("metadata.json")).unwrap(),
+        )
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .clone()
+    };
+    let (mut m, g) = (meta(ours), meta(gvl));
+    assert_eq!(
+        m.remove("written_by")
+            .and_then(|v| v.as_str().map(str::to_string)),
+        Some(format!("bigwig-npy {}", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(m, g, "{what}: metadata.json");
+
+    let (a, b) = (
+        read_arrow(&ours.join("input_regions.arrow")),
+        read_arrow(&gvl.join("input_regions.arrow")),
+    );
+    // The columns Dataset.open reads, one by one for a clear message, then all of them.
+    for col in ["chrom", "chromStart", "chromEnd", "strand", "r_idx_map"] {
+        let (x, y) = (a.column_by_name(col), b.column_by_name(col));
+        assert_eq!(x.is_some(), y.is_some(), "{what}: column {col} present");
+        if let (Some(x), Some(y)) = (x, y) {
+            assert_eq!(x.data_type(), y.data_type(), "{what}: {col} type");
+            assert_eq!(x.to_data(), y.to_data(), "{what}: column {col}");
+        }
+    }
+    assert_eq!(a.schema(), b.schema(), "{what}: Arrow schema");
+    assert_eq!(a, b, "{what}: Arrow table");
+}
+
+#[test]
+fn every_gvl_case_matches_genvarloader() {
+    let tmp = tempfile::tempdir().unwrap();
+    for case in cases() {
+        // 1 and 2 threads; the tiny staging budget forces the genome-order sweep.
+        for (threads, budget) in [("1", None), ("2", None), ("2", Some("4096"))] {
+            let out = tmp
+                .path()
+                .join(format!("{}-{threads}-{budget:?}.gvl", case.name));
+            let mut args = vec![
+                "--regions".to_string(),
+                case.dir.join("regions.bed").display().to_string(),
+                "--out".into(),
+                out.display().to_string(),
+                "--threads".into(),
+                threads.into(),
+            ];
+            args.extend(track_args(&case, tmp.path()));
+            if let Some(j) = case.max_jitter {
+                args.extend(["--max-jitter".into(), j.to_string()]);
+            }
+            if let Some(b) = budget {
+                args.extend(["--staging-budget".into(), b.into()]);
+            }
+            let o = run(&args);
+            let err = String::from_utf8(o.stderr).unwrap();
+            assert!(o.status.success(), "{}: {err}", case.name);
+            assert!(err.starts_with("wrote dataset "), "{err}");
+            assert_same_dataset(&out, &case.dir.join("dataset.gvl"), &case.name);
+        }
+    }
+}
+
+#[test]
+fn summary_line_and_relative_table_paths_from_the_current_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = gvl_dir().join("natsort_two_tracks");
+    // Relative paths, as GenVarLoader takes them: from the current directory.
+    let pos = write(
+        tmp.path(),
+        "pos.csv",
+        "sample,path,note\nA,../bigwig/syn_A.bw,x\ns2,../bigwig/syn_s2.bw,\ns10,../bigwig/syn_s10.bw,\n",
+    );
+    let neg = write(
+        tmp.path(),
+        "neg.txt",
+        "path\tsample\n../bigwig/neg_s10.bw\ts10\n../bigwig/neg_A.bw\tA\n../bigwig/neg_s2.bw\ts2\n",
+    );
+    let out = tmp.path().join("d/x.gvl");
+    let o = bin()
+        .current_dir(&case)
+        .args(["dataset", "--regions", "regions.bed", "--out"])
+        .arg(&out)
+        .arg("--track")
+        .arg(format!("pos={}", pos.display()))
+        .arg("--track")
+        .arg(format!("neg={}", neg.display()))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "wrote dataset {}: 40 regions x 3 samples, 2 tracks: ",
+            out.display()
+        )),
+        "{err}"
+    );
+    assert_same_dataset(&out, &case.join("dataset.gvl"), "relative paths");
+
+    // From elsewhere the same table does not resolve, and the message says why.
+    let f = fail(
+        tmp.path(),
+        &[
+            "--regions".into(),
+            case.join("regions.bed").display().to_string(),
+            "--out".into(),
+            tmp.path().join("y.gvl").display().to_string(),
+            "--track".into(),
+            format!("pos={}", pos.display()),
+        ],
+    );
+    assert!(
+        f.ends_with(
+            "pos.csv line 2 (sample 'A'): ../bigwig/syn_A.bw: cannot open: No such file or directory \
+             (relative paths are taken from the current directory, as in GenVarLoader)"
+        ),
+        "{f}"
+    );
+}
+
+/// Run a dataset expected to fail (in `cwd`); check the contract (one `error:` line, exit 1,
+/// no panic, `cwd` and the `--out` parent unchanged) and return the line.
+fn fail(cwd: &Path, args: &[String]) -> String {
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .map(|i| cwd.join(&args[i + 1]));
+    let parent = out.as_ref().and_then(|o| o.parent().map(Path::to_path_buf));
+    let listing = |d: &Option<PathBuf>| {
+        d.as_ref()
+            .filter(|d| d.exists())
+            .map(|d| walk(d, true))
+            .unwrap_or_default()
+    };
+    let before = (walk(cwd, true), listing(&parent));
+    let o = bin()
+        .current_dir(cwd)
+        .arg("dataset")
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(o.status.code(), Some(1), "exit code for: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        (walk(cwd, true), listing(&parent)),
+        before,
+        "nothing left behind: {stderr}"
+    );
+    stderr.trim_end().to_string()
+}
+
+/// `--regions bed --out out --track sig=tab ...extra`
+fn args(bed: &Path, out: &str, tracks: &[String], extra: &[&str]) -> Vec<String> {
+    let mut a = vec![
+        "--regions".to_string(),
+        bed.display().to_string(),
+        "--out".into(),
+        out.into(),
+    ];
+    for t in tracks {
+        a.extend(["--track".to_string(), t.clone()]);
+    }
+    a.extend(extra.iter().map(|s| s.to_string()));
+    a
+}
+
+fn seed_rows() -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("tumor", bigwig("seed_0.bw")),
+        ("Normal", bigwig("seed_1.bw")),
+        ("blood", bigwig("seed_2.bw")),
+    ]
+}
+
+fn rows<'a>(r: &'a [(&'static str, PathBuf)]) -> Vec<(&'static str, &'a Path)> {
+    r.iter().map(|(s, p)| (*s, p.as_path())).collect()
+}
+
+#[test]
+fn bad_tables_and_tracks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let bed = gvl_dir().join("named_bed6/regions.bed");
+    let seed = seed_rows();
+    let good = table(t, "good.tsv", &rows(&seed));
+    let sig = |tab: &Path| format!("sig={}", tab.display());
+    let e = |tracks: &[String]| fail(t, &args(&bed, "out.gvl", tracks, &[]));
+
+    let f = e(&[sig(&write(t, "nopath.csv", "sample,file\na,x.bw\n"))]);
+    assert!(
+        f.ends_with(
+            "nopath.csv line 1: no 'path' column (the header has: sample, file; separator: comma)"
+        ),
+        "{f}"
+    );
+    let f = e(&[sig(&write(
+        t,
+        "dup.tsv",
+        &format!(
+            "sample\tpath\nNormal\t{0}\nblood\t{0}\nNormal\t{0}\n",
+            bigwig("seed_0.bw").display()
+        ),
+    ))]);
+    assert!(
+        f.ends_with("dup.tsv line 4: sample 'Normal' is listed twice (lines 2 and 4)"),
+        "{f}"
+    );
+    let missing = t.join("nope.bw");
+    let f = e(&[sig(&table(
+        t,
+        "unknown.tsv",
+        &[("a", &bigwig("seed_0.bw")), ("b", &missing)],
+    ))]);
+    assert!(
+        f.contains("unknown.tsv line 3 (sample 'b'): ")
+            && f.ends_with("nope.bw: cannot open: No such file or directory"),
+        "{f}"
+    );
+    let f = e(&[sig(&table(t, "notbw.tsv", &[("a", &bed)]))]);
+    assert!(
+        f.contains("notbw.tsv line 2 (sample 'a'): ") && f.contains("not a bigWig file"),
+        "{f}"
+    );
+    let f = e(&[sig(&t.join("absent.tsv"))]);
+    assert!(
+        f.ends_with("absent.tsv: cannot read sample table: No such file or directory"),
+        "{f}"
+    );
+    let f = e(&[sig(&write(t, "t.xlsx", "sample,path\n"))]);
+    assert!(
+        f.ends_with("t.xlsx: a sample table must be a .csv, .tsv or .txt file (as GenVarLoader's BigWigs.from_table)"),
+        "{f}"
+    );
+    // Tracks whose samples differ: gvl.write would quietly keep the common ones.
+    let fewer = table(t, "fewer.csv", &rows(&seed[..2]));
+    let f = e(&[sig(&good), format!("other={}", fewer.display())]);
+    assert!(
+        f.ends_with(&format!(
+            "track 'other' ({}) and track 'sig' ({}) have different samples: only 'sig' has 'blood'",
+            fewer.display(),
+            good.display()
+        )),
+        "{f}"
+    );
+    let f = e(&[sig(&good), sig(&good)]);
+    assert_eq!(
+        f,
+        "error: track 'sig' is given twice: track names are directory names, they must differ"
+    );
+    let f = e(&["sig".into()]);
+    assert_eq!(
+        f,
+        "error: --track 'sig': expected NAME=TABLE (a .csv or .tsv with columns sample and path)"
+    );
+    let f = e(&[format!("../x={}", good.display())]);
+    assert!(
+        f.ends_with("track name '../x' cannot be a directory name (intervals/<name>/)"),
+        "{f}"
+    );
+    // A contig no bigWig has: the track, the BED line and the file are named.
+    let other = table(t, "other.tsv", &[("a", &bigwig("syn_A.bw"))]);
+    let f = fail(t, &args(&bed, "out.gvl", &[sig(&other)], &[]));
+    assert!(
+        f.contains("error: track 'sig': ")
+            && f.contains(
+                "regions.bed line 62 (chr21:0-700): contig 'chr21' not found in source 0 ("
+            )
+            && f.ends_with("syn_A.bw), which has chr1, chr10, chr2, chrX"),
+        "{f}"
+    );
+    assert!(!t.join("out.gvl").exists());
+}
+
+#[test]
+fn bad_regions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let good = table(t, "s.tsv", &rows(&seed_rows()));
+    let track = [format!("sig={}", good.display())];
+    let cases: &[(&str, &str)] = &[
+        (
+            "chr21\t0\t10\nchr21\t50\t20\n",
+            "r.bed line 2: start 50 is greater than end 20",
+        ),
+        (
+            "chr21\t0\t10\tr\t0\t+\nchr22\t5\t9\tr\t0\t-\nchr21\t0\t10\tr\t0\t-\n",
+            "r.bed lines 1 and 3: the same region (chr21:0-10) on both strands; GenVarLoader's \
+             Dataset.open cannot tell such rows apart (its sort is not stable), so one of them \
+             could come back with the other's strand",
+        ),
+        (
+            "chr21\t0\t10\tr\t0\t+\nchr21\t5\t9\tr\t0\tx\n",
+            "r.bed line 2: strand 'x' is not +, - or .",
+        ),
+        (
+            "chr21\t0\t10\tr\tlots\n",
+            "r.bed line 1: score 'lots' is not a number",
+        ),
+        (
+            "chr21\t0\t10\nchr21\t5\t9\tname\n",
+            "r.bed line 2: 4 columns, but the first region line has 3 (GenVarLoader takes the \
+             columns from the first line)",
+        ),
+        (
+            "chr21\t0\t10\nchr21\t5\t2147483647\n",
+            "r.bed line 2 (chr21:5-2147483647): with max jitter 1, end 2147483648 is outside the \
+             32-bit range of GenVarLoader's coordinates",
+        ),
+        ("# nothing\n", "r.bed: no regions found"),
+    ];
+    for (bed, want) in cases {
+        let p = write(t, "r.bed", bed);
+        let f = fail(t, &args(&p, "out.gvl", &track, &["--max-jitter", "1"]));
+        assert!(f.ends_with(want), "{f}\nwant: {want}");
+    }
+}
+
+/// Writes the named_bed6 dataset into `out` with extra arguments; returns the output.
+fn named_bed6(t: &Path, out: &Path, extra: &[&str]) -> Output {
+    let good = table(t, "s.tsv", &rows(&seed_rows()));
+    let mut a = args(
+        &gvl_dir().join("named_bed6/regions.bed"),
+        &out.display().to_string(),
+        &[format!("sig={}", good.display())],
+        &["--quiet"],
+    );
+    a.extend(extra.iter().map(|s| s.to_string()));
+    run(&a)
+}
+
+#[test]
+fn overwrite_replaces_only_a_dataset_and_only_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let out = t.join("x.gvl");
+    let gvl = gvl_dir().join("named_bed6/dataset.gvl");
+    assert!(named_bed6(t, &out, &[]).status.success());
+    assert_same_dataset(&out, &gvl, "first write");
+    // Mark it, to see whether it was replaced.
+    std::fs::write(out.join("mark"), "old").unwrap();
+
+    let again = args(
+        &gvl_dir().join("named_bed6/regions.bed"),
+        "x.gvl",
+        &[format!("sig={}", t.join("s.tsv").display())],
+        &[],
+    );
+    let f = fail(t, &again);
+    assert!(
+        f.ends_with("x.gvl: already exists; pass --overwrite to replace it"),
+        "{f}"
+    );
+    assert!(out.join("mark").exists());
+
+    let o = named_bed6(t, &out, &["--overwrite"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_dataset(&out, &gvl, "overwritten");
+    // Nothing but the dataset and the inputs next to it: no staging or set-aside copy.
+    let mut names: Vec<String> = std::fs::read_dir(t)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["s.tsv", "x.gvl"]);
+
+    // Not a dataset: never replaced, even with --overwrite.
+    let notes = t.join("notes");
+    std::fs::create_dir(&notes).unwrap();
+    std::fs::write(notes.join("todo.txt"), "keep me").unwrap();
+    let mut a = again.clone();
+    a[3] = "notes".into();
+    a.push("--overwrite".into());
+    let f = fail(t, &a);
+    assert!(
+        f.ends_with("notes: is not a GenVarLoader dataset (no metadata.json); not replacing it"),
+        "{f}"
+    );
+    a[3] = "notes/todo.txt".into();
+    let f = fail(t, &a);
+    assert!(
+        f.ends_with("notes/todo.txt: exists and is not a directory; not replacing it"),
+        "{f}"
+    );
+    // An empty directory may be replaced.
+    std::fs::create_dir(t.join("empty")).unwrap();
+    assert!(named_bed6(t, &t.join("empty"), &["--overwrite"])
+        .status
+        .success());
+    assert_same_dataset(&t.join("empty"), &gvl, "into an empty directory");
+}
+
+#[test]
+fn a_failure_late_in_the_last_track_keeps_the_previous_dataset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let out = t.join("x.gvl");
+    assert!(named_bed6(t, &out, &[]).status.success());
+    let before = files_under(&out);
+    let bytes: Vec<Vec<u8>> = before
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+    // Track b's third bigWig has a corrupt last data block: the failure comes after track
+    // a, regions.npy and the Arrow file are in the staging directory.
+    let orig = std::fs::read(bigwig("seed_2.bw")).unwrap();
+    let leaf = *BigWig::open(&MemSource::new(orig.clone()))
+        .unwrap()
+        .leaves
+        .last()
+        .unwrap();
+    let mut bad = orig;
+    for i in 0..16 {
+        bad[(leaf.offset + leaf.size / 2) as usize + i] ^= 0x5a;
+    }
+    std::fs::write(t.join("corrupt.bw"), bad).unwrap();
+    let mut seed = seed_rows();
+    seed[2].1 = t.join("corrupt.bw");
+    let b = table(t, "b.tsv", &rows(&seed));
+    let a = t.join("s.tsv");
+    for threads in ["1", "2"] {
+        let f = fail(
+            t,
+            &args(
+                &gvl_dir().join("named_bed6/regions.bed"),
+                "x.gvl",
+                &[format!("a={}", a.display()), format!("b={}", b.display())],
+                &["--overwrite", "--threads", threads],
+            ),
+        );
+        assert!(
+            f.starts_with("error: track 'b': ")
+                && f.contains(&format!(
+                    "corrupt.bw: corrupt compressed data block at offset {}",
+                    leaf.offset
+                ))
+                && f.contains("(while reading ")
+                && f.contains("regions.bed line "),
+            "{f}"
+        );
+        assert_eq!(files_under(&out), before);
+        let after: Vec<Vec<u8>> = before
+            .iter()
+            .map(|f| std::fs::read(out.join(f)).unwrap())
+            .collect();
+        assert!(after == bytes, "the previous dataset is unchanged");
+    }
+}
+
+#[test]
+fn a_missing_parent_is_created_and_removed_again_on_failure() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let out = t.join("a/b/x.gvl");
+    assert!(named_bed6(t, &out, &[]).status.success());
+    assert_same_dataset(&out, &gvl_dir().join("named_bed6/dataset.gvl"), "nested");
+    let o = named_bed6(t, &t.join("c/d/x.gvl"), &["--max-mem", "1k"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!t.join("c").exists(), "created parents are removed");
+}
+
+fn hidden(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with('.'))
+        .collect()
+}
+
+#[test]
+fn signals_mid_dataset_remove_the_staging_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    // 20,000 regions of 10 kbp over 3 samples: about 350 MB, seconds to write.
+    let mut text = String::new();
+    for i in 0..20_000u32 {
+        let s = (i * 37) % 180_000;
+        text.push_str(&format!("chr21\t{s}\t{}\n", s + 10_000));
+    }
+    let bed = write(t, "big.bed", &text);
+    let good = table(t, "s.tsv", &rows(&seed_rows()));
+    for (sig, code) in [("INT", 130), ("TERM", 143)] {
+        let out = t.join(format!("sig-{sig}.gvl"));
+        let child = bin()
+            .args(["dataset", "--quiet", "--threads", "2", "--regions"])
+            .arg(&bed)
+            .arg("--out")
+            .arg(&out)
+            .arg("--track")
+            .arg(format!("sig={}", good.display()))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let staging = t.join(format!(".sig-{sig}.gvl.partial-{}", child.id()));
+        let partial = staging.join(format!(
+            "intervals/sig/.intervals.npy.partial-{}",
+            child.id()
+        ));
+        let t0 = Instant::now();
+        while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 1 << 20 {
+            assert!(t0.elapsed() < Duration::from_secs(60), "no output written");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Command::new("kill")
+            .args([&format!("-{sig}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        let mut child = child;
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            if t0.elapsed() > Duration::from_secs(60) {
+                let _ = child.kill();
+                panic!("{sig}: still running a minute later");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+        assert_eq!(status.code(), Some(code), "{sig}: {err}");
+        assert!(err.contains("unfinished output removed"), "{err}");
+        assert!(
+            !out.exists() && hidden(t).is_empty(),
+            "{sig}: left {:?}",
+            hidden(t)
+        );
+    }
+}
+
+#[test]
+fn stale_staging_directories_of_dead_processes_are_swept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let pid_max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .map_or(4_194_304, |s| s.trim().parse().unwrap());
+    let dead = pid_max + 1;
+    let stale = [
+        format!(".x.gvl.partial-{dead}"),
+        format!(".x.gvl.old-{dead}"),
+    ];
+    let kept = [
+        format!(".x.gvl.partial-{}", std::process::id()),
+        format!(".y.gvl.partial-{dead}"),
+    ];
+    for n in stale.iter().chain(&kept) {
+        std::fs::create_dir_all(t.join(n).join("intervals")).unwrap();
+    }
+    assert!(named_bed6(t, &t.join("x.gvl"), &[]).status.success());
+    let mut left = hidden(t);
+    left.sort();
+    let mut want = kept.to_vec();
+    want.sort();
+    assert_eq!(left, want);
+}
+
+#[test]
+fn plain_export_matches_contigs_as_gvl_write() {
+    // alias_chrM: BED chr1/chrM, bigWig 1/MT. Exporting its regions in GenVarLoader's
+    // sorted order gives the dataset's track bytes.
+    let tmp = tempfile::tempdir().unwrap();
+    let bed = write(
+        tmp.path(),
+        "sorted.bed",
+        "chr1\t0\t100\nchr1\t40\t1200\nchrM\t0\t100\n",
+    );
+    let out = tmp.path().join("out");
+    let o = bin()
+        .args(["export", "--quiet", "--format", "raw", "--regions"])
+        .arg(&bed)
+        .arg("--out")
+        .arg(&out)
+        .arg(bigwig("alias.bw"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let gvl = gvl_dir().join("alias_chrM/dataset.gvl/intervals/sig");
+    for f in ["intervals.npy", "offsets.npy"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(gvl.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
