@@ -6,7 +6,9 @@
 //! loops regions x samples, [`layout`] encodes the output files. [`native`] adds files,
 //! rayon and the CLI driver; the wasm layer adds fetch/Blob sources and JS types.
 
+pub mod bed;
 pub mod bigwig;
+pub mod blocks;
 pub mod contig;
 pub mod dataset;
 pub mod encoded;
