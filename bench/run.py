@@ -37,6 +37,9 @@ def sh(*args, **kw):
 def setup():
     OUT.mkdir(parents=True, exist_ok=True)
     sh("bash", ROOT / "scripts" / "gvl-venv.sh", stdout=subprocess.DEVNULL)
+    # The corpus generator and the pyBigWig peer need pyBigWig too.
+    if subprocess.run([PY, "-c", "import pyBigWig"], capture_output=True).returncode != 0:
+        sh(PY, "-m", "pip", "install", "-q", "pyBigWig")
     sh("cargo", "build", "--release", "--quiet", cwd=ROOT)
     sh("cargo", "build", "--release", "--quiet", cwd=SHARED / "tools" / "floor",
        env={**os.environ, "CARGO_TARGET_DIR": str(OUT / "floor-target")})
