@@ -126,7 +126,7 @@ export async function run(opts, sink) {
               const [bytes, spans] = session.takeUnordered();
               await reorder.add(bytes, spans);
             } else await drain();
-            opts.onProgress?.({ regionsDone: session.regionsDone, regionsTotal: total, intervals: session.nIntervals, bytesFetched: tally(sources, 'fetched') });
+            if (opts.onProgress) opts.onProgress({ ...session.progress(), bytesFetched: tally(sources, 'fetched') });
             await pacer.tick();
             if (session.stalled) {
               // A stall with nothing to read and nothing under way would repeat forever.

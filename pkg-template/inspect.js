@@ -33,9 +33,7 @@ export async function inspectSource(source, opts = {}) {
         session = new m.Session([src.name], 'raw', 'aos', 0, 0);
         prime(session, 0, src);
         await openSources(session, [src], call.signal);
-        const flat = session.contigs(0);
-        const contigs = [];
-        for (let k = 0; k < flat.length; k += 2) contigs.push({ name: flat[k], length: flat[k + 1] });
+        const contigs = session.contigs(0);
         let kept = 0;
         for (const [, b] of ranges) kept += b.length;
         // A URL's validators go with its head: an export finding them changed fails.

@@ -44,6 +44,25 @@ pub struct Session {
     arrays: Option<RegionsBuilder>,
 }
 
+#[derive(serde::Serialize)]
+struct Contig<'a> {
+    name: &'a str,
+    length: u32,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Progress {
+    regions_done: usize,
+    regions_total: usize,
+    intervals: u64,
+}
+
+fn to_js<T: serde::Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsValue::from(e.to_string()))
+}
+
 /// Whole numbers from JS numbers; `first` is the index of `v[0]` in all regions.
 fn ints(v: &[f64], what: &str, first: usize) -> Result<Vec<i64>, JsValue> {
     v.iter()
@@ -349,15 +368,28 @@ impl Session {
         self.stepper.writer.n_intervals() as f64
     }
 
-    /// Contig names and lengths of source `i` once opened: `[name, length, ...]`.
-    pub fn contigs(&self, i: usize) -> js_sys::Array {
-        let Some(bw) = self.stepper.bigwig(i) else {
-            return js_sys::Array::new();
-        };
-        bw.chroms
-            .iter()
-            .flat_map(|c| [JsValue::from(c.name.as_str()), JsValue::from(c.length)])
-            .collect()
+    /// Contigs of source `i` once opened: `[{ name, length }]` (typed `Contig` in index.d.ts).
+    pub fn contigs(&self, i: usize) -> Result<JsValue, JsValue> {
+        let contigs: Vec<Contig> = self.stepper.bigwig(i).map_or_else(Vec::new, |bw| {
+            bw.chroms
+                .iter()
+                .map(|c| Contig {
+                    name: &c.name,
+                    length: c.length,
+                })
+                .collect()
+        });
+        to_js(&contigs)
+    }
+
+    /// Where the export stands: `{ regionsDone, regionsTotal, intervals }` (the core's part
+    /// of the `onProgress` argument and of the result).
+    pub fn progress(&self) -> Result<JsValue, JsValue> {
+        to_js(&Progress {
+            regions_done: self.stepper.regions_done(),
+            regions_total: self.stepper.n_regions(),
+            intervals: self.stepper.writer.n_intervals(),
+        })
     }
 }
 

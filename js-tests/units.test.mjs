@@ -1,0 +1,69 @@
+// The package's pure pieces, on their own: read planning, the genome-order reorder (with a
+// spill), pacing, and the counting and recording wrappers of the ByteSource contract.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { coalesce, planReads, Pacer } from '../pkg/reads.js';
+import { Reorder, concat } from '../pkg/reorder.js';
+import { counted, recorded } from '../pkg/sources/index.js';
+
+test('reads: neighbours within 4 KiB coalesce; sources with a minimum read are extended within a budget', () => {
+  assert.deepEqual(coalesce([[0, 10], [5, 10], [4096 + 15, 1], [10000, 5]]), [[0, 4112], [10000, 5]]);
+  // Source 0 has no minimum; source 1 reads at least 1000 bytes, up to its end.
+  const sources = [{ size: 1e6 }, { size: 5000, minRead: 1000 }];
+  const flat = [1, 4800, 10, 0, 100, 50, 1, 0, 10, 0, 0, 20];
+  // Source 1: 0+10 grows to 1000 and 4800+10 to the end (200); 3800 apart, they merge.
+  assert.deepEqual(planReads(flat, sources), [[1, 0, 5000], [0, 0, 150]]);
+});
+
+test('reorder: opaque encoded regions come back in input order, spilled or not', async () => {
+  // Regions of 3..7 bytes with distinct content; the core gives bytes and spans.
+  const n = 100;
+  const seg = (r) => Uint8Array.from({ length: 3 + (r % 5) }, (_, k) => (r * 7 + k) & 255);
+  const order = Array.from({ length: n }, (_, r) => (r * 37) % n); // a permutation
+  for (const spillOn of [false, true]) {
+    const disk = [];
+    const spill = spillOn ? {
+      async append(bytes) { disk.push(bytes.slice()); return disk.length - 1; },
+      async read(off) { return disk[off]; },
+    } : null;
+    const ro = new Reorder(n, 7, spill);
+    for (let k = 0; k < n; k += 10) {
+      const part = order.slice(k, k + 10);
+      const bytes = concat(part.map(seg));
+      const spans = new Uint32Array(part.flatMap((r) => [r, seg(r).length]));
+      await ro.add(bytes, spans);
+      // Past the staging budget (32 MiB) by what is held: every non-empty bucket spills.
+      if (spillOn) { ro.staged += 32 << 20; await ro.add(new Uint8Array(0), new Uint32Array(0)); ro.staged = 0; }
+    }
+    const out = [];
+    for await (const b of ro.inOrder(16)) out.push(b);
+    assert.deepEqual(concat(out), concat(Array.from({ length: n }, (_, r) => seg(r))), `spill ${spillOn}`);
+    if (spillOn) assert.ok(disk.length > 0, 'buckets were spilled');
+  }
+});
+
+test('pacer: yields a macrotask once its slice is used up, and throws once aborted', async () => {
+  const ac = new AbortController();
+  const p = new Pacer(ac.signal);
+  let timer = false;
+  setImmediate(() => { timer = true; });
+  const t = performance.now();
+  while (performance.now() - t < 30) { /* a slice of synchronous work */ }
+  await p.tick();
+  assert.ok(timer, 'a macrotask ran at the tick');
+  ac.abort(new Error('stop'));
+  await assert.rejects(p.tick(), /stop/);
+});
+
+test('sources: counting and recording wrap a source, and a size learned later shows through', async () => {
+  const raw = { name: 'x', size: null, async read(o, n) { raw.size = 100; return new Uint8Array(n).fill(o); }, async close() {} };
+  const ranges = [];
+  const src = recorded(counted(raw), ranges);
+  assert.equal(src.size, null);
+  const b = await src.read(5, 3);
+  assert.deepEqual(Array.from(b), [5, 5, 5]);
+  assert.equal(src.size, 100);
+  assert.deepEqual(src.stats, { fetched: 3, requests: 1 });
+  assert.deepEqual(ranges.map(([o, bytes]) => [o, bytes.length]), [[5, 3]]);
+  assert.equal(counted(src), src, 'a counted source is not counted twice');
+});
