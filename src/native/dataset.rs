@@ -115,17 +115,21 @@ pub fn write_dataset(
         .zip(&tables)
         .map(|(t, table)| {
             let rows = table.rows_for(&samples);
-            let inputs = pool.install(|| {
-                rows.par_iter()
-                    .enumerate()
-                    .map(|(i, row)| {
-                        let path = Path::new(&row.path);
-                        let at = |e: Error| in_table(table, row.line, &row.sample, path, e);
-                        let src = FileSource::open(path).map_err(at)?;
-                        open_input(i, path.display().to_string(), src).map_err(at)
-                    })
-                    .collect::<Result<Vec<_>>>()
-            })?;
+            let inputs = pool
+                .install(|| {
+                    rows.par_iter()
+                        .enumerate()
+                        .map(|(i, row)| {
+                            let path = Path::new(&row.path);
+                            let at = |e: Error| in_table(table, row.line, &row.sample, path, e);
+                            let src = FileSource::open(path).map_err(at)?;
+                            open_input(i, path.display().to_string(), src).map_err(at)
+                        })
+                        .collect::<Vec<Result<_>>>()
+                })
+                // The first failing row in table order, whichever thread failed first.
+                .into_iter()
+                .collect::<Result<Vec<_>>>()?;
             Export::new(inputs, regions.sorted().clone(), options).map_err(|e| in_track(&t.name, e))
         })
         .collect::<Result<Vec<_>>>()?;

@@ -56,15 +56,18 @@ pub fn read_bed<F: BedFields>(path: &Path, fields: F) -> Result<(Regions, F)> {
     parser.finish_with_fields()
 }
 
-/// Open bigWig files (in parallel on `pool`) in sample order.
+/// Open bigWig files (in parallel on `pool`) in sample order; an error names the first
+/// failing file in that order, whichever thread failed first.
 pub fn open_files(paths: &[PathBuf], pool: &rayon::ThreadPool) -> Result<Vec<Input<FileSource>>> {
     pool.install(|| {
         paths
             .par_iter()
             .enumerate()
             .map(|(i, p)| open_input(i, p.display().to_string(), FileSource::open(p)?))
-            .collect()
+            .collect::<Vec<Result<_>>>()
     })
+    .into_iter()
+    .collect()
 }
 
 /// How the native driver runs.
