@@ -76,19 +76,8 @@ mod cli {
         /// aos: intervals.npy records; soa: starts.npy, ends.npy, values.npy columns.
         #[arg(long, value_enum, default_value_t = LayoutArg::Aos)]
         layout: LayoutArg,
-        /// Worker threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Most memory one region's records may need over all samples (e.g. 512M, 4G).
-        #[arg(long, default_value = "4G", value_name = "SIZE")]
-        max_mem: String,
-        /// Output staged in memory before out-of-order regions spill to a scratch file
-        /// (tests set it low to exercise the spill).
-        #[arg(long, hide = true, value_name = "BYTES")]
-        staging_budget: Option<usize>,
-        /// No progress bar and no summary line.
-        #[arg(long, short)]
-        quiet: bool,
+        #[command(flatten)]
+        run: RunArgs,
         /// bigWig files, one per sample, in sample order.
         #[arg(value_name = "SOURCE")]
         sources: Vec<PathBuf>,
@@ -113,13 +102,21 @@ mod cli {
         /// Replace an existing dataset at DIR (once the new one is complete).
         #[arg(long)]
         overwrite: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    }
+
+    /// How `export` and `dataset` run.
+    #[derive(Args)]
+    struct RunArgs {
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
         /// Most memory one region's records may need over all samples (e.g. 512M, 4G).
         #[arg(long, default_value = "4G", value_name = "SIZE")]
         max_mem: String,
-        /// As for export (tests).
+        /// Output staged in memory before out-of-order regions spill to a scratch file
+        /// (tests set it low to exercise the spill).
         #[arg(long, hide = true, value_name = "BYTES")]
         staging_budget: Option<usize>,
         /// No progress bar and no summary line.
@@ -206,9 +203,9 @@ mod cli {
                 LayoutArg::Aos => Layout::Aos,
                 LayoutArg::Soa => Layout::Soa,
             },
-            max_mem: parse_size(&a.max_mem)?,
+            max_mem: parse_size(&a.run.max_mem)?,
         };
-        let (regions, out, quiet, sources) = (a.regions, a.out, a.quiet, a.sources);
+        let (regions, out, quiet, sources) = (a.regions, a.out, a.run.quiet, a.sources);
         if sources.is_empty() {
             return Err(Error::input(
                 "no sources given: pass at least one bigWig after the options",
@@ -217,7 +214,7 @@ mod cli {
         let t0 = Instant::now();
         let regions = read_regions(&regions)?;
         let n_regions = regions.len() as u64;
-        let parallel = parallel(a.threads, a.staging_budget);
+        let parallel = parallel(a.run.threads, a.run.staging_budget);
         let bar = progress_bar(quiet, n_regions);
         let tick = |done: u64| {
             if let Some(b) = &bar {
@@ -275,10 +272,10 @@ mod cli {
         let opts = DatasetOptions {
             max_jitter: a.max_jitter,
             overwrite: a.overwrite,
-            max_mem: parse_size(&a.max_mem)?,
+            max_mem: parse_size(&a.run.max_mem)?,
         };
         // Regions x tracks: known once the BED is read.
-        let bar = progress_bar(a.quiet, 0);
+        let bar = progress_bar(a.run.quiet, 0);
         let tick = |done: u64, total: u64| {
             if let Some(b) = &bar {
                 b.set_length(total);
@@ -290,14 +287,14 @@ mod cli {
             &tracks,
             &a.out,
             opts,
-            parallel(a.threads, a.staging_budget),
+            parallel(a.run.threads, a.run.staging_budget),
             Some(&tick),
         );
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
         let s = summary?;
-        if !a.quiet {
+        if !a.run.quiet {
             eprintln!(
                 "wrote dataset {}: {} regions x {} samples, {} track{}: {} intervals, {:.1} MB in {:.2} s",
                 a.out.display(),
