@@ -8,7 +8,7 @@
 //! its raw bytes until it is decoded, and raw bytes behind the read-ahead window go.
 
 use crate::encoded::{
-    bucket_regions, count_regions, encode_region, push_region_encoded, region_at, region_len, spans,
+    bucket_regions, count_regions, encode_region, push_region_encoded, region_at, region_len,
 };
 use crate::error::{ByteRange, Error, Result};
 use crate::export::{open_input, push_region, Decoder, Export, Input, Options};
@@ -61,6 +61,8 @@ pub struct Stepper {
     asked: usize,
     /// Genome order: encoded regions (see [`crate::encoded`]) not yet taken by the host.
     unordered: Vec<u8>,
+    /// `[region, length, ...]` of `unordered`, recorded as it is encoded.
+    unordered_spans: Vec<u32>,
     /// Genome order: regions pushed back into the writer, in input order.
     pushed: usize,
 }
@@ -86,6 +88,7 @@ impl Stepper {
             next: 0,
             asked: 0,
             unordered: Vec::new(),
+            unordered_spans: Vec::new(),
             pushed: 0,
         }
     }
@@ -189,7 +192,10 @@ impl Stepper {
                 Ok(()) => {
                     self.next += 1;
                     let full = if genome {
+                        let start = self.unordered.len();
                         encode_region(r, &self.recs, &self.counts, &mut self.unordered);
+                        let len = self.unordered.len() - start;
+                        self.unordered_spans.extend([r as u32, len as u32]);
                         self.unordered.len() >= max_bytes
                     } else {
                         push_region(&mut self.writer, &self.recs, &self.counts);
@@ -309,9 +315,10 @@ impl Stepper {
     /// Genome order: the encoded regions decoded since the last call, and their
     /// `[region, length, ...]` spans (the host keeps the bytes opaque).
     pub fn take_unordered(&mut self) -> (Vec<u8>, Vec<u32>) {
-        let bytes = std::mem::take(&mut self.unordered);
-        let spans = spans(&bytes, self.names.len());
-        (bytes, spans)
+        (
+            std::mem::take(&mut self.unordered),
+            std::mem::take(&mut self.unordered_spans),
+        )
     }
 
     /// Regions per bucket the host reorders genome-order output through.

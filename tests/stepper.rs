@@ -4,7 +4,6 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
-use bigwig_npy::encoded::{region_at, region_len};
 use bigwig_npy::native::read_regions;
 use bigwig_npy::stepper::{Step, Stepper};
 use bigwig_npy::{ByteRange, Format, Layout, Options};
@@ -83,14 +82,13 @@ fn drive(case: &Case, cache: usize, lookahead: usize) -> Run {
         }
     }
     if genome_order {
-        // The host's part: encoded regions back in input order.
-        let n = sources.len();
+        // The host's part: encoded regions back in input order, by the core's spans.
+        let spans = bigwig_npy::encoded::spans(&unordered, sources.len());
         let mut regions = Vec::new();
         let mut at = 0;
-        while at < unordered.len() {
-            let len = region_len(&unordered, at, n);
-            regions.push((region_at(&unordered, at), &unordered[at..at + len]));
-            at += len;
+        for sp in spans.chunks(2) {
+            regions.push((sp[0], &unordered[at..at + sp[1] as usize]));
+            at += sp[1] as usize;
         }
         regions.sort_by_key(|r| r.0);
         let in_order: Vec<u8> = regions.iter().flat_map(|r| r.1.iter().copied()).collect();

@@ -129,20 +129,8 @@ fn run_with(
         feed(&mut s, sources, &missing);
     }
     if s.genome_order() {
-        let n = sources.len();
-        let mut regions: Vec<(usize, &[u8])> = Vec::new();
-        let mut at = 0;
-        while at < unordered.len() {
-            let len = bigwig_npy::encoded::region_len(&unordered, at, n);
-            regions.push((
-                bigwig_npy::encoded::region_at(&unordered, at),
-                &unordered[at..at + len],
-            ));
-            at += len;
-        }
-        regions.sort_by_key(|r| r.0);
-        let in_order: Vec<u8> = regions.iter().flat_map(|r| r.1.to_vec()).collect();
-        s.push_encoded(&in_order).map_err(err)?;
+        s.push_encoded(&in_input_order(&unordered, sources.len()))
+            .map_err(err)?;
         collect(&mut s);
     }
     let headers = s.headers();
@@ -161,6 +149,19 @@ fn run_with(
             .concat()
         })
         .collect())
+}
+
+/// The JS driver's part of genome order, here by sorting: encoded regions back in input order.
+fn in_input_order(unordered: &[u8], n_samples: usize) -> Vec<u8> {
+    let spans = bigwig_npy::encoded::spans(unordered, n_samples);
+    let mut regions: Vec<(u32, &[u8])> = Vec::new();
+    let mut at = 0;
+    for s in spans.chunks(2) {
+        regions.push((s[0], &unordered[at..at + s[1] as usize]));
+        at += s[1] as usize;
+    }
+    regions.sort_by_key(|r| r.0);
+    regions.iter().flat_map(|r| r.1.iter().copied()).collect()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -403,19 +404,7 @@ fn regions_fed_in_pieces_and_order_planned_in_slices_give_the_same_bytes() {
         }
         feed(&mut s, &[vol], &missing);
     }
-    let mut regions: Vec<(usize, &[u8])> = Vec::new();
-    let mut at = 0;
-    while at < unordered.len() {
-        let len = bigwig_npy::encoded::region_len(&unordered, at, 1);
-        regions.push((
-            bigwig_npy::encoded::region_at(&unordered, at),
-            &unordered[at..at + len],
-        ));
-        at += len;
-    }
-    regions.sort_by_key(|r| r.0);
-    let in_order: Vec<u8> = regions.iter().flat_map(|r| r.1.to_vec()).collect();
-    s.push_encoded(&in_order).unwrap();
+    s.push_encoded(&in_input_order(&unordered, 1)).unwrap();
     let out = s.take_output();
     let intervals = out
         .get(1)

@@ -4,9 +4,9 @@
 //! the dataset appears whole or not at all. An existing target is replaced only with
 //! `overwrite`, and only once the new dataset is complete.
 
-use super::output::{owner_is_gone, partial};
+use super::output::{missing_ancestors, owner_is_gone, partial};
 use super::parallel::export_parallel_with_budget;
-use super::{io_reason, read_bed, FileSource, OutputDir, Parallel};
+use super::{io_reason, read_bed, write_error, FileSource, OutputDir, Parallel};
 use crate::dataset::{check_track_name, dataset_samples, BedTable, DatasetRegions, SampleTable};
 use crate::error::{shown, Error, Result};
 use crate::export::{open_input, Export, Options};
@@ -100,10 +100,7 @@ pub fn write_dataset(
     let (input, table) = read_bed(bed, BedTable::new())?;
     let regions = DatasetRegions::new(input, table, opts.max_jitter)?;
 
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(parallel.threads.max(1))
-        .build()
-        .map_err(|e| Error::Output(format!("cannot start threads: {e}")))?;
+    let pool = parallel.pool()?;
     let options = Options {
         format: Format::Raw,
         layout: Layout::Aos,
@@ -138,13 +135,7 @@ pub fn write_dataset(
     let mut bytes = 0u64;
     let put = |name: &str, data: &[u8]| -> Result<u64> {
         let p = stage.dir.join(name);
-        std::fs::write(&p, data).map_err(|e| {
-            Error::Output(format!(
-                "{}: cannot write output: {}",
-                p.display(),
-                io_reason(&e)
-            ))
-        })?;
+        std::fs::write(&p, data).map_err(|e| write_error(&p, e))?;
         Ok(data.len() as u64)
     };
     bytes += put("regions.npy", &regions.regions_npy())?;
@@ -275,18 +266,8 @@ fn split_target(out: &Path) -> Result<(PathBuf, String)> {
 impl Staging {
     fn create(out: &Path) -> Result<Staging> {
         let (parent, name) = split_target(out)?;
-        let fail = |p: &Path, e: std::io::Error| {
-            Error::Output(format!(
-                "{}: cannot write output: {}",
-                p.display(),
-                io_reason(&e)
-            ))
-        };
-        let created: Vec<PathBuf> = parent
-            .ancestors()
-            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
-            .map(Path::to_path_buf)
-            .collect();
+        let fail = write_error;
+        let created = missing_ancestors(&parent);
         let dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
         let me = Staging {
             dir: dir.clone(),

@@ -81,6 +81,14 @@ pub struct Parallel {
 }
 
 impl Parallel {
+    /// The thread pool the driver runs on.
+    pub fn pool(&self) -> Result<rayon::ThreadPool> {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads.max(1))
+            .build()
+            .map_err(|e| Error::Output(format!("cannot start threads: {e}")))
+    }
+
     pub fn threads(threads: usize) -> Self {
         Parallel {
             threads,
@@ -99,10 +107,7 @@ pub fn export_files(
     parallel: Parallel,
     progress: Option<&Progress<'_>>,
 ) -> Result<Summary> {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(parallel.threads.max(1))
-        .build()
-        .map_err(|e| Error::Output(format!("cannot start threads: {e}")))?;
+    let pool = parallel.pool()?;
     let inputs = open_files(sources, &pool)?;
     let export = Export::new(inputs, regions, options)?;
     let mut dir = OutputDir::create(out, options.layout, options.format)?;
@@ -110,6 +115,15 @@ pub fn export_files(
         export_parallel_with_budget(&export, &pool, &mut dir, progress, parallel.staging_budget)?;
     dir.commit()?;
     Ok(summary)
+}
+
+/// A write to `path` failed: one line naming it.
+pub(crate) fn write_error(path: &Path, e: std::io::Error) -> Error {
+    Error::Output(format!(
+        "{}: cannot write output: {}",
+        path.display(),
+        io_reason(&e)
+    ))
 }
 
 /// The OS reason without Rust's "(os error N)" suffix.

@@ -1,4 +1,4 @@
-use super::io_reason;
+use super::{io_reason, write_error};
 use crate::error::{Error, Result};
 use crate::layout::{Format, Layout, TrackWriter};
 use std::fs::File;
@@ -53,18 +53,8 @@ pub struct OutputDir {
 
 impl OutputDir {
     pub fn create(dir: &Path, layout: Layout, format: Format) -> Result<Self> {
-        let fail = |what: &Path, e: std::io::Error| {
-            Error::Output(format!(
-                "{}: cannot write output: {}",
-                what.display(),
-                io_reason(&e)
-            ))
-        };
-        let created: Vec<PathBuf> = dir
-            .ancestors()
-            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
-            .map(Path::to_path_buf)
-            .collect();
+        let fail = write_error;
+        let created = missing_ancestors(dir);
         let writer = TrackWriter::new(layout, format);
         let mut me = OutputDir {
             dir: dir.to_path_buf(),
@@ -94,13 +84,10 @@ impl OutputDir {
     pub fn drain(&mut self) -> Result<()> {
         let files = &mut self.files;
         self.writer.drain(|i, bytes| {
-            files[i].2.write_all(bytes).map_err(|e| {
-                Error::Output(format!(
-                    "{}: cannot write output: {}",
-                    files[i].1.display(),
-                    io_reason(&e)
-                ))
-            })
+            files[i]
+                .2
+                .write_all(bytes)
+                .map_err(|e| write_error(&files[i].1, e))
         })
     }
 
@@ -110,13 +97,7 @@ impl OutputDir {
         self.drain()?;
         let headers = self.writer.headers();
         for ((_, temp, w), header) in self.files.iter_mut().zip(&headers) {
-            let fail = |e: std::io::Error| {
-                Error::Output(format!(
-                    "{}: cannot write output: {}",
-                    temp.display(),
-                    io_reason(&e)
-                ))
-            };
+            let fail = |e| write_error(temp, e);
             w.flush().map_err(fail)?;
             if !header.is_empty() {
                 let f = w.get_mut();
@@ -193,6 +174,15 @@ impl Drop for OutputDir {
         }
         self.unregister(&mut registry);
     }
+}
+
+/// The directories of `dir` (itself included) that do not exist yet, deepest first: what
+/// creating it makes, and a failure removes again.
+pub(crate) fn missing_ancestors(dir: &Path) -> Vec<PathBuf> {
+    dir.ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+        .map(Path::to_path_buf)
+        .collect()
 }
 
 /// Remove temporary files that exports killed without a chance to clean up (SIGKILL, a
