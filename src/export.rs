@@ -4,7 +4,7 @@
 //! region at a time, fetching what [`Error::Missing`] asks for and retrying.
 
 use crate::bigwig::block::{BlockReader, DecodedBlock};
-use crate::bigwig::{BigWig, BwError, Leaf};
+use crate::bigwig::{BigWig, BwError, IndexPlan, Leaf, QuerySet};
 pub use crate::blocks::{BlockCache, BlockSource, Decoder};
 use crate::contig::ContigMap;
 use crate::error::{shown, ByteRange, Error, Result};
@@ -54,6 +54,42 @@ pub fn open_input<S: Source>(index: usize, name: impl Into<String>, source: S) -
         Err(e) => Err(source_error(index, &name, e, None)),
     }
 }
+
+/// Open source number `index` reading its header and chrom tree only: the export reads
+/// its index later ([`Export::read_indexes`]), knowing the regions.
+pub fn open_input_head<S: Source>(
+    index: usize,
+    name: impl Into<String>,
+    source: S,
+) -> Result<Input<S>> {
+    let name = name.into();
+    match BigWig::open_head(&source) {
+        Ok(bigwig) => Ok(Input {
+            name,
+            source,
+            bigwig,
+        }),
+        Err(e) => Err(source_error(index, &name, e, None)),
+    }
+}
+
+/// How [`Export::read_indexes`] reads each source's R-tree index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IndexPolicy {
+    /// Lazily ([`IndexPlan::Queries`]) when the index is large and the regions few
+    /// enough to touch only part of it; whole otherwise.
+    #[default]
+    Auto,
+    /// Every leaf.
+    Whole,
+    /// Only the nodes the regions need, however few or many (tests pin the walk with it).
+    Lazy,
+}
+
+/// An index at most this big is read whole: one round costs less than a round per level.
+pub const LAZY_INDEX_MIN: u64 = 64 << 10;
+/// Bytes a region is reckoned to cost in a lazy walk: about one leaf node (256 items).
+const LAZY_BYTES_PER_REGION: u64 = 4 + 256 * 32;
 
 impl<S: Source> Input<S> {
     /// Read and decode one data block (source number `index`); errors name this source.
@@ -145,6 +181,58 @@ impl<S: Source> Export<S> {
             options,
             resolved,
         })
+    }
+
+    /// Read the R-tree index of every source whose index is not read yet, as `policy`
+    /// says. Every missing byte of this round comes back at once as [`Error::Missing`];
+    /// call again once they are held (a round per tree level when lazy).
+    pub fn read_indexes(&mut self, policy: IndexPolicy) -> Result<()> {
+        let mut missing = Vec::new();
+        for s in 0..self.inputs.len() {
+            if self.inputs[s].bigwig.index_read() {
+                continue;
+            }
+            let input = &self.inputs[s];
+            let lazy = match policy {
+                IndexPolicy::Whole => false,
+                IndexPolicy::Lazy => true,
+                IndexPolicy::Auto => input
+                    .bigwig
+                    .index_len(input.source.size())
+                    .is_some_and(|len| {
+                        len > LAZY_INDEX_MIN
+                            && (self.n_regions() as u64)
+                                .saturating_mul(2 * LAZY_BYTES_PER_REGION)
+                                <= len
+                    }),
+            };
+            let queries = lazy.then(|| {
+                QuerySet::new((0..self.n_regions()).map(|r| {
+                    let q = self.query(r, s);
+                    (q.chrom, q.start, q.end)
+                }))
+            });
+            let plan = match &queries {
+                Some(queries) => IndexPlan::Queries {
+                    queries,
+                    strict: policy == IndexPolicy::Lazy,
+                },
+                None => IndexPlan::Whole,
+            };
+            let input = &mut self.inputs[s];
+            match input.bigwig.read_index(&input.source, plan) {
+                Ok(()) => {}
+                Err(e) => match source_error(s, &input.name, e, None) {
+                    Error::Missing(m) => missing.extend(m),
+                    e => return Err(e),
+                },
+            }
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Missing(missing))
+        }
     }
 
     pub fn n_regions(&self) -> usize {
@@ -268,6 +356,13 @@ impl<S: Source> Export<S> {
         out.clear();
         let mut missing = Vec::new();
         for (s, input) in self.inputs.iter().enumerate() {
+            if !input.bigwig.index_read() {
+                // Leaves unknown would read as "no data": never a silent empty region.
+                return Err(Error::Output(format!(
+                    "internal error: the index of {} was not read before decoding",
+                    shown(&input.name)
+                )));
+            }
             let before = out.len();
             let q = self.query(r, s);
             for leaf in input.bigwig.blocks(q.chrom, q.start, q.end) {

@@ -27,7 +27,9 @@ pub mod native;
 pub mod wasm;
 
 pub use error::{ByteRange, Error, Result};
-pub use export::{open_input, BlockCache, Export, Input, Options, DEFAULT_MAX_MEM};
+pub use export::{
+    open_input, open_input_head, BlockCache, Export, IndexPolicy, Input, Options, DEFAULT_MAX_MEM,
+};
 pub use interval::Interval;
 pub use layout::{Format, Layout, TrackWriter};
 pub use region::{Region, Regions};

@@ -11,7 +11,7 @@ use crate::encoded::{
     bucket_regions, count_regions, encode_region, push_region_encoded, region_at, region_len,
 };
 use crate::error::{ByteRange, Error, Result};
-use crate::export::{open_input, push_region, Decoder, Export, Input, Options};
+use crate::export::{open_input_head, push_region, Decoder, Export, IndexPolicy, Input, Options};
 use crate::interval::Interval;
 use crate::layout::TrackWriter;
 use crate::order::{DecodeOrder, OrderPlan};
@@ -21,8 +21,9 @@ use std::rc::Rc;
 
 /// In genome order a block is needed by consecutive regions only.
 const GENOME_ORDER_BLOCK_CACHE: usize = 4 << 20;
-/// Small reads while opening are rounded up so one fetch covers the header and chrom tree.
-const MIN_OPEN_READ: u64 = 16 << 10;
+/// The first read of a source is rounded up so one fetch covers the header and, for
+/// most files, the chrom tree (a larger chrom tree is read whole in a second round).
+const MIN_OPEN_READ: u64 = 4 << 10;
 
 pub type Src = Rc<RangeCache>;
 
@@ -43,6 +44,9 @@ pub struct Stepper {
     names: Vec<String>,
     caches: Vec<Src>,
     options: Options,
+    index_policy: IndexPolicy,
+    /// The export's indexes are read (open is done).
+    indexed: bool,
     regions: Option<Regions>,
     opened: Vec<Option<Input<Src>>>,
     export: Option<Export<Src>>,
@@ -76,6 +80,8 @@ impl Stepper {
             opened: (0..n).map(|_| None).collect(),
             names,
             options,
+            index_policy: IndexPolicy::Auto,
+            indexed: false,
             regions: None,
             export: None,
             plan: None,
@@ -104,6 +110,12 @@ impl Stepper {
             .or_else(|| self.export.as_ref().map(|e| &e.regions))
     }
 
+    /// How open reads the R-tree indexes (default [`IndexPolicy::Auto`]: lazily for few
+    /// regions in large files).
+    pub fn set_index_policy(&mut self, policy: IndexPolicy) {
+        self.index_policy = policy;
+    }
+
     /// The total size of source `i`, once known (lets the index be read in one request).
     pub fn set_size(&mut self, i: usize, size: u64) {
         self.caches[i].set_size(size);
@@ -114,41 +126,52 @@ impl Stepper {
         self.caches[i].insert(offset, bytes);
     }
 
-    /// Open every source and resolve the regions. Returns the ranges still missing; empty
-    /// when the export is ready (or, without regions, when the sources are open).
+    /// Open every source and resolve the regions, then read the indexes the regions
+    /// need. Returns the ranges still missing; empty when the export is ready (or,
+    /// without regions, when the sources' headers and chrom trees are read).
     pub fn open(&mut self) -> Result<Vec<ByteRange>> {
-        if self.export.is_some() {
+        if self.indexed {
             return Ok(Vec::new());
         }
-        let mut missing = Vec::new();
-        for i in 0..self.caches.len() {
-            if self.opened[i].is_some() {
-                continue;
-            }
-            match open_input(i, self.names[i].clone(), self.caches[i].clone()) {
-                Ok(input) => self.opened[i] = Some(input),
-                Err(Error::Missing(ranges)) => {
-                    for mut r in ranges {
-                        let limit = self.caches[i]
-                            .size()
-                            .map_or(u64::MAX, |s| s.saturating_sub(r.offset));
-                        r.len = r.len.max(MIN_OPEN_READ).min(limit.max(r.len));
-                        missing.push(r);
-                    }
+        if self.export.is_none() {
+            let mut missing = Vec::new();
+            for i in 0..self.caches.len() {
+                if self.opened[i].is_some() {
+                    continue;
                 }
-                Err(e) => return Err(e),
+                match open_input_head(i, self.names[i].clone(), self.caches[i].clone()) {
+                    Ok(input) => self.opened[i] = Some(input),
+                    Err(Error::Missing(ranges)) => {
+                        for mut r in ranges {
+                            let limit = self.caches[i]
+                                .size()
+                                .map_or(u64::MAX, |s| s.saturating_sub(r.offset));
+                            r.len = r.len.max(MIN_OPEN_READ).min(limit.max(r.len));
+                            missing.push(r);
+                        }
+                    }
+                    Err(e) => return Err(e),
+                }
             }
+            if !missing.is_empty() {
+                return Ok(missing);
+            }
+            let Some(regions) = self.regions.take() else {
+                return Ok(Vec::new());
+            };
+            let inputs = self.opened.iter_mut().map(|o| o.take().unwrap()).collect();
+            self.export = Some(Export::new(inputs, regions, self.options)?);
         }
-        if !missing.is_empty() {
-            return Ok(missing);
+        let export = self.export.as_mut().expect("resolved");
+        // Index nodes are read at the sizes the walk asks for (a level per round when
+        // lazy), not rounded up.
+        match export.read_indexes(self.index_policy) {
+            Ok(()) => {}
+            Err(Error::Missing(ranges)) => return Ok(ranges),
+            Err(e) => return Err(e),
         }
-        let Some(regions) = self.regions.take() else {
-            return Ok(Vec::new());
-        };
-        let inputs = self.opened.iter_mut().map(|o| o.take().unwrap()).collect();
-        let export = Export::new(inputs, regions, self.options)?;
-        self.plan = Some(OrderPlan::new(&export, self.cache_budget as u64));
-        self.export = Some(export);
+        self.indexed = true;
+        self.plan = Some(OrderPlan::new(export, self.cache_budget as u64));
         // What open read is kept: a read extended past the index or header may hold the
         // first data blocks. The first step that misses drops all outside its window.
         Ok(Vec::new())

@@ -2,7 +2,7 @@
 
 use super::cursor::Cursor;
 use super::header::Header;
-use super::tree::{walk, Shape, TreeBytes};
+use super::tree::{walk, Shape, TreeBytes, Visit};
 use super::BwError;
 use crate::source::Source;
 
@@ -48,31 +48,57 @@ pub(crate) fn read_chroms<S: Source + ?Sized>(
         leaf_item: key_size + 8,
         branch_item: key_size + 8,
     };
-    let mut chroms = Vec::new();
+    let mut visit = ChromItems {
+        chroms: Vec::new(),
+        item_count,
+        key_size: key_size as usize,
+        big_endian: h.big_endian,
+    };
     let budget = src.size().unwrap_or(u64::MAX);
     let visited = walk(
         &bytes,
         at.saturating_add(32),
+        (),
         h.big_endian,
         &shape,
         budget,
-        |item| {
-            if chroms.len() as u64 >= item_count {
-                return Err(BwError::Invalid(format!(
-                "corrupt chromosome tree (more than the {item_count} chromosomes its header declares)"
-            )));
-            }
-            let key = &item[..key_size as usize];
-            let name_len = key.iter().position(|&b| b == 0).unwrap_or(key.len());
-            let mut c = Cursor::new(&item[key_size as usize..], h.big_endian);
-            chroms.push(Chrom {
-                id: c.u32()?,
-                name: String::from_utf8_lossy(&key[..name_len]).into_owned(),
-                length: c.u32()?,
-            });
-            Ok(())
-        },
+        &mut visit,
     )?;
+    let mut chroms = visit.chroms;
     chroms.sort_by_key(|c| c.id);
     Ok((chroms, bytes.span_len().unwrap_or(32 + visited)))
+}
+
+/// Every leaf item is a chromosome; every branch is descended.
+struct ChromItems {
+    chroms: Vec<Chrom>,
+    item_count: u64,
+    key_size: usize,
+    big_endian: bool,
+}
+
+impl Visit for ChromItems {
+    type Ctx = ();
+
+    fn branch(&mut self, _item: &[u8], _ctx: ()) -> Result<Option<()>, BwError> {
+        Ok(Some(()))
+    }
+
+    fn leaf(&mut self, item: &[u8], _ctx: ()) -> Result<(), BwError> {
+        if self.chroms.len() as u64 >= self.item_count {
+            return Err(BwError::Invalid(format!(
+                "corrupt chromosome tree (more than the {} chromosomes its header declares)",
+                self.item_count
+            )));
+        }
+        let key = &item[..self.key_size];
+        let name_len = key.iter().position(|&b| b == 0).unwrap_or(key.len());
+        let mut c = Cursor::new(&item[self.key_size..], self.big_endian);
+        self.chroms.push(Chrom {
+            id: c.u32()?,
+            name: String::from_utf8_lossy(&key[..name_len]).into_owned(),
+            length: c.u32()?,
+        });
+        Ok(())
+    }
 }

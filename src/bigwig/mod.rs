@@ -1,6 +1,7 @@
 //! bigWig reading. [`BigWig::open`] reads the [`header`], the chromosome B+ tree
 //! ([`chroms`]) and the full-data R-tree ([`rtree`]), both walked by the one bounded
-//! [`tree`] walk; data blocks are then located with [`BigWig::blocks`] and decoded by
+//! [`tree`] walk ([`BigWig::open_head`] and [`BigWig::read_index`] do it in two steps, so
+//! remote sources can read only the index nodes their regions need); data blocks are then located with [`BigWig::blocks`] and decoded by
 //! [`block`]. Every read goes through a [`Source`], and bytes the source cannot serve yet
 //! surface as [`BwError::Missing`] so async drivers can fetch them and retry.
 
@@ -13,7 +14,7 @@ mod tree;
 
 pub use chroms::Chrom;
 pub use header::{Header, TotalSummary, ZoomLevel};
-pub use rtree::Leaf;
+pub use rtree::{IndexPlan, Leaf, QuerySet};
 
 use crate::source::{ReadError, Source};
 
@@ -79,7 +80,7 @@ pub(crate) fn check_range<S: Source + ?Sized>(
     }
 }
 
-/// An opened bigWig: everything needed to locate data blocks without further index reads.
+/// An opened bigWig: once its index is read, everything needed to locate data blocks.
 #[derive(Debug, Clone)]
 pub struct BigWig {
     pub header: Header,
@@ -93,26 +94,63 @@ pub struct BigWig {
     sorted: bool,
     /// Bytes of the header + chrom tree + index that were read to open the file.
     pub index_bytes: u64,
+    /// Whether [`BigWig::read_index`] ran: until then no leaf is known.
+    index_read: bool,
 }
 
 impl BigWig {
+    /// Open the file and read its whole index.
     pub fn open<S: Source + ?Sized>(src: &S) -> Result<BigWig, BwError> {
+        let mut bw = BigWig::open_head(src)?;
+        bw.read_index(src, IndexPlan::Whole)?;
+        Ok(bw)
+    }
+
+    /// Read the header and chrom tree only; [`BigWig::read_index`] reads the leaves.
+    pub fn open_head<S: Source + ?Sized>(src: &S) -> Result<BigWig, BwError> {
         let head = header::read_head(src)?;
         let (chroms, chrom_bytes) = chroms::read_chroms(src, &head.header)?;
-        let (leaves, index_bytes) = rtree::read_leaves(src, &head.header, &head.zooms)?;
-        let sorted = leaves.windows(2).all(|w| {
-            (w[0].start_chrom, w[0].start_base) <= (w[1].start_chrom, w[1].start_base)
-                && (w[0].end_chrom, w[0].end_base) <= (w[1].end_chrom, w[1].end_base)
-        });
         Ok(BigWig {
             header: head.header,
             zooms: head.zooms,
             summary: head.summary,
             chroms,
-            leaves,
-            sorted,
-            index_bytes: head.bytes + chrom_bytes + index_bytes,
+            leaves: Vec::new(),
+            sorted: true,
+            index_bytes: head.bytes + chrom_bytes,
+            index_read: false,
         })
+    }
+
+    /// Read the leaves `plan` asks for (every call starts over: an async source fails
+    /// with [`BwError::Missing`] for a level it lacks, and the retry walks what it holds).
+    pub fn read_index<S: Source + ?Sized>(
+        &mut self,
+        src: &S,
+        plan: IndexPlan<'_>,
+    ) -> Result<(), BwError> {
+        if self.index_read {
+            return Ok(());
+        }
+        let (leaves, index_bytes) = rtree::read_leaves(src, &self.header, &self.zooms, plan)?;
+        self.sorted = leaves.windows(2).all(|w| {
+            (w[0].start_chrom, w[0].start_base) <= (w[1].start_chrom, w[1].start_base)
+                && (w[0].end_chrom, w[0].end_base) <= (w[1].end_chrom, w[1].end_base)
+        });
+        self.leaves = leaves;
+        self.index_bytes += index_bytes;
+        self.index_read = true;
+        Ok(())
+    }
+
+    /// True once [`BigWig::read_index`] read the leaves (all, or those of the queries).
+    pub fn index_read(&self) -> bool {
+        self.index_read
+    }
+
+    /// Bytes of the R-tree index, when its end is known (a source of `size` bytes).
+    pub fn index_len(&self, size: Option<u64>) -> Option<u64> {
+        rtree::index_end(&self.header, &self.zooms, size).map(|e| e - self.header.full_index_offset)
     }
 
     /// The data blocks that may hold records of `[start, end)` on chrom `chrom_id`, in file

@@ -1,15 +1,26 @@
 //! The R-tree index of the full-resolution data: every data block (a leaf) and the
 //! genomic span it covers.
+//!
+//! Local files read it whole. Remote ones with a large index and few regions read it
+//! lazily ([`IndexPlan::Queries`]): one round per tree level, descending only into the
+//! branches whose bounds overlap some query, so a locus in a 1-3 GB file costs a few
+//! nodes, not a 5-10 MB index. Either way a child must lie within its parent's bounds,
+//! so both ways find the same leaves for a query.
 
 use super::cursor::Cursor;
 use super::header::{Header, ZoomLevel};
-use super::tree::{walk, Shape, TreeBytes};
+use super::tree::{walk, Shape, TreeBytes, Visit};
 use super::BwError;
 use crate::source::Source;
 
 const CIR_TREE_MAGIC: u32 = 0x2468_ACE0;
 /// Read the whole R-tree in one request when it is at most this big.
 const WHOLE_INDEX_LIMIT: u64 = 256 << 20;
+const HEADER: u64 = 48;
+const LEAF_ITEM: u64 = 32;
+const BRANCH_ITEM: u64 = 24;
+/// The block size writers use (UCSC, bigtools, libBigWig), for guesses before the header.
+const USUAL_BLOCK_SIZE: u64 = 256;
 
 /// One R-tree leaf: a data block and the genomic span it covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,56 +33,248 @@ pub struct Leaf {
     pub size: u64,
 }
 
-/// Every leaf in tree order, and the bytes read for them. Leaves whose blocks overlap are
-/// refused: a writer stores each block once, and leaves sharing bytes would make one
-/// block count (and be decoded into the output) many times.
-pub(crate) fn read_leaves<S: Source + ?Sized>(
-    src: &S,
-    h: &Header,
-    zooms: &[ZoomLevel],
-) -> Result<(Vec<Leaf>, u64), BwError> {
+/// A position in the genome as the R-tree orders it: (chrom id, base).
+type Key = (u32, u32);
+
+/// Which leaves to read.
+#[derive(Clone, Copy)]
+pub enum IndexPlan<'q> {
+    /// Every leaf, in as few reads as the source allows.
+    Whole,
+    /// The leaves under branches that overlap some query, a level per round. When a
+    /// level would read more than half the index, the rest is read whole instead, unless
+    /// `strict` (tests pin the lazy walk itself with it).
+    Queries { queries: &'q QuerySet, strict: bool },
+}
+
+/// Queries `(chrom, start, end)` answering "does any overlap these bounds" in O(log n),
+/// with the overlap rule of [`super::BigWig::blocks`] (blocks that only touch included).
+#[derive(Debug, Default, Clone)]
+pub struct QuerySet {
+    /// Query starts, sorted.
+    starts: Vec<Key>,
+    /// `ends_max[i]`: the largest end among the queries of `starts[..=i]`.
+    ends_max: Vec<Key>,
+}
+
+impl QuerySet {
+    pub fn new(queries: impl IntoIterator<Item = (u32, u32, u32)>) -> Self {
+        let mut q: Vec<(Key, Key)> = queries
+            .into_iter()
+            .map(|(c, s, e)| ((c, s), (c, e)))
+            .collect();
+        q.sort_unstable();
+        let mut ends_max = Vec::with_capacity(q.len());
+        let mut most = (0, 0);
+        for &(_, e) in &q {
+            most = most.max(e);
+            ends_max.push(most);
+        }
+        QuerySet {
+            starts: q.into_iter().map(|(s, _)| s).collect(),
+            ends_max,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// True when some query `q` has `q.start <= hi` and `q.end >= lo`.
+    pub fn overlaps(&self, lo: Key, hi: Key) -> bool {
+        let n = self.starts.partition_point(|&s| s <= hi);
+        n > 0 && self.ends_max[n - 1] >= lo
+    }
+}
+
+/// Where the index ends: the next section after it (a zoom level's data), else the file
+/// end. `None` when neither is known.
+pub(crate) fn index_end(h: &Header, zooms: &[ZoomLevel], size: Option<u64>) -> Option<u64> {
     let at = h.full_index_offset;
-    // Where the index ends: the next section after it (a zoom level's data), else the file end.
-    let mut end = src.size();
+    let mut end = size;
     for z in zooms {
         if z.data_offset > at {
             end = Some(end.map_or(z.data_offset, |e| e.min(z.data_offset)));
         }
     }
-    let span = end.filter(|&e| e > at).map(|e| e - at);
-    let bytes = TreeBytes::new(src, "R-tree index", at, span, WHOLE_INDEX_LIMIT)?;
-    let hb = bytes.get(at, 48)?;
+    end.filter(|&e| e > at)
+}
+
+/// The leaves `plan` asks for, in tree order, and the bytes read for them. Leaves whose
+/// blocks overlap are refused: a writer stores each block once, and leaves sharing bytes
+/// would make one block count (and be decoded into the output) many times.
+pub(crate) fn read_leaves<S: Source + ?Sized>(
+    src: &S,
+    h: &Header,
+    zooms: &[ZoomLevel],
+    plan: IndexPlan<'_>,
+) -> Result<(Vec<Leaf>, u64), BwError> {
+    let at = h.full_index_offset;
+    let end = index_end(h, zooms, src.size());
+    let span = end.map(|e| e - at);
+    let lazy = match plan {
+        IndexPlan::Whole => None,
+        IndexPlan::Queries { queries, strict } => Some((queries, strict)),
+    };
+    // Whole: one read of the span when it is known. Lazy: node by node, as the walk asks.
+    let whole_span = if lazy.is_some() { None } else { span };
+    let bytes = TreeBytes::new(src, "R-tree index", at, whole_span, WHOLE_INDEX_LIMIT)?;
+    let room = |from: u64, len: u64| end.map_or(len, |e| len.min(e.saturating_sub(from)));
+    let hb = match bytes.get(at, HEADER) {
+        Ok(hb) => hb,
+        // The root follows the header: read it in the same round.
+        Err(BwError::Missing(_)) if lazy.is_some() => {
+            let len = HEADER + 4 + USUAL_BLOCK_SIZE * BRANCH_ITEM;
+            return Err(BwError::Missing(vec![(at, room(at, len).max(HEADER))]));
+        }
+        Err(e) => return Err(e),
+    };
     let mut c = Cursor::new(&hb, h.big_endian);
     if c.u32()? != CIR_TREE_MAGIC {
         return Err(BwError::Invalid("corrupt R-tree index (bad magic)".into()));
     }
+    let block_size = c.u32()? as u64;
+    let item_count = c.u64()?;
     let shape = Shape {
-        leaf_item: 32,
-        branch_item: 24,
+        leaf_item: LEAF_ITEM,
+        branch_item: BRANCH_ITEM,
     };
-    let mut leaves = Vec::new();
+    let mut visit = Leaves {
+        leaves: Vec::new(),
+        queries: lazy.map(|(q, _)| q),
+        big_endian: h.big_endian,
+        guess: NodeGuess::new(block_size, item_count),
+        end,
+    };
     let budget = src.size().unwrap_or(u64::MAX);
-    let visited = walk(
+    let walked = walk(
         &bytes,
-        at.saturating_add(48),
+        at.saturating_add(HEADER),
+        None,
         h.big_endian,
         &shape,
         budget,
-        |item| {
-            let mut c = Cursor::new(item, h.big_endian);
-            leaves.push(Leaf {
-                start_chrom: c.u32()?,
-                start_base: c.u32()?,
-                end_chrom: c.u32()?,
-                end_base: c.u32()?,
-                offset: c.u64()?,
-                size: c.u64()?,
-            });
-            Ok(())
-        },
-    )?;
+        &mut visit,
+    );
+    let visited = match (walked, lazy, span) {
+        (Ok(v), _, _) => v,
+        // A level that would read most of the index reads all of it, in one request.
+        (Err(BwError::Missing(m)), Some((_, false)), Some(span)) if span <= WHOLE_INDEX_LIMIT => {
+            let asked: u64 = m.iter().map(|r| r.1).sum();
+            return Err(BwError::Missing(if asked.saturating_mul(2) > span {
+                vec![(at, span)]
+            } else {
+                m
+            }));
+        }
+        (Err(e), _, _) => return Err(e),
+    };
+    let leaves = visit.leaves;
     check_disjoint(&leaves)?;
-    Ok((leaves, bytes.span_len().unwrap_or(48 + visited)))
+    Ok((leaves, bytes.span_len().unwrap_or(HEADER + visited)))
+}
+
+/// Guesses a node's size from the header, so a level is one round, not two: writers
+/// build the tree bottom up with `block_size` items per node, so leaves sit at the
+/// bottom level (depth known from the item count) and nodes are mostly full. A wrong
+/// guess costs one more round, never a wrong result.
+struct NodeGuess {
+    block_size: u64,
+    /// Depth of the leaf level.
+    leaf_depth: usize,
+}
+
+impl NodeGuess {
+    fn new(block_size: u64, items: u64) -> Self {
+        let block_size = if (2..=u16::MAX as u64).contains(&block_size) {
+            block_size
+        } else {
+            USUAL_BLOCK_SIZE
+        };
+        let (mut nodes, mut leaf_depth) = (items.max(1).div_ceil(block_size), 0);
+        while nodes > 1 && leaf_depth < super::tree::MAX_DEPTH {
+            nodes = nodes.div_ceil(block_size);
+            leaf_depth += 1;
+        }
+        NodeGuess {
+            block_size,
+            leaf_depth,
+        }
+    }
+
+    fn len(&self, depth: usize) -> u64 {
+        let item = if depth >= self.leaf_depth {
+            LEAF_ITEM
+        } else {
+            BRANCH_ITEM
+        };
+        4 + self.block_size * item
+    }
+}
+
+/// Collects leaves, descending into the branches the queries overlap (all without
+/// queries), and checks that every item lies within its parent's bounds.
+struct Leaves<'q> {
+    leaves: Vec<Leaf>,
+    queries: Option<&'q QuerySet>,
+    big_endian: bool,
+    guess: NodeGuess,
+    end: Option<u64>,
+}
+
+/// The bounds a node's items must lie within (`None` for the root).
+type Bounds = Option<(Key, Key)>;
+
+fn within(parent: Bounds, lo: Key, hi: Key) -> Result<(), BwError> {
+    match parent {
+        Some((plo, phi)) if lo < plo || hi > phi => Err(BwError::Invalid(format!(
+            "corrupt R-tree index (an item spanning chrom {}:{} to {}:{} lies outside its node's bounds {}:{} to {}:{})",
+            lo.0, lo.1, hi.0, hi.1, plo.0, plo.1, phi.0, phi.1
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl Visit for Leaves<'_> {
+    type Ctx = Bounds;
+
+    fn branch(&mut self, item: &[u8], parent: Bounds) -> Result<Option<Bounds>, BwError> {
+        let mut c = Cursor::new(item, self.big_endian);
+        let lo = (c.u32()?, c.u32()?);
+        let hi = (c.u32()?, c.u32()?);
+        within(parent, lo, hi)?;
+        let wanted = self.queries.is_none_or(|q| q.overlaps(lo, hi));
+        Ok(wanted.then_some(Some((lo, hi))))
+    }
+
+    fn leaf(&mut self, item: &[u8], parent: Bounds) -> Result<(), BwError> {
+        let mut c = Cursor::new(item, self.big_endian);
+        let leaf = Leaf {
+            start_chrom: c.u32()?,
+            start_base: c.u32()?,
+            end_chrom: c.u32()?,
+            end_base: c.u32()?,
+            offset: c.u64()?,
+            size: c.u64()?,
+        };
+        within(
+            parent,
+            (leaf.start_chrom, leaf.start_base),
+            (leaf.end_chrom, leaf.end_base),
+        )?;
+        self.leaves.push(leaf);
+        Ok(())
+    }
+
+    fn read_len(&self, depth: usize, offset: u64) -> u64 {
+        let len = self.guess.len(depth);
+        self.end
+            .map_or(len, |e| len.min(e.saturating_sub(offset)))
+    }
 }
 
 fn check_disjoint(leaves: &[Leaf]) -> Result<(), BwError> {
@@ -86,4 +289,39 @@ fn check_disjoint(leaves: &[Leaf]) -> Result<(), BwError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_set_finds_overlaps_by_the_blocks_rule() {
+        let q = QuerySet::new([(1, 100, 200), (1, 500, 600), (3, 0, 10)]);
+        assert!(q.overlaps((1, 150), (1, 160)));
+        assert!(q.overlaps((1, 200), (1, 300))); // touching counts
+        assert!(!q.overlaps((1, 201), (1, 499)));
+        assert!(q.overlaps((0, 5), (2, 0))); // spans chroms
+        assert!(!q.overlaps((2, 0), (2, 1 << 30)));
+        assert!(q.overlaps((2, 5), (3, 0)));
+        assert!(!q.overlaps((3, 11), (9, 0)));
+        assert!(!QuerySet::new([]).overlaps((0, 0), (u32::MAX, u32::MAX)));
+        // An empty query (start past a chrom's end) still follows the rule.
+        let q = QuerySet::new([(1, 900, 800)]);
+        assert!(q.overlaps((1, 850), (1, 950)));
+        assert!(!q.overlaps((1, 901), (1, 950)));
+    }
+
+    #[test]
+    fn node_guess_follows_bottom_up_trees() {
+        // 32,768 leaves, 256 a node: 128 leaf nodes under one root.
+        let g = NodeGuess::new(256, 32_768);
+        assert_eq!(g.leaf_depth, 1);
+        assert_eq!(g.len(0), 4 + 256 * 24);
+        assert_eq!(g.len(1), 4 + 256 * 32);
+        assert_eq!(NodeGuess::new(256, 200).leaf_depth, 0);
+        assert_eq!(NodeGuess::new(256, 300_000).leaf_depth, 2);
+        assert_eq!(NodeGuess::new(0, 300_000).block_size, 256); // nonsense header
+        assert_eq!(NodeGuess::new(1, u64::MAX).block_size, 256);
+    }
 }

@@ -68,19 +68,37 @@ pub(crate) struct Shape {
     pub branch_item: u64,
 }
 
-/// Walk the tree rooted at `root` breadth-first, handing every leaf item to `on_leaf` in
-/// tree order (left to right). Returns the node bytes visited.
-pub(crate) fn walk<S: Source + ?Sized>(
+/// How a walk goes: which branches it descends and what it reads for a missing node.
+pub(crate) trait Visit {
+    /// What each node carries from its parent's item (an R-tree child's bounds).
+    type Ctx: Copy;
+    /// The branch item `item` of a node reached with `ctx`: `Some(ctx)` to descend into
+    /// its child, `None` to skip it, or an error.
+    fn branch(&mut self, item: &[u8], ctx: Self::Ctx) -> Result<Option<Self::Ctx>, BwError>;
+    /// A leaf item of a node reached with `ctx`.
+    fn leaf(&mut self, item: &[u8], ctx: Self::Ctx) -> Result<(), BwError>;
+    /// Bytes to ask for when the node at `offset`, `depth` levels down, is not held: its
+    /// header and (a guess at) its items in one round. At least 4.
+    fn read_len(&self, _depth: usize, _offset: u64) -> u64 {
+        4
+    }
+}
+
+/// Walk the tree rooted at `root` breadth-first, handing every leaf item below the
+/// branches `visit` descends to it in tree order (left to right). Returns the node bytes
+/// visited.
+pub(crate) fn walk<S: Source + ?Sized, V: Visit>(
     bytes: &TreeBytes<'_, S>,
     root: u64,
+    root_ctx: V::Ctx,
     big_endian: bool,
     shape: &Shape,
     budget: u64,
-    mut on_leaf: impl FnMut(&[u8]) -> Result<(), BwError>,
+    visit: &mut V,
 ) -> Result<u64, BwError> {
     let what = bytes.what;
     let corrupt = |why: String| BwError::Invalid(format!("corrupt {what} ({why})"));
-    let mut level = vec![root];
+    let mut level = vec![(root, root_ctx)];
     let mut seen: HashSet<u64> = HashSet::from([root]);
     let mut visited = 0u64;
     for depth in 0.. {
@@ -90,11 +108,13 @@ pub(crate) fn walk<S: Source + ?Sized>(
         if depth >= MAX_DEPTH {
             return Err(corrupt(format!("deeper than {MAX_DEPTH} levels")));
         }
-        // Node headers of the whole level, then their items: one round each when missing.
+        // Every node of the level in one round: a missing node is asked for with a guess
+        // at its size (`read_len`), a node whose header is held but not its items, for
+        // its items.
         let mut missing = Vec::new();
-        let mut heads = Vec::with_capacity(level.len());
-        for &node in &level {
-            match bytes.get(node, 4) {
+        let mut items = Vec::with_capacity(level.len());
+        for &(node, ctx) in &level {
+            let (is_leaf, len) = match bytes.get(node, 4) {
                 Ok(h) => {
                     let mut c = Cursor::new(&h, big_endian);
                     let is_leaf = c.u8()? != 0;
@@ -111,19 +131,16 @@ pub(crate) fn walk<S: Source + ?Sized>(
                             "its nodes add up to more than the file's {budget} bytes: nodes overlap"
                         )));
                     }
-                    heads.push((node, is_leaf, count * item));
+                    (is_leaf, count * item)
                 }
-                Err(BwError::Missing(m)) => missing.extend(m),
+                Err(BwError::Missing(_)) => {
+                    missing.push((node, visit.read_len(depth, node).max(4)));
+                    continue;
+                }
                 Err(e) => return Err(e),
-            }
-        }
-        if !missing.is_empty() {
-            return Err(BwError::Missing(missing));
-        }
-        let mut items = Vec::with_capacity(heads.len());
-        for &(node, is_leaf, len) in &heads {
+            };
             match bytes.get(node.saturating_add(4), len) {
-                Ok(b) => items.push((is_leaf, b)),
+                Ok(b) => items.push((ctx, is_leaf, b)),
                 Err(BwError::Missing(m)) => missing.extend(m),
                 Err(e) => return Err(e),
             }
@@ -132,13 +149,16 @@ pub(crate) fn walk<S: Source + ?Sized>(
             return Err(BwError::Missing(missing));
         }
         let mut next = Vec::new();
-        for (is_leaf, b) in items {
+        for (ctx, is_leaf, b) in items {
             if is_leaf {
                 for item in b.chunks_exact(shape.leaf_item as usize) {
-                    on_leaf(item)?;
+                    visit.leaf(item, ctx)?;
                 }
             } else {
                 for item in b.chunks_exact(shape.branch_item as usize) {
+                    let Some(child_ctx) = visit.branch(item, ctx)? else {
+                        continue;
+                    };
                     let mut c = Cursor::new(&item[item.len() - 8..], big_endian);
                     let child = c.u64()?;
                     if !seen.insert(child) {
@@ -146,7 +166,7 @@ pub(crate) fn walk<S: Source + ?Sized>(
                             "the node at byte {child} is reached twice"
                         )));
                     }
-                    next.push(child);
+                    next.push((child, child_ctx));
                 }
             }
         }
