@@ -149,7 +149,7 @@ async function startServer(dir, latency, bandwidth) {
       let s = '';
       res.on('data', (d) => { s += d; });
       res.on('end', () => ok(JSON.parse(s)));
-    }).on('error', ko);
+    }).on('error', ko).setTimeout(30_000, function () { this.destroy(new Error('stats: timed out')); });
   });
   return { base, stats, close: () => { child.stdin.end(); child.kill(); } };
 }
@@ -380,7 +380,7 @@ async function main() {
           let identical = true;
           row.ours = await measure(server, repeat, slow, async () => {
             const t0 = performance.now();
-            const r = await exportTrack({ sources: urls, regions: bedText, format: 'raw' });
+            const r = await exportTrack({ sources: urls, regions: bedText, format: 'raw', signal: AbortSignal.timeout(1800_000) });
             const seconds = (performance.now() - t0) / 1000;
             for (const f of ['intervals.npy', 'offsets.npy']) {
               if (!Buffer.from(await r.files[f].arrayBuffer()).equals(want[f])) identical = false;
@@ -473,7 +473,8 @@ async function main() {
     for (const name of corpora) {
       const dir = name === 'seed' ? path.join(SHARED, 'fixtures', 'seed') : path.join(OUT, name);
       if (!fs.existsSync(path.join(dir, 'regions.bed'))) {
-        console.error(`${name}: no corpus at ${dir} (python3 bench/run.py --corpora ${name} makes it); skipped`);
+        console.error(`${name}: no corpus at ${dir} (python3 bench/run.py --corpora ${name} makes it, or `
+          + `../shared/tools/make_corpus.py ${dir} ${name} with numpy and pyBigWig); skipped`);
         continue;
       }
       const files = fs.readdirSync(dir).filter((f) => /^sample_\d+\.bw$/.test(f)).sort((a, b) => parseInt(a.slice(7)) - parseInt(b.slice(7)));
@@ -487,7 +488,7 @@ async function main() {
         const outDir = path.join(OUT, `${name}-remote-node`);
         await server.stats();
         const t0 = performance.now();
-        await exportTrackToDir({ sources: files.map((f) => `${server.base}/${f}`), regions: fs.readFileSync(bed, 'utf8'), format: 'raw', outDir: fresh(outDir) });
+        await exportTrackToDir({ sources: files.map((f) => `${server.base}/${f}`), regions: fs.readFileSync(bed, 'utf8'), format: 'raw', outDir: fresh(outDir), signal: AbortSignal.timeout(1800_000) });
         const seconds = (performance.now() - t0) / 1000;
         const s = await server.stats();
         rows.push({ name, seconds, ...s, need: needed(files.map((f) => path.join(dir, f)), regions), identical: same(outDir, want) });
