@@ -1,0 +1,517 @@
+#!/usr/bin/env node
+// Remote-first benchmark (issue 10): a few loci from big remote bigWigs, through a local HTTP
+// server with per-request latency and a bandwidth cap. Compares, per loci count, the npm
+// package (`exportTrack` with URL sources), @gmod/bbi 8.1.1 (JBrowse's reader) and the native
+// CLI with URL sources (when the binary accepts them): requests, bytes and seconds, as the
+// server counted them; checks every output against the native local-file export; and
+// compares the bytes fetched with what a range reader needs.
+//
+// usage: node bench/remote.mjs [--loci 1,10,100,1000] [--repeat 3] [--latency 30]
+//          [--bandwidth 100] [--files 2] [--seed 1] [--layout ucsc|bigtools]
+//          [--tools ours,bbi,native] [--corpora seed,medium] [--slow 20]
+//
+//   --latency MS     added before every response (default 30)
+//   --bandwidth MBIT shared by all connections, like one link (default 100; 0: no cap)
+//   --repeat N       best of N runs per cell (default 3); a run slower than --slow seconds
+//                    (default 20) is not repeated
+//   --corpora LIST   also export these corpora's regions.bed over HTTP (one run each) and
+//                    print fetched / needed: `seed` (../shared/fixtures/seed) and `medium`
+//                    (bench/out/medium, made by `python3 bench/run.py`); `--loci none`
+//                    skips the genome-wide corpus
+//
+// The genome-wide corpus (bench/out/remote-*, cached) is made by
+// `cargo run --example make_remote_corpus` (bigtools' writer, UCSC layout, ~1 MB of R-tree a
+// file). The loci: BED files of N regions of 900-1100 bp at uniformly random genome
+// positions (deterministic from --seed; the first N of one sequence, sorted).
+//
+// "needed" is the floor tool's count (../shared/tools/floor): everything before the data
+// section (header, zoom headers, summary, and in UCSC layout the chrom tree), the whole
+// full-data R-tree, and the compressed blocks the regions touch. "lazy" replaces the whole
+// R-tree by its header and the nodes a breadth-first walk for these regions touches.
+//
+// Needs `npm run build` (pkg/) and `cargo build --release` (the native binary); installs
+// @gmod/bbi 8.1.1 into bench/out/bbi as bench/node.mjs does.
+import { spawn, execFileSync, execFile } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = path.resolve(ROOT, '..', 'shared');
+const OUT = path.join(ROOT, 'bench', 'out');
+const BIN = path.join(ROOT, 'target', 'release', 'bigwig-npy');
+const SELF = fileURLToPath(import.meta.url);
+const argv = process.argv.slice(2);
+const arg = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : dflt; };
+
+// ---------------------------------------------------------------------------------------
+// The server (a child process, so it does not share the exporter's event loop).
+// ---------------------------------------------------------------------------------------
+
+function serve(root, latencyMs, mbit, maxSeconds) {
+  root = path.resolve(root);
+  const stats = { requests: 0, bytes: 0 };
+  const bytesPerMs = mbit > 0 ? (mbit * 1e6) / 8 / 1000 : Infinity;
+  let linkFree = 0; // when the shared link is free again (performance.now() ms)
+  const CHUNK = 16 << 10;
+  const sleep = (ms) => new Promise((ok) => setTimeout(ok, Math.max(0, ms)));
+  // One link for every connection: each chunk waits its turn, then takes size / rate.
+  async function send(res, fd, start, end) {
+    let pos = start;
+    while (pos <= end) {
+      const n = Math.min(CHUNK, end - pos + 1);
+      const buf = Buffer.allocUnsafe(n);
+      fs.readSync(fd, buf, 0, n, pos);
+      if (bytesPerMs !== Infinity) {
+        const now = performance.now();
+        const at = Math.max(now, linkFree);
+        linkFree = at + n / bytesPerMs;
+        await sleep(linkFree - now);
+      }
+      if (res.destroyed) return;
+      stats.bytes += n;
+      pos += n;
+      if (!res.write(buf)) {
+        await new Promise((ok) => {
+          const done = () => { res.off('drain', done); res.off('close', done); ok(); };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
+    }
+    res.end();
+  }
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/__stats') {
+      const body = JSON.stringify(stats);
+      stats.requests = 0;
+      stats.bytes = 0;
+      return res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
+    }
+    stats.requests++;
+    const file = path.join(root, decodeURIComponent(url.pathname));
+    if (!file.startsWith(root + path.sep) || !fs.existsSync(file)) return res.writeHead(404).end();
+    await sleep(latencyMs);
+    const st = fs.statSync(file);
+    const size = st.size;
+    const headers = {
+      'Accept-Ranges': 'bytes',
+      'Last-Modified': st.mtime.toUTCString(),
+      ETag: `"${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
+    };
+    let start = 0;
+    let end = size - 1;
+    let status = 200;
+    const range = req.headers.range;
+    if (range) {
+      const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
+      if (!m || (m[1] === '' && m[2] === '')) return res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+      if (m[1] === '') { start = Math.max(0, size - Number(m[2])); } else {
+        start = Number(m[1]);
+        if (m[2] !== '') end = Math.min(Number(m[2]), size - 1);
+      }
+      if (start >= size || start > end) return res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+      status = 206;
+      headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
+    }
+    headers['Content-Length'] = end - start + 1;
+    res.writeHead(status, headers);
+    if (req.method === 'HEAD') return res.end();
+    const fd = fs.openSync(file, 'r');
+    try {
+      await send(res, fd, start, end);
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+  server.requestTimeout = 120_000;
+  server.keepAliveTimeout = 30_000;
+  server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+  // Bounded: exits with its parent (stdin closes) or after maxSeconds.
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.on('close', () => process.exit(0));
+  process.stdin.resume();
+  setTimeout(() => process.exit(0), maxSeconds * 1000).unref();
+}
+
+async function startServer(dir, latency, bandwidth) {
+  const child = spawn(process.execPath, [SELF, '--serve', dir, '--latency', String(latency), '--bandwidth', String(bandwidth)],
+    { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise((ok, ko) => {
+    child.stdout.once('data', (d) => ok(String(d).trim()));
+    child.once('exit', (c) => ko(new Error(`server exited (${c})`)));
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const stats = () => new Promise((ok, ko) => {
+    http.get(`${base}/__stats`, (res) => {
+      let s = '';
+      res.on('data', (d) => { s += d; });
+      res.on('end', () => ok(JSON.parse(s)));
+    }).on('error', ko).setTimeout(30_000, function () { this.destroy(new Error('stats: timed out')); });
+  });
+  return { base, stats, close: () => { child.stdin.end(); child.kill(); } };
+}
+
+// ---------------------------------------------------------------------------------------
+// bigWig index walking: what a range reader needs (whole index, or lazily the touched nodes).
+// ---------------------------------------------------------------------------------------
+
+function readAt(fd, pos, n) {
+  const b = Buffer.alloc(n);
+  const got = fs.readSync(fd, b, 0, n, pos);
+  if (got !== n) throw new Error(`short read at ${pos}`);
+  return b;
+}
+
+/** Header offsets, chrom ids by name, and a reader of R-tree nodes, for one local file. */
+function openIndex(file) {
+  const fd = fs.openSync(file, 'r');
+  const h = readAt(fd, 0, 64);
+  if (h.readUInt32LE(0) !== 0x888ffc26) throw new Error(`${file}: not a little-endian bigWig`);
+  const zooms = h.readUInt16LE(6);
+  const size = fs.fstatSync(fd).size;
+  const chromTree = Number(h.readBigUInt64LE(8));
+  const data = Number(h.readBigUInt64LE(16));
+  const index = Number(h.readBigUInt64LE(24));
+  const indexEnd = zooms > 0 ? Number(readAt(fd, 64 + 8, 8).readBigUInt64LE(0)) : size;
+  const ct = readAt(fd, chromTree, 32);
+  const keySize = ct.readUInt32LE(8);
+  const chroms = new Map();
+  const walkChroms = (node) => {
+    const hd = readAt(fd, node, 4);
+    const n = hd.readUInt16LE(2);
+    const b = readAt(fd, node + 4, n * (keySize + 8));
+    for (let i = 0; i < n; i++) {
+      const p = i * (keySize + 8);
+      if (hd[0] === 1) chroms.set(b.subarray(p, p + keySize).toString('latin1').replace(/\0+$/, ''), b.readUInt32LE(p + keySize));
+      else walkChroms(Number(b.readBigUInt64LE(p + keySize)));
+    }
+  };
+  walkChroms(chromTree + 32);
+  const node = (at) => {
+    const hd = readAt(fd, at, 4);
+    const leaf = hd[0] === 1;
+    const n = hd.readUInt16LE(2);
+    const itemSize = leaf ? 32 : 24;
+    const b = readAt(fd, at + 4, n * itemSize);
+    const items = [];
+    for (let i = 0; i < n; i++) {
+      const p = i * itemSize;
+      items.push({
+        c0: b.readUInt32LE(p), s0: b.readUInt32LE(p + 4), c1: b.readUInt32LE(p + 8), e1: b.readUInt32LE(p + 12),
+        off: Number(b.readBigUInt64LE(p + 16)), size: leaf ? Number(b.readBigUInt64LE(p + 24)) : 0,
+      });
+    }
+    return { leaf, items, bytes: 4 + n * itemSize };
+  };
+  return { fd, size, chromTree, data, index, indexEnd, chroms, node, close: () => fs.closeSync(fd) };
+}
+
+/** Sum over files of { whole: floor's needed, lazy: with only the touched index nodes }. */
+function needed(files, regions) {
+  let whole = 0;
+  let lazy = 0;
+  let blocks = 0;
+  for (const file of files) {
+    const ix = openIndex(file);
+    try {
+      const qs = regions.filter(([c]) => ix.chroms.has(c)).map(([c, s, e]) => [ix.chroms.get(c), s, e]);
+      const overlaps = (it) => qs.some(([c, s, e]) => (it.c0 < c || (it.c0 === c && it.s0 < e)) && (it.c1 > c || (it.c1 === c && it.e1 > s)));
+      const touched = new Map(); // block offset -> size
+      let nodeBytes = 0;
+      let level = [ix.index + 48];
+      while (level.length) {
+        const next = [];
+        for (const at of level) {
+          const nd = ix.node(at);
+          nodeBytes += nd.bytes;
+          for (const it of nd.items) {
+            if (!overlaps(it)) continue;
+            if (nd.leaf) touched.set(it.off, it.size); else next.push(it.off);
+          }
+        }
+        level = next;
+      }
+      const blockBytes = [...touched.values()].reduce((a, b) => a + b, 0);
+      whole += ix.data + (ix.indexEnd - ix.index) + blockBytes;
+      lazy += ix.data + 48 + nodeBytes + blockBytes;
+      blocks += touched.size;
+    } finally {
+      ix.close();
+    }
+  }
+  return { whole, lazy, blocks };
+}
+
+// ---------------------------------------------------------------------------------------
+// Corpus, loci, tools.
+// ---------------------------------------------------------------------------------------
+
+function makeCorpus(files, seed, layout) {
+  const dir = path.join(OUT, `remote-${layout}-f${files}-s${seed}`);
+  if (fs.existsSync(path.join(dir, 'corpus.json'))) return dir;
+  console.error(`generating ${dir} (bigtools' writer, once; about a minute a file) ...`);
+  execFileSync('nice', ['cargo', 'run', '--quiet', '--example', 'make_remote_corpus', '--', dir,
+    '--files', String(files), '--seed', String(seed), '--layout', layout], { cwd: ROOT, stdio: 'inherit', timeout: 1800_000 });
+  return dir;
+}
+
+/** A deterministic PRNG (mulberry32). */
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The first n of one random sequence of ~1 kbp loci, in the chrom.sizes order, sorted. */
+function loci(dir, n, seed) {
+  const sizes = fs.readFileSync(path.join(dir, 'chrom.sizes'), 'utf8').trim().split('\n').map((l) => l.split('\t')).map(([c, s]) => [c, Number(s)]);
+  const total = sizes.reduce((a, [, s]) => a + s, 0);
+  const next = rng(0x5eed0000 + seed);
+  const out = [];
+  while (out.length < n) {
+    let g = Math.floor(next() * total);
+    const width = 900 + Math.floor(next() * 201);
+    let k = 0;
+    while (g >= sizes[k][1]) g -= sizes[k++][1];
+    if (g + width > sizes[k][1]) continue;
+    out.push([k, sizes[k][0], g, g + width]);
+  }
+  out.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
+  return out.map(([, c, s, e]) => [c, s, e]);
+}
+
+function setupBbi() {
+  const dir = path.join(OUT, 'bbi');
+  if (!fs.existsSync(path.join(dir, 'node_modules', '@gmod', 'bbi'))) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true,"type":"module"}');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', '@gmod/bbi@8.1.1'], { cwd: dir, stdio: 'inherit' });
+  }
+  // The runner resolves @gmod/bbi from its own folder: run a copy that lives beside it.
+  fs.copyFileSync(path.join(ROOT, 'bench', 'bbi_remote.mjs'), path.join(dir, 'bbi_remote.mjs'));
+  return dir;
+}
+
+function run(cmd, args, timeoutMs = 1800_000) {
+  return new Promise((ok) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) => ok({ err, stdout, stderr }));
+  });
+}
+
+function fresh(d) {
+  fs.rmSync(d, { recursive: true, force: true });
+  return d;
+}
+
+const same = (dir, want) => ['intervals.npy', 'offsets.npy'].every((f) => fs.readFileSync(path.join(dir, f)).equals(want[f]));
+
+/** Best of `repeat` runs of `once` (which returns { seconds, ...}); the server's counts of
+ * every run (min-max when they differ). Stops repeating after a run slower than `slow` s. */
+async function measure(server, repeat, slow, once) {
+  let best = null;
+  const reqs = [];
+  const bytes = [];
+  for (let i = 0; i < repeat; i++) {
+    await server.stats();
+    const r = await once(i);
+    const s = await server.stats();
+    if (r.failed) return r;
+    reqs.push(s.requests);
+    bytes.push(s.bytes);
+    if (!best || r.seconds < best.seconds) best = r;
+    if (r.seconds > slow) break;
+  }
+  const span = (v) => ({ min: Math.min(...v), max: Math.max(...v) });
+  return { ...best, requests: span(reqs), bytes: span(bytes), runs: reqs.length };
+}
+
+const kib = (b) => (b / 1024).toFixed(0);
+const fmtSpan = (s, f = String) => (s.min === s.max ? f(s.min) : `${f(s.min)}-${f(s.max)}`);
+const cell = (r, absent = 'not run') => (!r ? absent : r.failed ? 'FAILED' : `${fmtSpan(r.requests)} / ${fmtSpan(r.bytes, kib)} KiB / ${r.seconds.toFixed(3)} s`);
+
+async function main() {
+  const repeat = Number(arg('--repeat', '3'));
+  const slow = Number(arg('--slow', '20'));
+  const latency = Number(arg('--latency', '30'));
+  const bandwidth = Number(arg('--bandwidth', '100'));
+  const nFiles = Number(arg('--files', '2'));
+  const seed = Number(arg('--seed', '1'));
+  const layout = arg('--layout', 'ucsc');
+  const lociArg = arg('--loci', '1,10,100,1000');
+  const lociCounts = lociArg === 'none' ? [] : lociArg.split(',').map(Number);
+  const tools = new Set(arg('--tools', 'ours,bbi,native').split(','));
+  const corpora = (arg('--corpora', '') || '').split(',').filter(Boolean);
+  const { exportTrack, exportTrackToDir } = await import(pathToFileURL(path.join(ROOT, 'pkg', 'index.js')).href);
+  if (!fs.existsSync(BIN)) throw new Error(`${BIN} missing: cargo build --release`);
+  const bbiDir = tools.has('bbi') && lociCounts.length ? setupBbi() : null;
+  const setting = `${latency} ms a request, ${bandwidth > 0 ? `${bandwidth} Mbit/s shared` : 'no bandwidth cap'}`;
+
+  if (lociCounts.length) {
+    const dir = makeCorpus(nFiles, seed, layout);
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'corpus.json'), 'utf8'));
+    const names = meta.files.map((f) => f.name);
+    const paths = names.map((f) => path.join(dir, f));
+    const server = await startServer(dir, latency, bandwidth);
+    const urls = names.map((f) => `${server.base}/${f}`);
+    const rows = [];
+    let nativeUrls = null;
+    try {
+      for (const n of lociCounts) {
+        const regions = loci(dir, n, seed);
+        const bedText = regions.map((r) => r.join('\t')).join('\n') + '\n';
+        const bed = path.join(OUT, `remote-loci-${n}.bed`);
+        fs.writeFileSync(bed, bedText);
+        // The reference: the native CLI on local files.
+        const refDir = fresh(path.join(OUT, `remote-${n}-local`));
+        execFileSync(BIN, ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out', refDir, ...paths], { timeout: 600_000 });
+        const want = { 'intervals.npy': fs.readFileSync(path.join(refDir, 'intervals.npy')), 'offsets.npy': fs.readFileSync(path.join(refDir, 'offsets.npy')) };
+        const need = needed(paths, regions);
+        const row = { n, need, intervals: want['intervals.npy'].length / 12 };
+
+        if (tools.has('ours')) {
+          let identical = true;
+          row.ours = await measure(server, repeat, slow, async () => {
+            const t0 = performance.now();
+            const r = await exportTrack({ sources: urls, regions: bedText, format: 'raw', signal: AbortSignal.timeout(1800_000) });
+            const seconds = (performance.now() - t0) / 1000;
+            for (const f of ['intervals.npy', 'offsets.npy']) {
+              if (!Buffer.from(await r.files[f].arrayBuffer()).equals(want[f])) identical = false;
+            }
+            return { seconds, reported: { requests: r.requests, bytes: r.bytesFetched } };
+          });
+          row.ours.identical = identical;
+        }
+        if (bbiDir) {
+          const outDir = path.join(OUT, `remote-${n}-bbi`);
+          let identical = true;
+          let error = null;
+          row.bbi = await measure(server, repeat, slow, async () => {
+            const r = await run(process.execPath, [path.join(bbiDir, 'bbi_remote.mjs'), bed, fresh(outDir), ...urls]);
+            if (r.err) { error = r.stderr.trim().split('\n').slice(-3).join(' '); return { failed: true }; }
+            if (!same(outDir, want)) identical = false;
+            return { seconds: Number(r.stdout.trim().split('\n').at(-1)) };
+          });
+          row.bbi.identical = identical;
+          if (error) row.bbi.error = error;
+        }
+        if (tools.has('native') && nativeUrls === null) {
+          // Does this build read URLs? Today's says "cannot open: No such file or directory".
+          const r = await run(BIN, ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out', fresh(path.join(OUT, 'remote-probe')), urls[0]]);
+          const msg = r.err ? r.stderr.trim().split('\n')[0] : '';
+          nativeUrls = !r.err || !/no such file|unsupported|not supported|scheme|invalid path/i.test(msg);
+          if (!nativeUrls) console.error(`native CLI: no URL sources in this build (${msg}): n/a`);
+        }
+        if (tools.has('native') && nativeUrls) {
+          const outDir = path.join(OUT, `remote-${n}-native-url`);
+          let identical = true;
+          let error = null;
+          row.native = await measure(server, repeat, slow, async () => {
+            const t0 = performance.now();
+            const r = await run(BIN, ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out', fresh(outDir), ...urls]);
+            const seconds = (performance.now() - t0) / 1000;
+            if (r.err) { error = r.stderr.trim().split('\n')[0]; return { failed: true }; }
+            if (!same(outDir, want)) identical = false;
+            return { seconds };
+          });
+          row.native.identical = identical;
+          if (error) row.native.error = error;
+        }
+        rows.push(row);
+        console.error(`${n} loci: ours ${cell(row.ours)}; bbi ${cell(row.bbi)}; native ${cell(row.native, nativeUrls === false ? 'n/a' : 'not run')}`);
+      }
+    } finally {
+      server.close();
+    }
+
+    const nativeAbsent = tools.has('native') && nativeUrls === false ? 'n/a' : 'not run';
+    const idx = meta.files.map((f) => ((f.indexEnd - f.fullIndexOffset) / 1024).toFixed(0));
+    console.log(`\n### Genome-wide corpus: ${names.length} x bigtools-written bigWigs (${meta.layout} layout), `
+      + `${meta.files.map((f) => (f.size / 1e6).toFixed(0)).join(' + ')} MB, ${meta.files.map((f) => f.blocks).join(' + ')} blocks, `
+      + `R-tree ${idx.join(' + ')} KiB; ${setting}; best of ${repeat}\n`);
+    console.log('| loci | intervals | ours (npm): requests / bytes / s | @gmod/bbi 8.1.1: requests / bytes / s | native URL: requests / bytes / s | needed (whole index) | needed (touched index nodes) | ours fetched / needed | ours fetched / needed lazily |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const r of rows) {
+      const f = r.ours && !r.ours.failed ? r.ours.bytes.max : NaN;
+      console.log(`| ${r.n} | ${r.intervals} | ${cell(r.ours)} | ${cell(r.bbi)} | ${cell(r.native, nativeAbsent)} | ${kib(r.need.whole)} KiB | ${kib(r.need.lazy)} KiB `
+        + `| ${(f / r.need.whole).toFixed(3)}x | ${(f / r.need.lazy).toFixed(3)}x |`);
+    }
+    console.log('\nChecks (outputs against the native local-file export, byte for byte):');
+    for (const r of rows) {
+      const said = (x, absent = 'not run') => (!x ? absent : x.failed ? `FAILED (${x.error})` : x.identical ? 'identical' : 'DIFFERS');
+      const rep = r.ours?.reported ? ` (the package reported ${r.ours.reported.requests} requests, ${kib(r.ours.reported.bytes)} KiB)` : '';
+      console.log(`- ${r.n} loci: ours ${said(r.ours)}${rep}; bbi ${said(r.bbi)}; native URL ${said(r.native, nativeAbsent)}`);
+    }
+    console.log('\nTargets (issue 10):');
+    const yes = (b) => (b ? 'yes' : 'NO');
+    for (const r of rows) {
+      const o = r.ours;
+      if (!o || o.failed) continue;
+      if (r.n <= 100 && r.bbi && !r.bbi.failed) {
+        const b = r.bbi;
+        console.log(`- ${r.n} loci: bytes <= bbi's: ${yes(o.bytes.max <= b.bytes.min)} (${kib(o.bytes.max)} vs ${kib(b.bytes.min)} KiB); `
+          + `requests <= bbi's / 2: ${yes(o.requests.max <= b.requests.min / 2)} (${o.requests.max} vs ${b.requests.min}); `
+          + `faster: ${yes(o.seconds < b.seconds)} (${o.seconds.toFixed(3)} vs ${b.seconds.toFixed(3)} s)`);
+      }
+      if (r.n >= 1000) {
+        console.log(`- ${r.n} loci: fetched / needed <= 1.05: ${yes(o.bytes.max / r.need.whole <= 1.05)} (${(o.bytes.max / r.need.whole).toFixed(3)}x; `
+          + `against the touched index nodes only: ${(o.bytes.max / r.need.lazy).toFixed(3)}x)`);
+      }
+      if (r.native && !r.native.failed) console.log(`- ${r.n} loci: native URL export identical to the local-file export: ${yes(r.native.identical)}`);
+    }
+  }
+
+  if (corpora.length) {
+    const rows = [];
+    for (const name of corpora) {
+      const dir = name === 'seed' ? path.join(SHARED, 'fixtures', 'seed') : path.join(OUT, name);
+      if (!fs.existsSync(path.join(dir, 'regions.bed'))) {
+        console.error(`${name}: no corpus at ${dir} (python3 bench/run.py --corpora ${name} makes it, or `
+          + `../shared/tools/make_corpus.py ${dir} ${name} with numpy and pyBigWig); skipped`);
+        continue;
+      }
+      const files = fs.readdirSync(dir).filter((f) => /^sample_\d+\.bw$/.test(f)).sort((a, b) => parseInt(a.slice(7)) - parseInt(b.slice(7)));
+      const bed = path.join(dir, 'regions.bed');
+      const regions = fs.readFileSync(bed, 'utf8').trim().split('\n').map((l) => l.split('\t')).map(([c, s, e]) => [c, Number(s), Number(e)]);
+      const refDir = fresh(path.join(OUT, `${name}-remote-local`));
+      execFileSync(BIN, ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out', refDir, ...files.map((f) => path.join(dir, f))], { timeout: 600_000 });
+      const want = { 'intervals.npy': fs.readFileSync(path.join(refDir, 'intervals.npy')), 'offsets.npy': fs.readFileSync(path.join(refDir, 'offsets.npy')) };
+      const server = await startServer(dir, latency, bandwidth);
+      try {
+        const outDir = path.join(OUT, `${name}-remote-node`);
+        await server.stats();
+        const t0 = performance.now();
+        await exportTrackToDir({ sources: files.map((f) => `${server.base}/${f}`), regions: fs.readFileSync(bed, 'utf8'), format: 'raw', outDir: fresh(outDir), signal: AbortSignal.timeout(1800_000) });
+        const seconds = (performance.now() - t0) / 1000;
+        const s = await server.stats();
+        rows.push({ name, seconds, ...s, need: needed(files.map((f) => path.join(dir, f)), regions), identical: same(outDir, want) });
+      } finally {
+        server.close();
+      }
+    }
+    console.log(`\n### Corpora over HTTP (npm package, exportTrackToDir; ${setting}; one run)\n`);
+    console.log('| corpus | requests | fetched | needed (whole index) | fetched / needed | needed (touched index nodes) | fetched / needed lazily | seconds | identical to native local |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const r of rows) {
+      console.log(`| ${r.name} | ${r.requests} | ${(r.bytes / 1e6).toFixed(2)} MB | ${(r.need.whole / 1e6).toFixed(2)} MB | ${(r.bytes / r.need.whole).toFixed(3)}x `
+        + `| ${(r.need.lazy / 1e6).toFixed(2)} MB | ${(r.bytes / r.need.lazy).toFixed(3)}x | ${r.seconds.toFixed(2)} s | ${r.identical ? 'yes' : 'NO'} |`);
+    }
+  }
+}
+
+export { needed, loci, openIndex };
+
+if (process.argv[1] !== SELF) {
+  // imported (for its index walk): nothing runs
+} else if (argv[0] === '--serve') {
+  serve(argv[1], Number(arg('--latency', '30')), Number(arg('--bandwidth', '0')), Number(arg('--max-seconds', '10800')));
+} else {
+  main().catch((e) => { console.error(e); process.exit(1); });
+}
