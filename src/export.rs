@@ -92,6 +92,18 @@ pub const LAZY_INDEX_MIN: u64 = 64 << 10;
 const LAZY_BYTES_PER_REGION: u64 = 4 + 256 * 32;
 
 impl<S: Source> Input<S> {
+    /// Read the leaves `plan` asks for (source number `index`); errors name this source.
+    pub fn read_index(&mut self, index: usize, plan: IndexPlan<'_>) -> Result<()> {
+        self.bigwig
+            .read_index(&self.source, plan)
+            .map_err(|e| source_error(index, &self.name, e, None))
+    }
+
+    /// Bytes of the R-tree index, when known.
+    pub fn index_len(&self) -> Option<u64> {
+        self.bigwig.index_len(self.source.size())
+    }
+
     /// Read and decode one data block (source number `index`); errors name this source.
     pub fn read_block(
         &self,
@@ -196,10 +208,7 @@ impl<S: Source> Export<S> {
             let lazy = match policy {
                 IndexPolicy::Whole => false,
                 IndexPolicy::Lazy => true,
-                IndexPolicy::Auto => input
-                    .bigwig
-                    .index_len(input.source.size())
-                    .is_some_and(|len| {
+                IndexPolicy::Auto => input.index_len().is_some_and(|len| {
                         len > LAZY_INDEX_MIN
                             && (self.n_regions() as u64)
                                 .saturating_mul(2 * LAZY_BYTES_PER_REGION)
@@ -219,13 +228,10 @@ impl<S: Source> Export<S> {
                 },
                 None => IndexPlan::Whole,
             };
-            let input = &mut self.inputs[s];
-            match input.bigwig.read_index(&input.source, plan) {
+            match self.inputs[s].read_index(s, plan) {
                 Ok(()) => {}
-                Err(e) => match source_error(s, &input.name, e, None) {
-                    Error::Missing(m) => missing.extend(m),
-                    e => return Err(e),
-                },
+                Err(Error::Missing(m)) => missing.extend(m),
+                Err(e) => return Err(e),
             }
         }
         if missing.is_empty() {

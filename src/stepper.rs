@@ -11,7 +11,10 @@ use crate::encoded::{
     bucket_regions, count_regions, encode_region, push_region_encoded, region_at, region_len,
 };
 use crate::error::{ByteRange, Error, Result};
-use crate::export::{open_input_head, push_region, Decoder, Export, IndexPolicy, Input, Options};
+use crate::bigwig::IndexPlan;
+use crate::export::{
+    open_input_head, push_region, Decoder, Export, IndexPolicy, Input, Options, LAZY_INDEX_MIN,
+};
 use crate::interval::Interval;
 use crate::layout::TrackWriter;
 use crate::order::{DecodeOrder, OrderPlan};
@@ -151,6 +154,20 @@ impl Stepper {
                         }
                     }
                     Err(e) => return Err(e),
+                }
+            }
+            // A small index is read whole with the head, regions or not: one round, and
+            // an inspected source's head then holds everything an export needs.
+            if self.index_policy != IndexPolicy::Lazy && missing.is_empty() {
+                for (i, input) in self.opened.iter_mut().enumerate() {
+                    let input = input.as_mut().expect("opened");
+                    if input.index_len().is_some_and(|len| len <= LAZY_INDEX_MIN) {
+                        match input.read_index(i, IndexPlan::Whole) {
+                            Ok(()) => {}
+                            Err(Error::Missing(m)) => missing.extend(m),
+                            Err(e) => return Err(e),
+                        }
+                    }
                 }
             }
             if !missing.is_empty() {

@@ -308,8 +308,9 @@ mod tests {
         assert!(!QuerySet::new([]).overlaps((0, 0), (u32::MAX, u32::MAX)));
         // An empty query (start past a chrom's end) still follows the rule.
         let q = QuerySet::new([(1, 900, 800)]);
-        assert!(q.overlaps((1, 850), (1, 950)));
-        assert!(!q.overlaps((1, 901), (1, 950)));
+        assert!(q.overlaps((1, 700), (1, 950)));
+        assert!(!q.overlaps((1, 850), (1, 950)));
+        assert!(!q.overlaps((1, 700), (1, 899)));
     }
 
     #[test]
