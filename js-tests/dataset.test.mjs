@@ -151,7 +151,11 @@ test('exportDatasetToDir keeps an existing target unless overwrite, and replaces
     { message: `${out}: is not a GenVarLoader dataset (no metadata.json); not replacing it` });
   assert.deepEqual(fs.readdirSync(out), ['notes.txt']);
   fs.rmSync(out, { recursive: true });
+  // What a killed run (a process now gone: pids stop at 2^22) left is removed; so the CLI's.
+  fs.mkdirSync(path.join(path.dirname(out), '.d.gvl.partial-4194305-abc', 'intervals'), { recursive: true });
+  fs.mkdirSync(path.join(path.dirname(out), '.d.gvl.old-4194306'));
   await exportDatasetToDir({ ...opts, outDir: out });
+  assert.deepEqual(fs.readdirSync(path.dirname(out)), ['d.gvl']);
   fs.writeFileSync(path.join(out, 'stale.txt'), 'from before');
   await exportDatasetToDir({ ...opts, outDir: out, overwrite: true });
   assertGvlDataset(readTree(out), c, cli(c), 'overwritten');

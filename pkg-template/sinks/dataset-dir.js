@@ -32,8 +32,8 @@ async function removeStale(fs, path, parent, name) {
     try { process.kill(pid, 0); return true; } catch (e) { return e.code !== 'ESRCH'; }
   };
   for (const e of entries) {
-    const rest = prefixes.find((p) => e.startsWith(p)) && e.slice(e.indexOf('-', name.length + 2) + 1);
-    const pid = /^(\d+)(-|$)/.exec(rest ?? '')?.[1];
+    const prefix = prefixes.find((p) => e.startsWith(p));
+    const pid = prefix && /^(\d+)(-|$)/.exec(e.slice(prefix.length))?.[1];
     if (pid && Number(pid) !== process.pid && !alive(Number(pid))) {
       await fs.rm(path.join(parent, e), { recursive: true, force: true }).catch(() => {});
     }
