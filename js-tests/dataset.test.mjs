@@ -136,6 +136,8 @@ test('bad tracks, samples, regions and options are one-line errors and leave not
     /^regions lines 1 and 2: the same region \(chr21:1-5\) on both strands; /);
   await fails({ regions, tracks: { sig: { ...paths, blood: new Uint8Array(100) } } },
     /^track 'sig': sample 'blood': /);
+  await fails({ regions: 'chr21\t0\t100000\n', tracks: { sig: paths }, maxMem: 100 },
+    /^track 'sig': regions line 1 \(chr21:0-100000\) needs more than \d+ bytes .*, over the max-mem limit of 100 bytes$/);
   await fails({ regions, tracks: { sig: { ...paths, blood: path.join(tmp, 'missing.bw') } } },
     /^track 'sig': .*missing\.bw: cannot open: No such file or directory$/);
 });

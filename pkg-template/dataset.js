@@ -39,9 +39,10 @@ function datasetTracks(opts) {
   });
 }
 
-/** A track's export error, named after the track (as the CLI names it). */
+/** A track's input or memory error, named after the track, as the CLI names it (output
+ * errors name their path already). */
 function inTrack(name, e) {
-  if (!(e instanceof BigwigNpyError) || e.kind === 'AbortError') return e;
+  if (!(e instanceof BigwigNpyError) || !['InputError', 'MaxMemError'].includes(e.kind)) return e;
   return fail(`track '${printable(name)}': ${e.message}`, e.kind);
 }
 
