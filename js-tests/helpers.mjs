@@ -121,3 +121,61 @@ export async function launchChromium() {
       '--disable-component-update', '--disable-sync', '--disable-quic'],
   });
 }
+
+/** Every case of data/gvl (datasets gvl.write wrote): `{ name, dir, regionsPath, tracks:
+ * [[track, [[sample, bigWig path], ...]], ...], maxJitter, fixture }`, rows reversed (the
+ * dataset's sample order must not depend on them). */
+export function gvlCases() {
+  const base = path.join(DATA, 'gvl');
+  return fs.readdirSync(base).filter((n) => fs.existsSync(path.join(base, n, 'dataset.gvl'))).sort().map((name) => {
+    const dir = path.join(base, name);
+    const json = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+    const tracks = Object.entries(json('tracks.json')).map(([t, m]) => [t, Object.entries(m).map(([s, f]) => [s, path.join(base, 'bigwig', f)]).reverse()]);
+    return { name, dir, regionsPath: path.join(dir, 'regions.bed'), tracks, maxJitter: json('args.json').max_jitter ?? 0, fixture: path.join(dir, 'dataset.gvl') };
+  });
+}
+
+/** Files under `dir` as `{ relative/path: Buffer }`. */
+export function readTree(dir) {
+  const out = {};
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p); else out[path.relative(dir, p).split(path.sep).join('/')] = fs.readFileSync(p);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The CLI's `dataset` of a gvl case (tables written as tsv), as `readTree` gives it. */
+export function cliDataset(c) {
+  const bin = path.join(ROOT, 'target', 'release', 'bigwig-npy');
+  const tmp = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), 'bwnpy-cli-'));
+  const args = ['dataset', '--quiet', '--regions', c.regionsPath, '--out', path.join(tmp, 'd.gvl'), '--max-jitter', String(c.maxJitter)];
+  for (const [t, rows] of c.tracks) {
+    const table = path.join(tmp, `${t}.tsv`);
+    fs.writeFileSync(table, `sample\tpath\n${rows.map(([s, p]) => `${s}\t${p}`).join('\n')}\n`);
+    args.push('--track', `${t}=${table}`);
+  }
+  execFileSync(bin, args);
+  const files = readTree(path.join(tmp, 'd.gvl'));
+  fs.rmSync(tmp, { recursive: true });
+  return files;
+}
+
+/** `files` (relative path -> bytes) is the dataset of gvl case `c`: the CLI's files byte
+ * for byte, and GenVarLoader's own in the track arrays, regions.npy and metadata fields. */
+export function assertGvlDataset(files, c, cli, what) {
+  const assert = (ok, m) => { if (!ok) throw new Error(`${what}: ${m}`); };
+  const gvl = readTree(c.fixture);
+  const names = Object.keys(files).sort();
+  assert(JSON.stringify(names) === JSON.stringify(Object.keys(gvl).sort()), `files ${names} vs GenVarLoader's ${Object.keys(gvl).sort()}`);
+  for (const n of names) {
+    assert(Buffer.from(files[n]).equals(cli[n]), `${n} differs from the CLI's`);
+    if (n.startsWith('intervals/') || n === 'regions.npy') assert(Buffer.from(files[n]).equals(gvl[n]), `${n} differs from GenVarLoader's`);
+  }
+  const { written_by: by, ...meta } = JSON.parse(Buffer.from(files['metadata.json']).toString());
+  assert(/^bigwig-npy \d/.test(by), `written_by ${by}`);
+  assert(JSON.stringify(meta) === JSON.stringify(JSON.parse(gvl['metadata.json'].toString())), `metadata ${JSON.stringify(meta)}`);
+}

@@ -12,7 +12,7 @@ test('the packed tarball installs and runs in a scratch directory', () => {
   const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const tarball = npm(['pack', path.join(ROOT, 'pkg'), '--pack-destination', dir, '--silent'], dir).trim().split('\n').at(-1);
   const listing = execFileSync('tar', ['-tzf', path.join(dir, tarball)], { encoding: 'utf8' });
-  for (const f of ['index.js', 'index.d.ts', 'wasm/bigwig_npy.js', 'wasm/bigwig_npy_bg.wasm', 'package.json', 'README.md']) {
+  for (const f of ['index.js', 'index.d.ts', 'dataset.js', 'sinks/dataset-dir.js', 'wasm/bigwig_npy.js', 'wasm/bigwig_npy_bg.wasm', 'package.json', 'README.md']) {
     assert.ok(listing.includes(`package/${f}`), `${f} is packed`);
   }
   const app = path.join(dir, 'app');
@@ -21,15 +21,18 @@ test('the packed tarball installs and runs in a scratch directory', () => {
   npm(['install', '--no-audit', '--no-fund', '--offline', path.join(dir, tarball)], app);
   const c = cases().find((c) => c.name === 'volvox');
   fs.writeFileSync(path.join(app, 'run.mjs'), `
-    import { exportTrack } from 'bigwig-npy';
+    import { exportTrack, exportDataset } from 'bigwig-npy';
     import { createHash } from 'node:crypto';
     import { readFileSync } from 'node:fs';
     const r = await exportTrack({ sources: ${JSON.stringify(c.paths)}, regions: readFileSync(${JSON.stringify(c.regionsPath)}, 'utf8'), format: 'raw' });
     const b = new Uint8Array(await r.files['intervals.npy'].arrayBuffer());
     console.log(createHash('sha256').update(b).digest('hex'));
+    const d = await exportDataset({ regions: 'ctgA 0 5000', tracks: { sig: { s: ${JSON.stringify(c.paths[0])} } } });
+    console.log(Object.keys(d.files).join(','));
   `);
-  const out = execFileSync('node', ['run.mjs'], { cwd: app, encoding: 'utf8' }).trim();
-  assert.equal(out, c.intervals_sha256);
+  const [hash, datasetFiles] = execFileSync('node', ['run.mjs'], { cwd: app, encoding: 'utf8' }).trim().split('\n');
+  assert.equal(hash, c.intervals_sha256);
+  assert.equal(datasetFiles, 'metadata.json,regions.npy,input_regions.arrow,intervals/sig/intervals.npy,intervals/sig/offsets.npy');
   fs.rmSync(dir, { recursive: true });
   void DATA;
 });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { startServer } from '../scripts/serve.mjs';
 import os from 'node:os';
-import { ROOT, DATA, cases, sha256, cliExport, launchChromium } from './helpers.mjs';
+import { ROOT, DATA, cases, sha256, cliExport, launchChromium, gvlCases, cliDataset, assertGvlDataset } from './helpers.mjs';
 import { writeBigWig } from './bigwig-writer.mjs';
 
 let server, url, browser;
@@ -77,13 +77,14 @@ test('files + pasted BED, 1 and 3 workers: downloads match GenVarLoader and the 
   const want = cliExport(seed, ['--format', 'npy', '--layout', 'soa']);
   await exportWith(page, { workers: 3, format: 'npy', layout: 'soa' });
   for (const name of Object.keys(want)) assert.ok((await download(page, name)).equals(want[name]), name);
-  // The zip holds a GenVarLoader track directory.
+  // The zip holds the files as listed, in the chosen format (npy here), under <track>/:
+  // nothing in it is laid out as a GenVarLoader directory, which reads raw files only.
   await page.fill('#track', 'my track');
   const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-all')]);
   assert.equal(dl.suggestedFilename(), 'my_track.zip');
   const files = unzipSync(fs.readFileSync(await dl.path()));
-  assert.deepEqual(Object.keys(files).sort(), Object.keys(want).map((n) => `intervals/my_track/${n}`).sort());
-  for (const n of Object.keys(want)) assert.ok(Buffer.from(files[`intervals/my_track/${n}`]).equals(want[n]), n);
+  assert.deepEqual(Object.keys(files).sort(), Object.keys(want).map((n) => `my_track/${n}`).sort());
+  for (const n of Object.keys(want)) assert.ok(Buffer.from(files[`my_track/${n}`]).equals(want[n]), n);
   assert.equal(await page.locator('#plots canvas').count(), 8);
   fs.mkdirSync(path.join(ROOT, 'target'), { recursive: true });
   await page.screenshot({ path: path.join(ROOT, 'target', 'www-screenshot.png'), fullPage: true });
@@ -208,4 +209,39 @@ test('a BED file with classic Mac (\\r) line endings loses no region', async () 
   assert.deepEqual(errors, []);
   await close();
   fs.rmSync(dir, { recursive: true });
+});
+
+test('the GenVarLoader dataset download: a zip holding <track>.gvl/, equal to the CLI and GenVarLoader', async () => {
+  const { page, errors, close } = await openPage();
+  for (const c of gvlCases().filter((c) => c.tracks.length === 1)) {
+    const [track, rows] = c.tracks[0];
+    const bed = fs.readFileSync(c.regionsPath, 'utf8');
+    await page.evaluate(() => { while (document.querySelector('#source-list button[title=remove]')) document.querySelector('#source-list button[title=remove]').click(); });
+    await page.setInputFiles('#files', rows.map(([, p]) => p));
+    await setRegions(page, bed, bed.trim().split('\n').length);
+    await headersRead(page);
+    const names = page.locator('#source-list input.sample');
+    // Sample names default to the file names without their extension.
+    assert.deepEqual(await names.evaluateAll((l) => l.map((i) => i.value)), rows.map(([, p]) => path.basename(p, '.bw')));
+    for (let i = 0; i < rows.length; i++) await names.nth(i).fill(rows[i][0]);
+    await page.fill('#track', track);
+    await page.fill('#max-jitter', String(c.maxJitter));
+    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#export-dataset')]);
+    assert.equal(dl.suggestedFilename(), `${track}.gvl.zip`);
+    const zipped = unzipSync(fs.readFileSync(await dl.path()));
+    const prefix = `${track}.gvl/`;
+    assert.ok(Object.keys(zipped).every((n) => n.startsWith(prefix)), Object.keys(zipped).join(', '));
+    const files = Object.fromEntries(Object.entries(zipped).map(([n, b]) => [n.slice(prefix.length), b]));
+    assertGvlDataset(files, c, cliDataset(c), `${c.name} (page)`);
+    assert.match(await page.textContent('#dataset-info'), new RegExp(`^Dataset ${track}\\.gvl: `));
+  }
+  // Two sources named alike: the core's one-line error, shown in the page.
+  const names = page.locator('#source-list input.sample');
+  await names.nth(1).fill('same');
+  await names.nth(2).fill('same');
+  await page.click('#export-dataset');
+  await page.waitForSelector('#error:not([hidden])');
+  assert.equal(await page.textContent('#error'), "track 'sig': sample 'same' is given twice (samples 2 and 3)");
+  assert.deepEqual(errors, []);
+  await close();
 });

@@ -148,3 +148,60 @@ export function unmatchedContigs(contigs: Iterable<string>, chroms: Iterable<str
  */
 export function mergeShards(shards: ExportResult<Blob>[], options?: { format?: 'npy' | 'raw' }): Promise<ExportResult<Blob>>;
 export function mergeShards(shards: ExportResult<Uint8Array[]>[], options?: { format?: 'npy' | 'raw' }): Promise<ExportResult<Uint8Array[]>>;
+
+/** A track's samples: `{ sample: source }`, a Map, or `[sample, source]` pairs. */
+export type DatasetSamples =
+  | Record<string, SourceInput>
+  | Map<string, SourceInput>
+  | [string, SourceInput][];
+
+export interface DatasetProgress extends Progress {
+  /** The track being exported; regions count over all tracks (regions x tracks in all). */
+  track: string;
+}
+
+export interface DatasetOptions extends Pick<ExportOptions, 'regions' | 'maxMem' | 'fetch' | 'wholeFileLimit' | 'timeoutMs' | 'blockCacheBytes' | 'output' | 'signal'> {
+  /**
+   * `{ trackName: { sample: source } }` (or a Map, or `[name, samples]` pairs): a track
+   * per name under `intervals/<name>/`. Every track must have the same samples; the
+   * dataset's order is by code point (`Normal < blood < tumor`), whatever order they are given in.
+   */
+  tracks: Record<string, DatasetSamples> | Map<string, DatasetSamples> | [string, DatasetSamples][];
+  /** Every region is widened by this on both sides (`gvl.write`'s `max_jitter`). Default 0. */
+  maxJitter?: number;
+  onProgress?: (p: DatasetProgress) => void;
+}
+
+export interface DatasetResult<F> {
+  /**
+   * Every file of the dataset directory by relative path: `metadata.json`, `regions.npy`,
+   * `input_regions.arrow`, `intervals/<track>/intervals.npy`, `intervals/<track>/offsets.npy`.
+   */
+  files: Record<string, F>;
+  nRegions: number;
+  nSamples: number;
+  nTracks: number;
+  /** The dataset's samples, in its order (metadata.json `samples`). */
+  samples: string[];
+  /** Over all tracks. */
+  nIntervals: number;
+  bytesFetched: number;
+  requests: number;
+}
+
+/**
+ * A GenVarLoader dataset, the files `gvl.write(path, bed, tracks=[gvl.BigWigs(...)],
+ * max_jitter=...)` writes (GenVarLoader 0.35), byte for byte as the CLI's `dataset`.
+ * Open the directory with `genvarloader.Dataset.open`.
+ */
+export function exportDataset(options: DatasetOptions & { output?: 'blob' }): Promise<DatasetResult<Blob>>;
+export function exportDataset(options: DatasetOptions & { output: 'chunks' }): Promise<DatasetResult<Uint8Array[]>>;
+
+/**
+ * Node only: write the dataset to `outDir` through a hidden staging directory next to it
+ * (`.<name>.partial-<pid>-<tag>`) renamed into place when complete: it appears whole or not
+ * at all, and a failure or abort leaves nothing. An existing `outDir` is an error unless
+ * `overwrite`, and even then only a dataset (with `metadata.json`) or an empty directory is
+ * replaced, once the new one is complete. Paths by relative path.
+ */
+export function exportDatasetToDir(options: DatasetOptions & { outDir: string; overwrite?: boolean }): Promise<DatasetResult<string>>;

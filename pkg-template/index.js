@@ -11,6 +11,8 @@ import { memorySink } from './sinks/memory.js';
 import { directorySink } from './sinks/directory.js';
 import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
+import { buildDataset, memoryTarget } from './dataset.js';
+import { datasetDirTarget } from './sinks/dataset-dir.js';
 
 export { wasmMemoryBytes } from './module.js';
 export { inspectSource } from './inspect.js';
@@ -32,6 +34,26 @@ export async function exportTrackToDir(opts) {
   if (!IS_NODE) throw fail('exportTrackToDir needs Node.js; in browsers use exportTrack');
   if (!opts?.outDir) throw fail('exportTrackToDir: `outDir` is required');
   return run(opts, await directorySink(opts));
+}
+
+/**
+ * A GenVarLoader dataset (what `gvl.write` writes for bigWig tracks): every file of its
+ * directory as Blobs keyed by relative path (`metadata.json`, `regions.npy`,
+ * `input_regions.arrow`, `intervals/<track>/intervals.npy`, `.../offsets.npy`).
+ */
+export async function exportDataset(opts) {
+  return buildDataset(opts, () => memoryTarget(opts));
+}
+
+/**
+ * Node only: write the dataset directory `outDir` whole or not at all (a staging directory
+ * renamed into place); an existing one is replaced only with `overwrite`. Returns the
+ * paths by relative path.
+ */
+export async function exportDatasetToDir(opts) {
+  if (!IS_NODE) throw fail('exportDatasetToDir needs Node.js; in browsers use exportDataset');
+  if (!opts?.outDir) throw fail('exportDatasetToDir: `outDir` is required');
+  return buildDataset(opts, () => datasetDirTarget(opts));
 }
 
 /** @internal Provokes a Rust panic (tests check the module recovers). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: serve the export page (www/), the built package (pkg/) and the zip library
+// `npm start`: serve the export page (www/), the built package (pkg/) and the zip library (client-zip)
 // on 127.0.0.1, plus a folder of bigWigs under /data/ (default: data/) with HTTP Range
 // support, so URL sources can be tried locally.
 // usage: node scripts/serve.mjs [--port 8080] [--data DIR]
@@ -14,7 +14,7 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
 function resolve(urlPath, dataDir) {
   const mounts = [
     ['/pkg/', path.join(ROOT, 'pkg')],
-    ['/vendor/fflate.js', path.join(ROOT, 'node_modules', 'fflate', 'esm', 'browser.js')],
+    ['/vendor/client-zip.js', path.join(ROOT, 'node_modules', 'client-zip', 'index.js')],
     ['/data/', dataDir],
     ['/', path.join(ROOT, 'www')],
   ];

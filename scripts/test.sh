@@ -8,11 +8,6 @@ source scripts/ensure-wasm-tools.sh
 echo "== native: cargo test"
 cargo test --locked 2>&1
 
-echo "== GenVarLoader 0.35 opens our datasets (Python; the virtualenv is cached in target/)"
-cargo build --release --locked --quiet
-gvl_python=$(bash scripts/gvl-venv.sh)
-"$gvl_python" tests/python/test_gvl_open.py target/release/bigwig-npy
-
 echo "== wasm: Rust tests in Node and headless Chrome"
 wasm-pack test --node 2>&1
 WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" 2>&1
@@ -21,3 +16,7 @@ echo "== npm package: build, then JS tests against it (and the native CLI)"
 cargo build --release --locked --quiet
 npm run build --silent
 npm test 2>&1
+
+echo "== GenVarLoader 0.35 opens our datasets, from the CLI and the npm package (Python; the virtualenv is cached in target/)"
+gvl_python=$(bash scripts/gvl-venv.sh)
+"$gvl_python" tests/python/test_gvl_open.py target/release/bigwig-npy

@@ -1,7 +1,9 @@
 // The export page: sources (files or URLs), regions (BED), options; the export runs in Web
 // Workers over contiguous region shards, merged in order into the bytes one export gives.
 import { inspectSource, parseRegions, mergeShards, unmatchedContigs } from '/pkg/index.js';
-import { zip } from '/vendor/fflate.js';
+import { renderPlots, sizeOf } from './plot.js';
+import { zipBlob } from './zip.js';
+import { sampleInput, runDataset } from './dataset.js';
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -91,7 +93,7 @@ function renderSources() {
       const more = src.contigs.length > 6 ? ` and ${src.contigs.length - 6} more` : '';
       meta.textContent = `${size} · ${src.contigs.length} contig${src.contigs.length === 1 ? '' : 's'}: ${shown}${more}`;
     }
-    li.append(name, buttons(i), meta);
+    li.append(name, sampleInput(src), buttons(i), meta);
     const miss = lacking(src);
     if (miss.length) {
       const n = miss.reduce((t, [, k]) => t + k, 0);
@@ -205,6 +207,7 @@ function shards(text, n) {
 
 function setRunning(on) {
   $('export').disabled = on;
+  $('export-dataset').disabled = on;
   $('cancel').hidden = !on;
   $('progress').hidden = false;
 }
@@ -287,20 +290,9 @@ function cancel() {
 // ---------------------------------------------------------------------------------------
 // Results
 
-const sizeOf = (chunks) => chunks.reduce((n, c) => n + c.length, 0);
-
-/** Bytes [a, b) of a file held as a list of chunks. */
-function sliceChunks(chunks, a, b) {
-  const out = new Uint8Array(Math.max(0, b - a));
-  let at = 0;
-  for (const c of chunks) {
-    const lo = Math.max(a, at);
-    const hi = Math.min(b, at + c.length);
-    if (lo < hi) out.set(c.subarray(lo - at, hi - at), lo - a);
-    at += c.length;
-    if (at >= b) break;
-  }
-  return out;
+/** The track name as a file and directory name. */
+function trackName() {
+  return ($('track').value.trim() || 'signal').replace(/[^\w.-]+/g, '_').replace(/^\.+$/, '_');
 }
 
 function download(blob, name) {
@@ -328,96 +320,17 @@ async function renderResults() {
     li.append(`${name} (${formatBytes(sizeOf(chunks))}) `, b);
     list.append(li);
   }
-  await renderPlots();
+  renderPlots($('plots'), r, state.firstRegion, state.sources.map((s) => s.label));
 }
 
+/** The files as listed, in the chosen format, under `<track>/`: plain arrays (npy files
+ * are numpy's; GenVarLoader reads datasets, which the dataset download makes). */
 async function downloadAll() {
   const r = state.result;
   if (!r) return;
-  const track = ($('track').value.trim() || 'signal').replace(/[^\w.-]+/g, '_');
-  const entries = {};
-  for (const [name, chunks] of Object.entries(r.files)) {
-    entries[`intervals/${track}/${name}`] = [sliceChunks(chunks, 0, sizeOf(chunks)), { level: 0 }];
-  }
-  const bytes = await new Promise((ok, fail) => zip(entries, (err, out) => (err ? fail(err) : ok(out))));
-  download(new Blob([bytes], { type: 'application/zip' }), `${track}.zip`);
-}
-
-/** A step plot of the first region's records for each sample. */
-async function renderPlots() {
-  const r = state.result;
-  const plots = $('plots');
-  plots.replaceChildren();
-  const region = state.firstRegion;
-  const S = r.nSamples;
-  const offsets = Array.from(new BigInt64Array(sliceChunks(r.raw.files['offsets.npy'], 0, (S + 1) * 8).buffer), Number);
-  for (let s = 0; s < S; s++) {
-    const [a, b] = [offsets[s], offsets[s + 1]];
-    const n = b - a;
-    // Columns, not one array per record: a first region may hold a whole chromosome.
-    const recs = { n, starts: new Int32Array(n), ends: new Int32Array(n), values: new Float32Array(n) };
-    if (r.layout === 'aos') {
-      const dv = new DataView(sliceChunks(r.raw.files['intervals.npy'], a * 12, b * 12).buffer);
-      for (let k = 0; k < n; k++) {
-        recs.starts[k] = dv.getInt32(k * 12, true);
-        recs.ends[k] = dv.getInt32(k * 12 + 4, true);
-        recs.values[k] = dv.getFloat32(k * 12 + 8, true);
-      }
-    } else {
-      const col = (name) => sliceChunks(r.raw.files[name], a * 4, b * 4).buffer;
-      recs.starts = new Int32Array(col('starts.npy'));
-      recs.ends = new Int32Array(col('ends.npy'));
-      recs.values = new Float32Array(col('values.npy'));
-    }
-    const canvas = document.createElement('canvas');
-    canvas.dataset.sample = s;
-    plots.append(canvas);
-    drawPlot(canvas, recs, region, state.sources[s]?.label ?? `sample ${s}`);
-  }
-}
-
-/** The records as an envelope: the lowest and highest value in each pixel column, found
- * in one loop (no spread or apply over data-sized arrays: they overflow the stack). */
-function drawPlot(canvas, recs, region, label) {
-  const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth || 900;
-  const h = canvas.clientHeight || 90;
-  canvas.width = w * dpr;
-  canvas.height = h * dpr;
-  const g = canvas.getContext('2d');
-  g.scale(dpr, dpr);
-  const x0 = Math.max(0, region.start);
-  const x1 = Math.max(x0 + 1, region.end);
-  const cols = Math.max(1, Math.ceil(w));
-  const colMin = new Float64Array(cols).fill(Infinity);
-  const colMax = new Float64Array(cols).fill(-Infinity);
-  const col = (x) => Math.min(cols - 1, Math.max(0, Math.floor(((x - x0) / (x1 - x0)) * cols)));
-  let lo = 0;
-  let hi = 0;
-  for (let k = 0; k < recs.n; k++) {
-    const v = recs.values[k];
-    if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-    // Records do not overlap, so the columns visited add up to at most records + columns.
-    const last = col(Math.max(recs.starts[k], recs.ends[k] - 1));
-    for (let c = col(recs.starts[k]); c <= last; c++) {
-      if (v < colMin[c]) colMin[c] = v;
-      if (v > colMax[c]) colMax[c] = v;
-    }
-  }
-  if (hi <= lo) hi = lo + 1e-9;
-  const Y = (v) => h - 14 - ((v - lo) / (hi - lo)) * (h - 22);
-  g.fillStyle = '#4a7bb0';
-  for (let c = 0; c < cols; c++) {
-    if (colMin[c] > colMax[c]) continue; // no record here
-    const top = Y(Math.max(0, colMax[c]));
-    const bottom = Y(Math.min(0, colMin[c]));
-    g.fillRect((c / cols) * w, top, Math.max(1, w / cols), Math.max(1, bottom - top));
-  }
-  g.fillStyle = '#1d232b';
-  g.font = '11px system-ui, sans-serif';
-  g.fillText(`${label} · ${region.contig}:${region.start}-${region.end} · ${recs.n} intervals · [${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`, 4, h - 3);
+  const track = trackName();
+  const blob = await zipBlob(Object.entries(r.files).map(([name, chunks]) => [`${track}/${name}`, chunks]));
+  download(blob, `${track}.zip`);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -454,6 +367,9 @@ $('bed-text').addEventListener('input', () => {
 $('export').addEventListener('click', runExport);
 $('cancel').addEventListener('click', cancel);
 $('download-all').addEventListener('click', downloadAll);
+$('export-dataset').addEventListener('click', () => runDataset({
+  state, $, workers, retire, setRunning, showError, download, formatBytes, withHeads, trackName,
+}));
 workers(Math.max(1, Math.min(16, Number($('workers').value) || 1)));
 $('workers').addEventListener('change', () => workers(Math.max(1, Math.min(16, Number($('workers').value) || 1))));
 document.title = 'bigwig-npy';

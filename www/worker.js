@@ -1,5 +1,24 @@
-// One export shard, off the main thread. Raw format: the page merges shards in order.
-import { exportTrack, parseRegions } from '/pkg/index.js';
+// One export shard, or one GenVarLoader dataset, off the main thread. Raw format: the page
+// merges shards in order.
+import { exportTrack, exportDataset, parseRegions } from '/pkg/index.js';
+
+/** Progress posted at most every 50 ms, and at the end. */
+function progress(shard) {
+  let last = 0;
+  return (p) => {
+    const now = performance.now();
+    if (now - last > 50 || p.regionsDone === p.regionsTotal) {
+      last = now;
+      self.postMessage({ type: 'progress', shard, progress: p });
+    }
+  };
+}
+
+/** Hand the output buffers over without copying them. */
+function done(shard, result) {
+  const buffers = Object.values(result.files).flatMap((chunks) => chunks.map((c) => c.buffer));
+  self.postMessage({ type: 'done', shard, result }, [...new Set(buffers)]);
+}
 
 self.onmessage = async ({ data }) => {
   if (data.type === 'warm') {
@@ -7,22 +26,15 @@ self.onmessage = async ({ data }) => {
     await parseRegions('warm\t0\t1').catch(() => {});
     return;
   }
-  const { shard, sources, regions, layout, maxMem } = data;
-  let last = 0;
+  const { shard } = data;
   try {
-    const result = await exportTrack({
-      sources, regions, layout, maxMem, format: 'raw', output: 'chunks',
-      onProgress: (p) => {
-        const now = performance.now();
-        if (now - last > 50 || p.regionsDone === p.regionsTotal) {
-          last = now;
-          self.postMessage({ type: 'progress', shard, progress: p });
-        }
-      },
-    });
-    // Hand the output buffers over without copying them.
-    const buffers = Object.values(result.files).flatMap((chunks) => chunks.map((c) => c.buffer));
-    self.postMessage({ type: 'done', shard, result }, [...new Set(buffers)]);
+    if (data.type === 'dataset') {
+      const { regions, tracks, maxJitter, maxMem } = data;
+      done(shard, await exportDataset({ regions, tracks, maxJitter, maxMem, output: 'chunks', onProgress: progress(shard) }));
+      return;
+    }
+    const { sources, regions, layout, maxMem } = data;
+    done(shard, await exportTrack({ sources, regions, layout, maxMem, format: 'raw', output: 'chunks', onProgress: progress(shard) }));
   } catch (e) {
     self.postMessage({ type: 'error', shard, message: e?.message ?? String(e), name: e?.name });
   }

@@ -11,7 +11,7 @@ const WRITES_AHEAD = 16 << 20;
 
 /** `mkdir -p` recording in `made` the directories it made, outermost first. Each level is
  * made on its own: Node's recursive mkdir never settles for some paths (seen: under /proc). */
-async function makeDirs(fs, path, dir, made) {
+export async function makeDirs(fs, path, dir, made) {
   const missing = [];
   for (let d = path.resolve(dir); ; d = path.dirname(d)) {
     try {

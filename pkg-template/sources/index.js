@@ -76,8 +76,11 @@ async function open(x, i, opts) {
   const fetchFn = opts.fetch ?? globalThis.fetch?.bind(globalThis);
   const wholeLimit = opts.wholeFileLimit ?? WHOLE_FILE_LIMIT;
   const timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
-  if (isBytes(x)) return bytesSource(x, `bytes[${i}]`);
-  if (typeof Blob !== 'undefined' && x instanceof Blob) return blobSource(x, x.name ? printable(x.name) : `Blob[${i}]`);
+  // Sources without a name of their own are named by position, or as the caller labels
+  // them (a dataset: by sample).
+  const label = opts.sourceLabels?.[i];
+  if (isBytes(x)) return bytesSource(x, label ?? `bytes[${i}]`);
+  if (typeof Blob !== 'undefined' && x instanceof Blob) return blobSource(x, x.name ? printable(x.name) : label ?? `Blob[${i}]`);
   const http = (u) => {
     if (!fetchFn) throw fail(`source ${i}: no fetch() available for ${printable(u)}`);
     return httpSource(u, printable(u), { fetchFn, wholeLimit, timeoutMs });

@@ -105,6 +105,39 @@ impl SampleTable {
         })
     }
 
+    /// A track's samples given by name (the npm package's `tracks: { name: { sample:
+    /// source } }`): no table file, so `name` is empty and messages name the track. Rows are
+    /// numbered from 1 in the order given (their `path` is unused).
+    pub fn from_samples(track: &str, samples: &[String]) -> Result<SampleTable> {
+        let at = |m: String| Error::input(format!("track '{}': {m}", shown(track)));
+        if samples.is_empty() {
+            return Err(at("no samples".into()));
+        }
+        let mut seen: HashMap<&str, u32> = HashMap::new();
+        let mut rows = Vec::with_capacity(samples.len());
+        for (i, sample) in samples.iter().enumerate() {
+            let line = i as u32 + 1;
+            if sample.is_empty() {
+                return Err(at(format!("sample {line} has an empty name")));
+            }
+            if let Some(first) = seen.insert(sample, line) {
+                return Err(at(format!(
+                    "sample '{}' is given twice (samples {first} and {line})",
+                    shown(sample)
+                )));
+            }
+            rows.push(SampleRow {
+                sample: sample.clone(),
+                path: String::new(),
+                line,
+            });
+        }
+        Ok(SampleTable {
+            name: String::new(),
+            rows,
+        })
+    }
+
     /// This table's rows in the order of `samples` (which must be this table's samples:
     /// see [`dataset_samples`]).
     pub fn rows_for(&self, samples: &[String]) -> Vec<&SampleRow> {
@@ -149,10 +182,18 @@ pub fn dataset_samples(tracks: &[(&str, &SampleTable)]) -> Result<Vec<String>> {
             if !missing.is_empty() {
                 why.push(format!("only '{first_name}' has {}", list(missing)));
             }
+            // Tables given by name only (no file) have nothing to add in parentheses.
+            let from = |t: &SampleTable| {
+                if t.name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", t.name)
+                }
+            };
             return Err(Error::input(format!(
-                "track '{name}' ({}) and track '{first_name}' ({}) have different samples: {}",
-                t.name,
-                first.name,
+                "track '{name}'{} and track '{first_name}'{} have different samples: {}",
+                from(t),
+                from(first),
                 why.join("; ")
             )));
         }
@@ -299,5 +340,30 @@ mod tests {
             "track 'neg' (c.csv) and track 'pos' (a.csv) have different samples: \
              only 'neg' has 'new'; only 'pos' has 'Normal'"
         );
+    }
+
+    #[test]
+    fn samples_given_by_name() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let a = SampleTable::from_samples("pos", &names(&["tumor", "Normal"])).unwrap();
+        let b = SampleTable::from_samples("neg", &names(&["Normal", "blood"])).unwrap();
+        assert_eq!(
+            dataset_samples(&[("pos", &a), ("neg", &b)])
+                .unwrap_err()
+                .to_string(),
+            "track 'neg' and track 'pos' have different samples: \
+             only 'neg' has 'blood'; only 'pos' has 'tumor'"
+        );
+        let e = |v: &[&str]| {
+            SampleTable::from_samples("sig", &names(v))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            e(&["a", "b", "a"]),
+            "track 'sig': sample 'a' is given twice (samples 1 and 3)"
+        );
+        assert_eq!(e(&[]), "track 'sig': no samples");
+        assert_eq!(e(&["a", ""]), "track 'sig': sample 2 has an empty name");
     }
 }

@@ -12,7 +12,9 @@ use crate::stepper::{Step, Stepper};
 use crate::Options;
 use wasm_bindgen::prelude::*;
 
+mod dataset;
 mod options;
+pub use dataset::DatasetPlan;
 pub use options::export_options;
 
 #[wasm_bindgen(start)]

@@ -86,7 +86,7 @@ fn choice(key: &str, v: &JsValue, allowed: [&'static str; 2]) -> Result<&'static
         })
 }
 
-fn whole_number(key: &str, v: &JsValue, default: f64) -> Result<f64, JsValue> {
+pub(super) fn whole_number(key: &str, v: &JsValue, default: f64) -> Result<f64, JsValue> {
     if v.is_undefined() {
         return Ok(default);
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""The real client: GenVarLoader 0.35 opens the datasets `bigwig-npy dataset` writes and
-returns, for every (region, sample), exactly what it returns for the dataset its own
-`gvl.write` wrote from the same inputs.
+"""The real client: GenVarLoader 0.35 opens the datasets `bigwig-npy dataset` and the npm
+package's `exportDatasetToDir` write and returns, for every (region, sample), exactly what it
+returns for the dataset its own `gvl.write` wrote from the same inputs.
 
 usage: target/gvl-venv/bin/python tests/python/test_gvl_open.py [BIGWIG_NPY]
 (scripts/gvl-venv.sh makes the virtualenv; BIGWIG_NPY defaults to target/release/bigwig-npy).
@@ -43,6 +43,25 @@ def write_ours(name, bed, tracks, max_jitter=None):
     if max_jitter is not None:
         args += ["--max-jitter", str(max_jitter)]
     p = subprocess.run([str(a) for a in args], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    return out
+
+
+PKG = ROOT / "pkg" / "index.js"
+
+
+def write_npm(name, bed, tracks, max_jitter=None):
+    """The npm package's exportDatasetToDir (Node, pkg/ as `npm run build` built it) into
+    TMP/name-npm.gvl; the BED as bytes, the bigWigs as paths."""
+    out = TMP / f"{name}-npm.gvl"
+    script = (
+        "import { exportDatasetToDir } from " + json.dumps(PKG.as_uri()) + ";"
+        "import { readFileSync } from 'node:fs';"
+        "const [bed, tracks, maxJitter, outDir] = JSON.parse(process.argv[1]);"
+        "await exportDatasetToDir({ regions: readFileSync(bed), tracks, maxJitter, outDir });"
+    )
+    arg = json.dumps([str(bed), {t: {s: str(p) for s, p in m.items()} for t, m in tracks.items()}, max_jitter or 0, str(out)])
+    p = subprocess.run(["node", "--input-type=module", "-e", script, arg], capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
     return out
 
@@ -93,11 +112,13 @@ def case_test(case_dir):
                   for t, m in json.loads((case_dir / "tracks.json").read_text()).items()}
         jitter = json.loads((case_dir / "args.json").read_text())["max_jitter"]
         ours = write_ours(case_dir.name, case_dir / "regions.bed", tracks, jitter)
+        npm = write_npm(case_dir.name, case_dir / "regions.bed", tracks, jitter)
         theirs = case_dir / "dataset.gvl"
-        assert_opens_the_same(ours, theirs)
-        if jitter:
-            # Jittered reads reach into the stored flanks; the same seed, the same shifts.
-            assert_opens_the_same(ours, theirs, jitter=jitter, rng=7)
+        for mine in (ours, npm):
+            assert_opens_the_same(mine, theirs)
+            if jitter:
+                # Jittered reads reach into the stored flanks; the same seed, the same shifts.
+                assert_opens_the_same(mine, theirs, jitter=jitter, rng=7)
     test.__name__ = f"opens_like_gvl_write[{case_dir.name}]"
     return test
 
@@ -151,6 +172,8 @@ def test_dot_strand_opens_as_plus():
 def main():
     if not BIN.exists():
         sys.exit(f"{BIN}: not built (cargo build --release)")
+    if not PKG.exists():
+        sys.exit(f"{PKG}: not built (npm run build)")
     tests = [case_test(d) for d in sorted(GVL.iterdir()) if (d / "dataset.gvl").is_dir()]
     tests += [test_seed_bed6_shuffled_jittered_against_a_fresh_gvl_write, test_dot_strand_opens_as_plus]
     passed = failed = 0

@@ -1,0 +1,143 @@
+// GenVarLoader datasets: exportDataset and exportDatasetToDir. Every dataset rule (sorted
+// order, jitter, the tracks' samples, regions.npy, input_regions.arrow, metadata.json) is
+// the core's (DatasetPlan, in wasm), shared with the CLI's `dataset`; each track is a raw
+// export of the plan's sorted regions through the export driver, its sources in the
+// dataset's sample order. A target (memory, or a staging directory in Node) takes the files.
+
+import { BigwigNpyError, fail, abortError, describe, printable } from './errors.js';
+import { using, translate } from './module.js';
+import { run, callSignal, checkSourceOptions } from './driver.js';
+import { setRegions, DATASET_REGIONS } from './regions.js';
+import { Pacer } from './reads.js';
+import { memorySink } from './sinks/memory.js';
+
+/** `[name, value]` pairs of an object, a Map or an array of pairs. */
+function pairs(x, what) {
+  if (x instanceof Map) return [...x.entries()];
+  if (Array.isArray(x)) {
+    return x.map((e, i) => {
+      if (!Array.isArray(e) || e.length !== 2) throw fail(`${what}[${i}]: expected a [name, value] pair, got ${describe(e)}`);
+      return e;
+    });
+  }
+  if (x && typeof x === 'object') return Object.entries(x);
+  throw fail(`${what}: expected { name: value }, a Map or [name, value] pairs, got ${describe(x)}`);
+}
+
+/** The tracks as given: `[{ name, rows: [[sample, source], ...] }]` (checked by the core). */
+function datasetTracks(opts) {
+  if (!opts || typeof opts !== 'object') throw fail('exportDataset: expected an options object');
+  if (opts.regions == null) throw fail('no regions given: pass BED text or bytes, or { contigs, starts, ends }, in `regions`');
+  if (opts.tracks == null) throw fail('no tracks given: pass at least one in `tracks` ({ name: { sample: source } })');
+  return pairs(opts.tracks, 'tracks').map(([name, samples]) => {
+    if (typeof name !== 'string') throw fail(`tracks: track name ${describe(name)} is not a string`);
+    const rows = pairs(samples, `track '${printable(name)}'`);
+    for (const [s] of rows) {
+      if (typeof s !== 'string') throw fail(`track '${printable(name)}': sample name ${describe(s)} is not a string`);
+    }
+    return { name, rows };
+  });
+}
+
+/** A track's input or memory error, named after the track, as the CLI names it (output
+ * errors name their path already). */
+function inTrack(name, e) {
+  if (!(e instanceof BigwigNpyError) || !['InputError', 'MaxMemError'].includes(e.kind)) return e;
+  return fail(`track '${printable(name)}': ${e.message}`, e.kind);
+}
+
+/** Export a dataset into the target `makeTarget()` makes once the options are checked. */
+export async function buildDataset(opts, makeTarget) {
+  const tracks = datasetTracks(opts);
+  checkSourceOptions(opts);
+  if (opts.onProgress != null && typeof opts.onProgress !== 'function') throw fail(`onProgress: expected a function, got ${describe(opts.onProgress)}`);
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  const call = callSignal(opts.signal);
+  try {
+    return await using(async (m) => {
+      let plan;
+      let target;
+      try {
+        plan = new m.DatasetPlan(opts.maxJitter);
+        // Tracks first, as the CLI checks its tables before the BED: cheap mistakes first.
+        const samples = plan.setTracks(tracks.map((t) => [t.name, t.rows.map(([s]) => s)]));
+        await setRegions(plan, opts.regions, new Pacer(call.signal));
+        const n = plan.nRegions;
+        target = await makeTarget();
+        await target.put('regions.npy', plan.regionsNpy());
+        await target.put('input_regions.arrow', plan.inputRegionsArrow());
+        const done = { nIntervals: 0, bytesFetched: 0, requests: 0 };
+        for (let k = 0; k < tracks.length; k++) {
+          const { name, rows } = tracks[k];
+          const bySample = new Map(rows);
+          const progress = opts.onProgress && ((p) => opts.onProgress({
+            track: name,
+            regionsDone: k * n + p.regionsDone,
+            regionsTotal: n * tracks.length,
+            intervals: done.nIntervals + p.intervals,
+            bytesFetched: done.bytesFetched + p.bytesFetched,
+          }));
+          let r;
+          try {
+            r = await run({
+              sources: samples.map((s) => bySample.get(s)),
+              sourceLabels: samples.map((s) => `sample '${printable(s)}'`),
+              regions: { [DATASET_REGIONS]: (session) => session.setRegionsFromDataset(plan) },
+              format: 'raw',
+              layout: 'aos',
+              maxMem: opts.maxMem,
+              blockCacheBytes: opts.blockCacheBytes,
+              fetch: opts.fetch,
+              wholeFileLimit: opts.wholeFileLimit,
+              timeoutMs: opts.timeoutMs,
+              output: opts.output,
+              signal: call.signal,
+              onProgress: progress,
+            }, await target.track(name));
+          } catch (e) {
+            throw inTrack(name, e);
+          }
+          for (const key of Object.keys(done)) done[key] += r[key];
+        }
+        // Last, as gvl.write and the CLI write it: a directory with metadata.json is whole.
+        await target.put('metadata.json', plan.metadataJson());
+        const files = await target.finish();
+        return { files, nRegions: n, nSamples: samples.length, nTracks: tracks.length, samples, ...done };
+      } catch (e) {
+        call.end();
+        await target?.abort();
+        throw translate(e);
+      } finally {
+        try { plan?.free(); } catch { /* a trapped instance is discarded anyway */ }
+      }
+    });
+  } finally {
+    call.end();
+  }
+}
+
+/** The dataset's files in memory: Blobs (or chunk lists) keyed by relative path. */
+export function memoryTarget(opts) {
+  const files = {};
+  const wrap = (bytes) => (opts.output === 'chunks' ? [bytes] : new Blob([bytes], { type: 'application/octet-stream' }));
+  return {
+    put(name, bytes) { files[name] = wrap(bytes); },
+    track(name) {
+      const sink = memorySink(opts);
+      return {
+        ...sink,
+        finish(headers) {
+          const out = sink.finish(headers);
+          for (const [f, v] of Object.entries(out)) files[`intervals/${name}/${f}`] = v;
+          return out;
+        },
+      };
+    },
+    finish() {
+      // metadata.json was put last; list it first, as a reader looks for it first.
+      const { 'metadata.json': meta, ...rest } = files;
+      return { 'metadata.json': meta, ...rest };
+    },
+    abort() {},
+  };
+}

@@ -1,0 +1,83 @@
+// The page's GenVarLoader dataset: one sample name per source (default: the file name
+// without its extension), the track name and max jitter; exportDataset runs in one worker
+// (the core sorts the regions and writes every file, as the CLI's `dataset`), and the
+// download is a zip holding `<track>.gvl/`, ready for genvarloader.Dataset.open.
+import { zipBlob } from './zip.js';
+
+/** A source's default sample name: its file name (a URL's last path segment) without the
+ * extension. */
+export function defaultSampleName(src) {
+  let base = typeof src.value === 'string' ? src.value : src.label;
+  try { base = new URL(base).pathname; } catch { /* a file name */ }
+  base = decodeURIComponent(base.split('/').pop() || base);
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+export const sampleName = (src) => src.sample ?? defaultSampleName(src);
+
+/** The editable sample name of a source (kept on the source, so reordering keeps it). */
+export function sampleInput(src) {
+  const input = Object.assign(document.createElement('input'), {
+    type: 'text', className: 'sample', value: sampleName(src), title: 'sample name in the GenVarLoader dataset',
+  });
+  input.addEventListener('input', () => { src.sample = input.value; });
+  return input;
+}
+
+/**
+ * Export the dataset and download its zip. `page`: what the page shares (state, workers,
+ * retire, setRunning, showError, download, formatBytes, withHeads, trackName, $).
+ */
+export async function runDataset(page) {
+  const { state, $ } = page;
+  page.showError(null);
+  if (!state.sources.length) return page.showError('Add at least one bigWig source.');
+  if (!state.regionCount) return page.showError($('bed-info').classList.contains('bad') ? $('bed-info').textContent : 'Add regions (a BED file or pasted BED).');
+  const track = page.trackName();
+  const jitterText = $('max-jitter').value.trim();
+  // The core checks it (a non-negative integer); the page only turns text into a number.
+  const maxJitter = jitterText === '' ? 0 : Number(jitterText);
+  const maxMem = Math.floor(Math.max(1, Number($('max-mem').value) || 4096) * 2 ** 20);
+  const sources = page.withHeads(state.sources);
+  const rows = state.sources.map((s, i) => [sampleName(s), sources[i]]);
+  const t0 = performance.now();
+  const run = { workers: page.workers(1), cancelled: false };
+  state.running = run;
+  page.setRunning(true);
+  $('dataset-info').textContent = '';
+  const show = (p) => {
+    $('bar').value = p.regionsTotal ? p.regionsDone / p.regionsTotal : 0;
+    $('progress-text').textContent = `dataset, track ${p.track}: ${p.regionsDone.toLocaleString()} / ${p.regionsTotal.toLocaleString()} regions · `
+      + `${p.intervals.toLocaleString()} intervals · ${page.formatBytes(p.bytesFetched)} read · ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+  };
+  let ok = false;
+  try {
+    const result = await new Promise((resolve, reject) => {
+      const w = run.workers[0];
+      w.onmessage = ({ data }) => {
+        if (data.type === 'progress') show(data.progress);
+        if (data.type === 'done') resolve(data.result);
+        if (data.type === 'error') reject(new Error(data.message));
+      };
+      w.onerror = (e) => { e.preventDefault?.(); page.retire(w); reject(new Error(e.message || 'a worker failed')); };
+      w.postMessage({ type: 'dataset', regions: state.regionsText, tracks: [[track, rows]], maxJitter, maxMem });
+    });
+    if (run.cancelled) return;
+    ok = true;
+    const name = `${track}.gvl`;
+    const size = Object.values(result.files).reduce((n, chunks) => n + chunks.reduce((k, c) => k + c.length, 0), 0);
+    $('dataset-info').textContent = `Dataset ${name}: ${result.nRegions.toLocaleString()} regions × ${result.nSamples} samples `
+      + `(${result.samples.join(', ')}), ${result.nIntervals.toLocaleString()} intervals, ${page.formatBytes(size)} in `
+      + `${((performance.now() - t0) / 1000).toFixed(2)} s. Open it with genvarloader.Dataset.open("${name}").`;
+    // The worker's buffers go into the zip one by one and are dropped there.
+    const blob = await zipBlob(Object.entries(result.files).map(([rel, chunks]) => [`${name}/${rel}`, chunks]), { consume: true });
+    page.download(blob, `${name}.zip`);
+  } catch (e) {
+    if (!run.cancelled) page.showError(e.message);
+  } finally {
+    if (!ok) run.workers.forEach(page.retire);
+    if (state.running === run) state.running = null;
+    page.setRunning(false);
+  }
+}
