@@ -16,7 +16,10 @@
 mod craft;
 
 use bigwig_npy::layout::{Format, Layout, TrackWriter};
-use bigwig_npy::{open_input, Error, Export, MemSource, Options, RangeCache, Regions};
+use bigwig_npy::stepper::{Step, Stepper};
+use bigwig_npy::{
+    open_input, Error, Export, IndexPolicy, MemSource, Options, RangeCache, Regions,
+};
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -233,6 +236,61 @@ fn open_async(bytes: &Arc<[u8]>) -> Result<usize, String> {
     ))
 }
 
+/// Export through the one-region-at-a-time driver reading the index lazily, serving
+/// exactly what it asks for: `Some(files)` when it succeeds in input order.
+fn export_lazy(bytes: &Arc<[u8]>, regions: Regions, opts: Options) -> Result<Option<[Vec<u8>; 2]>, String> {
+    let serve = |s: &mut Stepper, ranges: &[bigwig_npy::ByteRange]| -> Result<(), String> {
+        for r in ranges {
+            let (a, e) = (
+                r.offset as usize,
+                (r.offset + r.len).min(bytes.len() as u64) as usize,
+            );
+            if a >= e {
+                return Err(format!("asked for bytes {a}..{} past the end", r.offset + r.len));
+            }
+            s.add_range(0, r.offset, bytes[a..e].to_vec());
+        }
+        Ok(())
+    };
+    let mut s = Stepper::new(vec!["f".into()], opts, 16 << 20);
+    s.set_index_policy(IndexPolicy::Lazy);
+    s.set_regions(regions);
+    s.set_size(0, bytes.len() as u64);
+    let mut round = 0;
+    loop {
+        match s.open() {
+            Ok(m) if m.is_empty() => break,
+            Ok(m) => serve(&mut s, &m)?,
+            Err(_) => return Ok(None),
+        }
+        round += 1;
+        if round > MAX_ROUNDS {
+            return Err(format!("a lazy open needed more than {MAX_ROUNDS} rounds of reads"));
+        }
+    }
+    let mut files = [Vec::new(), Vec::new()];
+    for _ in 0..1_000_000 {
+        let step = match s.step(1 << 20, 8) {
+            Ok(step) => step,
+            Err(_) => return Ok(None),
+        };
+        if s.genome_order() {
+            return Ok(None); // compared in input order only
+        }
+        s.writer
+            .drain(|i, b| -> Result<(), ()> {
+                files[i].extend_from_slice(b);
+                Ok(())
+            })
+            .map_err(|_| "drain failed".to_string())?;
+        match step {
+            Step::Done => return Ok(Some(files)),
+            Step::Stalled(r) | Step::ReadAhead(r) => serve(&mut s, &r)?,
+        }
+    }
+    Err("a lazy export made no progress in 1,000,000 steps".into())
+}
+
 static OPENED: AtomicU64 = AtomicU64::new(0);
 static EXPORTED: AtomicU64 = AtomicU64::new(0);
 
@@ -278,15 +336,30 @@ fn run_one(
         layout: Layout::Aos,
         max_mem: 64 << 20,
     };
+    let lazy = if async_open {
+        export_lazy(file, regions.clone(), opts)?
+    } else {
+        None
+    };
     let Ok(export) = Export::new(vec![input], regions, opts) else {
         return Ok(());
     };
     let mut w = TrackWriter::new(Layout::Aos, Format::Raw);
+    let mut whole = [Vec::new(), Vec::new()];
     if export
-        .run_sequential(&mut w, |_, w| w.drain(|_, _| Ok::<(), Error>(())))
+        .run_sequential(&mut w, |_, w| {
+            w.drain(|i, b| {
+                whole[i].extend_from_slice(b);
+                Ok::<(), Error>(())
+            })
+        })
         .is_ok()
     {
         EXPORTED.fetch_add(1, Ordering::Relaxed);
+        // The lazy index walk must find what the whole index finds.
+        if lazy.as_ref().is_some_and(|l| *l != whole) {
+            return Err("a lazy index read exported other bytes than the whole index".into());
+        }
     }
     Ok(())
 }
