@@ -3,15 +3,21 @@
 
 mod dataset;
 mod file;
+mod http;
 mod output;
 mod parallel;
+mod remote;
 mod reorder;
 
 pub use dataset::{write_dataset, DatasetOptions, DatasetProgress, DatasetSummary, TrackSpec};
 pub use file::FileSource;
+pub use http::{is_url, HttpOptions, HttpSource};
 pub use output::{remove_partial_files, OutputDir};
 pub use parallel::{
     export_parallel, export_parallel_with_budget, Progress, Summary, STAGING_BUDGET,
+};
+pub use remote::{
+    export_remote, with_read_through, Fetcher, Location, ReadThrough, RemoteExport, Traffic,
 };
 
 use crate::error::{Error, Result};
@@ -115,6 +121,41 @@ pub fn export_files(
         export_parallel_with_budget(&export, &pool, &mut dir, progress, parallel.staging_budget)?;
     dir.commit()?;
     Ok(summary)
+}
+
+/// [`export_files`] for sources that may be URLs: all-local exports take the parallel
+/// driver as they always did; with any URL, every source goes through the stepper driver
+/// ([`export_remote`]), which also reports what the network carried.
+pub fn export_locations(
+    regions: Regions,
+    sources: &[Location],
+    out: &Path,
+    options: Options,
+    parallel: Parallel,
+    http: HttpOptions,
+    progress: Option<&Progress<'_>>,
+) -> Result<(Summary, Option<Traffic>)> {
+    let files: Option<Vec<PathBuf>> = sources
+        .iter()
+        .map(|s| match s {
+            Location::File(p) => Some(p.clone()),
+            Location::Url(_) => None,
+        })
+        .collect();
+    let Some(paths) = files else {
+        let (summary, traffic) = export_remote(
+            regions,
+            sources,
+            out,
+            options,
+            http,
+            parallel.staging_budget,
+            progress,
+        )?;
+        return Ok((summary, Some(traffic)));
+    };
+    let summary = export_files(regions, &paths, out, options, parallel, progress)?;
+    Ok((summary, None))
 }
 
 /// A write to `path` failed: one line naming it.
