@@ -97,11 +97,14 @@ impl Fetcher {
         match self {
             Fetcher::File(f, _) => {
                 let size = f.size().unwrap_or(0);
+                if offset >= size {
+                    return Ok(Vec::new()); // past the end: the core reports it
+                }
                 let end = offset.saturating_add(len).min(size);
-                let mut buf = vec![0u8; end.saturating_sub(offset) as usize];
+                let mut buf = vec![0u8; (end - offset) as usize];
                 f.read_at(offset, &mut buf).map_err(|e| match e {
                     ReadError::Failed(m) => Error::input(m),
-                    other => Error::input(format!("{}: {other:?}", self.name())),
+                    _ => Error::input(format!("{}: cannot read bytes {offset}-{end}", self.name())),
                 })?;
                 Ok(buf)
             }
