@@ -58,7 +58,7 @@ pub struct DatasetOptions {
 /// every source through the stepper driver.
 enum TrackExport {
     Files(Export<FileSource>),
-    Remote(RemoteExport),
+    Remote(Box<RemoteExport>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +128,7 @@ pub fn write_dataset(
                     .map(|row| Location::new(Path::new(&row.path)))
                     .collect();
                 return RemoteExport::open(&sources, regions.sorted().clone(), options, opts.http)
-                    .map(TrackExport::Remote)
+                    .map(|e| TrackExport::Remote(Box::new(e)))
                     .map_err(|e| {
                         // Placed at the table line of the source it names, when it names one.
                         let msg = e.to_string();

@@ -172,7 +172,14 @@ impl Pool {
                     if stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    let bytes = f[job.source].read(job.offset, job.len);
+                    // A bug in a read must not leave the driver waiting for it forever.
+                    let read = || f[job.source].read(job.offset, job.len);
+                    let bytes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+                        .unwrap_or_else(|_| {
+                            Err(Error::Output(
+                                "internal error: a fetch thread panicked".into(),
+                            ))
+                        });
                     if tx.send((job, bytes)).is_err() {
                         return;
                     }
