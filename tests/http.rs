@@ -297,6 +297,8 @@ fn bad_servers_end_in_one_line_naming_the_url() {
         ("stall", "", &["--timeout", "0.3"], "timed out: no data for 300 ms (3 attempts)"),
         ("stallbody", "", &["--timeout", "0.3"], "timed out: no data for 300 ms (3 attempts)"),
         ("swap", "?after=1", &[], "changed while reading (ETag \"v1\", now \"v2\")"),
+        ("swap", "?after=1&lm=1", &[], "changed while reading (Last-Modified Mon, 01 Jan 2024 00:00:00 GMT, now Mon, 02 Jan 2024 00:00:00 GMT)"),
+        ("whole", "", &["--whole-file-limit", "100K"], "the server ignores HTTP range requests and the file is 213750 bytes, over the 102400-byte limit for reading it whole"),
         ("cap", "?cap=100", &[], "the server keeps sending short responses (24 requests for bytes 0-16383, 2400 bytes received)"),
     ];
     for &(mode, query, extra, want) in cases {
@@ -315,6 +317,20 @@ fn bad_servers_end_in_one_line_naming_the_url() {
             s.stats().requests
         );
     }
+    // No server, or no URL at all: retried, then named; a malformed URL is not retried.
+    let refused = "http://127.0.0.1:1/a.bw".to_string();
+    let line = export_fails(&volvox.regions, std::slice::from_ref(&refused), &[], 20);
+    assert!(
+        line.starts_with(&format!("error: {refused}: network error: "))
+            && line.ends_with(" (3 attempts)"),
+        "{line}"
+    );
+    let bad = "http://[::1/a.bw".to_string();
+    let line = export_fails(&volvox.regions, std::slice::from_ref(&bad), &[], 20);
+    assert!(
+        line.starts_with(&format!("error: {bad}: not a valid URL: ")),
+        "{line}"
+    );
     // A Content-Range total past the end: the read there is refused, not looped on.
     let urls: Vec<String> = seed
         .sources

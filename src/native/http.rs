@@ -415,6 +415,10 @@ impl HttpSource {
             ureq::Error::BadUri(why) => {
                 Fault::Fatal(self.fail(format_args!("not a valid URL: {}", shown(&why))))
             }
+            ureq::Error::Http(why) => Fault::Fatal(self.fail(format_args!(
+                "not a valid URL: {}",
+                one_line(&why.to_string())
+            ))),
             ureq::Error::Tls(why) => Fault::Fatal(self.fail(format_args!("TLS error: {why}"))),
             ureq::Error::Rustls(why) => Fault::Fatal(self.fail(format_args!("TLS error: {why}"))),
             ureq::Error::Timeout(_) => Fault::Retry(timed_out(self.timeout)),

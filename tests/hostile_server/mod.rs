@@ -8,7 +8,7 @@
 //!   /endless/<file>    ignores Range: 200 without Content-Length, 8 MiB of zeros
 //!   /lie/<file>        206 whose Content-Range starts a byte after what was asked
 //!   /bigtotal/<file>   Content-Range total 100000 bytes larger than the file
-//!   /swap/<file>       the ETag changes after ?after= requests
+//!   /swap/<file>       the ETag (Last-Modified with ?lm=1) changes after ?after= requests
 //!   /long/<file>       206 with a body 100 bytes longer than its Content-Range says
 //!   /stall/<file>      never answers
 //!   /stallbody/<file>  headers and half the body, then nothing
@@ -224,9 +224,14 @@ fn serve(
             } else {
                 1
             };
+            // ?lm=1: the validator is Last-Modified instead of an ETag.
+            let validator = match param("lm") {
+                Some(_) => ("Last-Modified", format!("Mon, 0{v} Jan 2024 00:00:00 GMT")),
+                None => ("ETag", format!("\"v{v}\"")),
+            };
             let h = vec![
                 ("Content-Range", format!("bytes {start}-{end}/{size}")),
-                ("ETag", format!("\"v{v}\"")),
+                validator,
             ];
             respond(
                 &mut out,
