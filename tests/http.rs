@@ -355,6 +355,29 @@ fn bad_servers_end_in_one_line_naming_the_url() {
 }
 
 #[test]
+fn a_range_answer_announcing_64_mib_more_is_read_as_asked_and_the_rest_dropped() {
+    let s = server();
+    bounded(60, move || {
+        let case = all_cases()
+            .into_iter()
+            .find(|c| c.name == "volvox")
+            .unwrap();
+        let opts = options(Layout::Aos, Format::Raw);
+        let (want, _) = export_to_dir(&case.regions, &local(&case.sources), opts);
+        let (got, t) = export_to_dir(&case.regions, &urls(&s, "overlong", &case.sources), opts);
+        assert_eq!(got, want);
+        // The connection is dropped, not drained: what was sent is what socket buffers
+        // took, far from 64 MiB a request.
+        let (t, sent) = (t.unwrap(), s.stats().bytes);
+        assert!(
+            sent < t.requests * (16 << 20),
+            "{sent} bytes sent in {} requests",
+            t.requests
+        );
+    });
+}
+
+#[test]
 fn info_on_a_url_says_what_it_says_on_the_file() {
     let s = server();
     for name in ["volvox.bw", "cow.bw", "uncompressed.bw"] {

@@ -9,6 +9,8 @@
 //!   /lie/<file>        206 whose Content-Range starts a byte after what was asked
 //!   /bigtotal/<file>   Content-Range total 100000 bytes larger than the file
 //!   /swap/<file>       the ETag (Last-Modified with ?lm=1) changes after ?after= requests
+//!   /overlong/<file>   206 announcing 64 MiB past the asked end, streamed until the client
+//!                      hangs up
 //!   /long/<file>       206 with a body 100 bytes longer than its Content-Range says
 //!   /stall/<file>      never answers
 //!   /stallbody/<file>  headers and half the body, then nothing
@@ -198,6 +200,30 @@ fn serve(
                 }
                 out.write_all(&zeros)?;
                 stats.lock().unwrap().bytes += zeros.len() as u64;
+            }
+            Ok(())
+        }
+        "overlong" => {
+            // 64 MiB announced past the asked end (zeros after the file), streamed until the
+            // client hangs up.
+            let claimed = end + (64 << 20);
+            write!(
+                out,
+                "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {start}-{claimed}/{}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                size + (1 << 30),
+                claimed - start + 1
+            )?;
+            let mut at = start;
+            while at <= claimed && !stop.load(Ordering::Relaxed) {
+                let n = (claimed + 1 - at).min(64 << 10);
+                let mut chunk = vec![0u8; n as usize];
+                if at < size {
+                    let k = (size - at).min(n) as usize;
+                    chunk[..k].copy_from_slice(&body[at as usize..at as usize + k]);
+                }
+                out.write_all(&chunk)?;
+                stats.lock().unwrap().bytes += n;
+                at += n;
             }
             Ok(())
         }
