@@ -92,27 +92,44 @@ enum Fault {
     Fatal(Error),
 }
 
-impl HttpSource {
-    pub fn new(url: &str, opts: HttpOptions) -> Self {
+/// The connections URL sources of one export share (kept alive between requests, so a
+/// read does not pay a TCP and TLS handshake), and how they are read.
+#[derive(Clone)]
+pub struct HttpClient {
+    agent: ureq::Agent,
+    opts: HttpOptions,
+}
+
+impl HttpClient {
+    /// `connections`: requests that may run at once, each kept alive for the next.
+    pub fn new(opts: HttpOptions, connections: usize) -> Self {
         let t = Some(opts.timeout);
-        let agent: ureq::Agent = ureq::Agent::config_builder()
+        let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(MAX_REDIRECTS)
             .timeout_connect(t)
             .timeout_per_read(t)
             .timeout_per_write(t)
+            .max_idle_connections(connections.max(1) * 4)
+            .max_idle_connections_per_host(connections.max(1))
             // Byte ranges must be of the file itself, not of an encoded representation.
             .accept_encoding(ureq::config::AutoHeaderValue::Provided(Arc::new(
                 "identity".to_string(),
             )))
             .build()
             .into();
+        HttpClient { agent, opts }
+    }
+}
+
+impl HttpSource {
+    pub fn new(url: &str, client: &HttpClient) -> Self {
         HttpSource {
             url: url.to_string(),
             name: shown(url).into_owned(),
-            agent,
-            whole_file_limit: opts.whole_file_limit,
-            timeout: opts.timeout,
+            agent: client.agent.clone(),
+            whole_file_limit: client.opts.whole_file_limit,
+            timeout: client.opts.timeout,
             state: Mutex::new(State::default()),
             fetched: AtomicU64::new(0),
             requests: AtomicU64::new(0),

@@ -11,7 +11,7 @@ mod reorder;
 
 pub use dataset::{write_dataset, DatasetOptions, DatasetProgress, DatasetSummary, TrackSpec};
 pub use file::FileSource;
-pub use http::{is_url, HttpOptions, HttpSource};
+pub use http::{is_url, HttpClient, HttpOptions, HttpSource};
 pub use output::{remove_partial_files, OutputDir};
 pub use parallel::{
     export_parallel, export_parallel_with_budget, Progress, Summary, STAGING_BUDGET,

@@ -7,7 +7,7 @@
 //!
 //! Local files among the sources are read by the same threads, with `pread`.
 
-use super::http::{is_url, HttpOptions, HttpSource};
+use super::http::{is_url, HttpClient, HttpOptions, HttpSource};
 use super::parallel::{Progress, Summary};
 use super::reorder::Reorder;
 use super::{FileSource, OutputDir};
@@ -74,10 +74,10 @@ pub enum Fetcher {
 }
 
 impl Fetcher {
-    pub fn open(at: &Location, http: HttpOptions) -> Result<Self> {
+    pub fn open(at: &Location, client: &HttpClient) -> Result<Self> {
         Ok(match at {
             Location::File(p) => Fetcher::File(FileSource::open(p)?, p.display().to_string()),
-            Location::Url(u) => Fetcher::Http(HttpSource::new(u, http)),
+            Location::Url(u) => Fetcher::Http(HttpSource::new(u, client)),
         })
     }
 
@@ -345,9 +345,10 @@ impl RemoteExport {
         http: HttpOptions,
         cache_budget: usize,
     ) -> Result<Self> {
+        let client = HttpClient::new(http, CONCURRENCY);
         let fetchers = sources
             .iter()
-            .map(|s| Fetcher::open(s, http))
+            .map(|s| Fetcher::open(s, &client))
             .collect::<Result<Vec<_>>>()?;
         let names = fetchers.iter().map(|f| f.name().to_string()).collect();
         let mut stepper = Stepper::new(names, options, cache_budget);
@@ -562,7 +563,10 @@ pub fn with_read_through<T>(
     http: HttpOptions,
     f: impl FnOnce(&Input<Rc<ReadThrough>>) -> Result<T>,
 ) -> Result<T> {
-    let src = Rc::new(ReadThrough::new(Fetcher::open(at, http)?));
+    let src = Rc::new(ReadThrough::new(Fetcher::open(
+        at,
+        &HttpClient::new(http, 1),
+    )?));
     let name = src.name().to_string();
     open_input(0, name, src.clone())
         .and_then(|input| f(&input))
