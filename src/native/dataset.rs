@@ -4,9 +4,10 @@
 //! the dataset appears whole or not at all. An existing target is replaced only with
 //! `overwrite`, and only once the new dataset is complete.
 
+use super::fetch::Location;
 use super::output::{missing_ancestors, owner_is_gone, partial};
 use super::parallel::export_parallel_with_budget;
-use super::remote::{Location, RemoteExport};
+use super::remote::RemoteExport;
 use super::{io_reason, read_bed, write_error, FileSource, HttpOptions, OutputDir, Parallel};
 use crate::dataset::{check_track_name, dataset_samples, BedTable, DatasetRegions, SampleTable};
 use crate::error::{shown, Error, Result};

@@ -2,23 +2,25 @@
 //! (rayon) driver. Everything format-related stays in the core.
 
 mod dataset;
+mod fetch;
 mod file;
 mod http;
 mod output;
 mod parallel;
+mod read_through;
 mod remote;
 mod reorder;
 
 pub use dataset::{write_dataset, DatasetOptions, DatasetProgress, DatasetSummary, TrackSpec};
+pub use fetch::{Fetcher, Location, Traffic};
 pub use file::FileSource;
 pub use http::{is_url, HttpClient, HttpOptions, HttpSource};
 pub use output::{remove_partial_files, OutputDir};
 pub use parallel::{
     export_parallel, export_parallel_with_budget, Progress, Summary, STAGING_BUDGET,
 };
-pub use remote::{
-    export_remote, with_read_through, Fetcher, Location, ReadThrough, RemoteExport, Traffic,
-};
+pub use read_through::{with_read_through, ReadThrough};
+pub use remote::{export_remote, RemoteExport};
 
 use crate::error::{Error, Result};
 use crate::export::{open_input, Export, Input, Options};
