@@ -181,8 +181,12 @@ impl Pool {
             })
         });
         ranges.sort();
+        let jobs: Vec<Job> = plan_reads(&ranges, |s| self.fetchers[s].size())
+            .into_iter()
+            .flat_map(|j| uncovered(j, &self.inflight))
+            .collect();
         let mut started = 0;
-        for job in plan_reads(&ranges, |s| self.fetchers[s].size()) {
+        for job in jobs {
             if self.jobs.send(job).is_err() {
                 break; // the threads are gone; the next landing reports it
             }
@@ -249,6 +253,41 @@ impl Drop for Pool {
     }
 }
 
+/// The parts of `job` no read under way covers: a byte is never asked for while it is on
+/// its way already (coalescing may have bridged a gap over one).
+fn uncovered(job: Job, inflight: &[Job]) -> Vec<Job> {
+    let mut under_way: Vec<(u64, u64)> = inflight
+        .iter()
+        .filter(|j| j.source == job.source)
+        .map(|j| (j.offset, j.offset + j.len))
+        .filter(|&(a, b)| a < job.offset + job.len && b > job.offset)
+        .collect();
+    under_way.sort_unstable();
+    let mut out = Vec::new();
+    let (mut at, end) = (job.offset, job.offset + job.len);
+    for (a, b) in under_way {
+        if a > at {
+            out.push(Job {
+                source: job.source,
+                offset: at,
+                len: a.min(end) - at,
+            });
+        }
+        at = at.max(b);
+        if at >= end {
+            break;
+        }
+    }
+    if at < end {
+        out.push(Job {
+            source: job.source,
+            offset: at,
+            len: end - at,
+        });
+    }
+    out
+}
+
 /// Sorted ranges grouped into reads per source: neighbours within [`COALESCE_GAP`] merged,
 /// cut at the source's end when known (a range wholly past it is left for the core to
 /// report), and split at [`MAX_REQUEST`].
@@ -304,6 +343,18 @@ mod tests {
         let jobs = plan_reads(&ranges, |s| (s == 1).then_some(8));
         let got: Vec<_> = jobs.iter().map(|j| (j.source, j.offset, j.len)).collect();
         assert_eq!(got, [(0, 0, 300), (0, 10_000, 10), (1, 5, 3)]);
+        let j = |source, offset, len| Job {
+            source,
+            offset,
+            len,
+        };
+        let under_way = [j(0, 100, 50), j(0, 180, 20), j(1, 0, 1000)];
+        let parts: Vec<_> = uncovered(j(0, 0, 300), &under_way)
+            .iter()
+            .map(|j| (j.offset, j.len))
+            .collect();
+        assert_eq!(parts, [(0, 100), (150, 30), (200, 100)]);
+        assert!(uncovered(j(1, 10, 20), &under_way).is_empty());
         let big = plan_reads(&[r(0, 0, MAX_REQUEST * 2 + 1)], |_| None);
         assert_eq!(big.len(), 3);
         assert_eq!(big[2].offset, MAX_REQUEST * 2);
