@@ -20,7 +20,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bigwig-npy"))
+    // The test server is on 127.0.0.1: never through a proxy the environment names.
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bigwig-npy"));
+    c.env("NO_PROXY", "127.0.0.1").env("no_proxy", "127.0.0.1");
+    c
 }
 
 fn server() -> Server {
