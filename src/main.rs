@@ -11,11 +11,12 @@ fn main() -> std::process::ExitCode {
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use bigwig_npy::bigwig::block::BlockReader;
+    use bigwig_npy::native::with_read_through;
     use bigwig_npy::native::{
-        export_files, read_regions, remove_partial_files, write_dataset, DatasetOptions,
-        FileSource, Parallel, TrackSpec, STAGING_BUDGET,
+        export_locations, read_regions, remove_partial_files, write_dataset, DatasetOptions,
+        FileSource, HttpOptions, Location, Parallel, TrackSpec, Traffic, STAGING_BUDGET,
     };
-    use bigwig_npy::{open_input, Error, Format, Layout, Options};
+    use bigwig_npy::{open_input, Error, Format, Input, Layout, Options, Source};
     use clap::{Args, Parser, Subcommand, ValueEnum};
     use indicatif::{ProgressBar, ProgressStyle};
     use std::io::IsTerminal;
@@ -43,8 +44,11 @@ mod cli {
         Dataset(DatasetArgs),
         /// Show a bigWig's contigs, zoom levels and record count.
         Info {
-            #[arg(value_name = "FILE")]
+            /// A bigWig file or http(s) URL.
+            #[arg(value_name = "FILE|URL")]
             file: PathBuf,
+            #[command(flatten)]
+            net: NetArgs,
         },
     }
 
@@ -78,7 +82,9 @@ mod cli {
         layout: LayoutArg,
         #[command(flatten)]
         run: RunArgs,
-        /// bigWig files, one per sample, in sample order.
+        #[command(flatten)]
+        net: NetArgs,
+        /// bigWig files or http(s) URLs, one per sample, in sample order.
         #[arg(value_name = "SOURCE")]
         sources: Vec<PathBuf>,
     }
@@ -92,8 +98,8 @@ mod cli {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
         /// A track: its name and a .csv/.tsv table with columns sample and path (relative
-        /// paths from the current directory, as GenVarLoader's BigWigs.from_table). Repeat
-        /// for more tracks; all must list the same samples.
+        /// paths from the current directory, as GenVarLoader's BigWigs.from_table; or
+        /// http(s) URLs). Repeat for more tracks; all must list the same samples.
         #[arg(long = "track", value_name = "NAME=TABLE", required = true)]
         tracks: Vec<String>,
         /// Widen every region by this many bases on each side (gvl.write's max_jitter).
@@ -104,6 +110,34 @@ mod cli {
         overwrite: bool,
         #[command(flatten)]
         run: RunArgs,
+        #[command(flatten)]
+        net: NetArgs,
+    }
+
+    /// How URL sources are read.
+    #[derive(Args)]
+    struct NetArgs {
+        /// URL sources: seconds without data before a request is retried (twice), then fails.
+        #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+        timeout: f64,
+        /// URL sources: a server ignoring range requests is read whole up to this size.
+        #[arg(long, hide = true, default_value = "256M", value_name = "SIZE")]
+        whole_file_limit: String,
+    }
+
+    impl NetArgs {
+        fn options(&self) -> Result<HttpOptions, Error> {
+            if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 1e6) {
+                return Err(Error::input(format!(
+                    "--timeout: expected a number of seconds above 0, got {}",
+                    self.timeout
+                )));
+            }
+            Ok(HttpOptions {
+                timeout: std::time::Duration::from_secs_f64(self.timeout),
+                whole_file_limit: parse_size("--whole-file-limit", &self.whole_file_limit)?,
+            })
+        }
     }
 
     /// How `export` and `dataset` run.
@@ -134,7 +168,7 @@ mod cli {
         let result = match cli.command {
             Command::Export(args) => export(args),
             Command::Dataset(args) => dataset(args),
-            Command::Info { file } => info(file),
+            Command::Info { file, net } => net.options().and_then(|http| info(file, http)),
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,
@@ -167,7 +201,7 @@ mod cli {
     }
 
     /// `4G`, `512M`, `100k`, `4GiB`, `1000` (bytes).
-    pub(crate) fn parse_size(s: &str) -> Result<u64, Error> {
+    pub(crate) fn parse_size(flag: &str, s: &str) -> Result<u64, Error> {
         let t = s.trim();
         let digits = t
             .find(|c: char| !c.is_ascii_digit() && c != '.')
@@ -181,13 +215,13 @@ mod cli {
             "t" | "tb" | "tib" => 1 << 40,
             _ => {
                 return Err(Error::input(format!(
-                    "--max-mem: cannot read size '{s}' (use e.g. 512M or 4G)"
+                    "{flag}: cannot read size '{s}' (use e.g. 512M or 4G)"
                 )))
             }
         };
         let n: f64 = num.parse().map_err(|_| {
             Error::input(format!(
-                "--max-mem: cannot read size '{s}' (use e.g. 512M or 4G)"
+                "{flag}: cannot read size '{s}' (use e.g. 512M or 4G)"
             ))
         })?;
         Ok((n * mult as f64) as u64)
@@ -203,9 +237,11 @@ mod cli {
                 LayoutArg::Aos => Layout::Aos,
                 LayoutArg::Soa => Layout::Soa,
             },
-            max_mem: parse_size(&a.run.max_mem)?,
+            max_mem: parse_size("--max-mem", &a.run.max_mem)?,
         };
-        let (regions, out, quiet, sources) = (a.regions, a.out, a.run.quiet, a.sources);
+        let http = a.net.options()?;
+        let (regions, out, quiet) = (a.regions, a.out, a.run.quiet);
+        let sources: Vec<Location> = a.sources.iter().map(|p| Location::new(p)).collect();
         if sources.is_empty() {
             return Err(Error::input(
                 "no sources given: pass at least one bigWig after the options",
@@ -221,23 +257,42 @@ mod cli {
                 b.set_position(done);
             }
         };
-        let summary = export_files(regions, &sources, &out, options, parallel, Some(&tick));
+        let summary = export_locations(
+            regions,
+            &sources,
+            &out,
+            options,
+            parallel,
+            http,
+            Some(&tick),
+        );
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
-        let s = summary?;
+        let (s, traffic) = summary?;
         if !quiet {
             eprintln!(
-                "exported {} regions x {} samples: {} intervals, {:.1} MB to {} in {:.2} s",
+                "exported {} regions x {} samples: {} intervals, {:.1} MB to {} in {:.2} s{}",
                 s.regions,
                 s.samples,
                 s.intervals,
                 s.bytes as f64 / 1e6,
                 out.display(),
-                t0.elapsed().as_secs_f64()
+                t0.elapsed().as_secs_f64(),
+                traffic.map_or(String::new(), fetched)
             );
         }
         Ok(())
+    }
+
+    /// What URL sources cost, for a summary line.
+    fn fetched(t: Traffic) -> String {
+        format!(
+            "; fetched {:.1} MB in {} request{}",
+            t.fetched as f64 / 1e6,
+            t.requests,
+            if t.requests == 1 { "" } else { "s" }
+        )
     }
 
     fn parallel(threads: Option<usize>, staging_budget: Option<usize>) -> Parallel {
@@ -272,7 +327,8 @@ mod cli {
         let opts = DatasetOptions {
             max_jitter: a.max_jitter,
             overwrite: a.overwrite,
-            max_mem: parse_size(&a.run.max_mem)?,
+            max_mem: parse_size("--max-mem", &a.run.max_mem)?,
+            http: a.net.options()?,
         };
         // Regions x tracks: known once the BED is read.
         let bar = progress_bar(a.run.quiet, 0);
@@ -310,7 +366,16 @@ mod cli {
         Ok(())
     }
 
-    fn info(file: PathBuf) -> Result<(), Error> {
+    fn info(file: PathBuf, http: HttpOptions) -> Result<(), Error> {
+        let at = Location::new(&file);
+        if at.is_url() {
+            return with_read_through(&at, http, print_info);
+        }
+        let src = FileSource::open(&file)?;
+        print_info(&open_input(0, file.display().to_string(), src)?)
+    }
+
+    fn print_info<S: Source>(input: &Input<S>) -> Result<(), Error> {
         use std::fmt::Write as _;
         use std::io::Write as _;
         let mut text = String::new();
@@ -318,11 +383,9 @@ mod cli {
         macro_rules! println {
             ($($t:tt)*) => { let _ = writeln!(text, $($t)*); };
         }
-        let src = FileSource::open(&file)?;
-        let input = open_input(0, file.display().to_string(), src)?;
         let bw = &input.bigwig;
         let h = &bw.header;
-        println!("file: {}", file.display());
+        println!("file: {}", input.name);
         println!(
             "format: bigWig version {}, {}-endian, {}",
             h.version,
@@ -369,11 +432,11 @@ mod cli {
     mod tests {
         #[test]
         fn sizes() {
-            assert_eq!(super::parse_size("4G").unwrap(), 4 << 30);
-            assert_eq!(super::parse_size("512M").unwrap(), 512 << 20);
-            assert_eq!(super::parse_size("1.5k").unwrap(), 1536);
-            assert_eq!(super::parse_size("100").unwrap(), 100);
-            assert!(super::parse_size("lots").is_err());
+            assert_eq!(super::parse_size("--max-mem", "4G").unwrap(), 4 << 30);
+            assert_eq!(super::parse_size("--max-mem", "512M").unwrap(), 512 << 20);
+            assert_eq!(super::parse_size("--max-mem", "1.5k").unwrap(), 1536);
+            assert_eq!(super::parse_size("--max-mem", "100").unwrap(), 100);
+            assert!(super::parse_size("--max-mem", "lots").is_err());
         }
     }
 }

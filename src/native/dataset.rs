@@ -4,9 +4,11 @@
 //! the dataset appears whole or not at all. An existing target is replaced only with
 //! `overwrite`, and only once the new dataset is complete.
 
+use super::fetch::Location;
 use super::output::{missing_ancestors, owner_is_gone, partial};
 use super::parallel::export_parallel_with_budget;
-use super::{io_reason, read_bed, write_error, FileSource, OutputDir, Parallel};
+use super::remote::RemoteExport;
+use super::{io_reason, read_bed, write_error, FileSource, HttpOptions, OutputDir, Parallel};
 use crate::dataset::{check_track_name, dataset_samples, BedTable, DatasetRegions, SampleTable};
 use crate::error::{shown, Error, Result};
 use crate::export::{open_input, Export, Options};
@@ -49,6 +51,15 @@ pub struct DatasetOptions {
     pub overwrite: bool,
     /// As [`Options::max_mem`].
     pub max_mem: u64,
+    /// How URL sources (table paths that are http(s) URLs) are read.
+    pub http: HttpOptions,
+}
+
+/// One track, opened: files through the parallel driver, or (with any URL among them)
+/// every source through the stepper driver.
+enum TrackExport {
+    Files(Export<FileSource>),
+    Remote(Box<RemoteExport>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +123,31 @@ pub fn write_dataset(
         .zip(&tables)
         .map(|(t, table)| {
             let rows = table.rows_for(&samples);
+            if rows.iter().any(|row| super::is_url(&row.path)) {
+                let sources: Vec<Location> = rows
+                    .iter()
+                    .map(|row| Location::new(Path::new(&row.path)))
+                    .collect();
+                return RemoteExport::open(&sources, regions.sorted().clone(), options, opts.http)
+                    .map(|e| TrackExport::Remote(Box::new(e)))
+                    .map_err(|e| {
+                        // Placed at the table line of the source it names, when it names one.
+                        let msg = e.to_string();
+                        let row = rows.iter().zip(&sources).find(|(_, s)| {
+                            let name = match s {
+                                Location::Url(u) => shown(u).into_owned(),
+                                Location::File(p) => p.display().to_string(),
+                            };
+                            msg.starts_with(&format!("{name}: "))
+                        });
+                        match row {
+                            Some((row, _)) => {
+                                in_table(table, row.line, &row.sample, Path::new(&row.path), e)
+                            }
+                            None => in_track(&t.name, e),
+                        }
+                    });
+            }
             let inputs = pool
                 .install(|| {
                     rows.par_iter()
@@ -127,7 +163,9 @@ pub fn write_dataset(
                 // The first failing row in table order, whichever thread failed first.
                 .into_iter()
                 .collect::<Result<Vec<_>>>()?;
-            Export::new(inputs, regions.sorted().clone(), options).map_err(|e| in_track(&t.name, e))
+            Export::new(inputs, regions.sorted().clone(), options)
+                .map(TrackExport::Files)
+                .map_err(|e| in_track(&t.name, e))
         })
         .collect::<Result<Vec<_>>>()?;
 
@@ -143,7 +181,7 @@ pub fn write_dataset(
     let mut intervals = 0u64;
     let n = regions.len() as u64;
     let total = n * tracks.len() as u64;
-    for (k, (t, export)) in tracks.iter().zip(&exports).enumerate() {
+    for (k, (t, export)) in tracks.iter().zip(exports).enumerate() {
         let offset = k as u64 * n;
         let tick = |done: u64| {
             if let Some(p) = progress {
@@ -155,13 +193,18 @@ pub fn write_dataset(
             Layout::Aos,
             Format::Raw,
         )?;
-        let s = export_parallel_with_budget(
-            export,
-            &pool,
-            &mut dir,
-            Some(&tick),
-            parallel.staging_budget,
-        )
+        let s = match export {
+            TrackExport::Files(export) => export_parallel_with_budget(
+                &export,
+                &pool,
+                &mut dir,
+                Some(&tick),
+                parallel.staging_budget,
+            ),
+            TrackExport::Remote(export) => export
+                .run(&mut dir, Some(&tick), parallel.staging_budget)
+                .map(|(summary, _)| summary),
+        }
         .map_err(|e| in_track(&t.name, e))?;
         dir.commit()?;
         intervals += s.intervals;
@@ -215,7 +258,8 @@ fn read_table(path: &Path) -> Result<SampleTable> {
 
 /// A bigWig's error, placed at its table line.
 fn in_table(table: &SampleTable, line: u32, sample: &str, path: &Path, e: Error) -> Error {
-    let hint = if path.is_relative() && !path.exists() {
+    let url = path.to_str().is_some_and(super::is_url);
+    let hint = if !url && path.is_relative() && !path.exists() {
         " (relative paths are taken from the current directory, as in GenVarLoader)"
     } else {
         ""

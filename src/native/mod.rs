@@ -2,17 +2,25 @@
 //! (rayon) driver. Everything format-related stays in the core.
 
 mod dataset;
+mod fetch;
 mod file;
+mod http;
 mod output;
 mod parallel;
+mod read_through;
+mod remote;
 mod reorder;
 
 pub use dataset::{write_dataset, DatasetOptions, DatasetProgress, DatasetSummary, TrackSpec};
+pub use fetch::{Fetcher, Location, Traffic};
 pub use file::FileSource;
+pub use http::{is_url, HttpClient, HttpOptions, HttpSource};
 pub use output::{remove_partial_files, OutputDir};
 pub use parallel::{
     export_parallel, export_parallel_with_budget, Progress, Summary, STAGING_BUDGET,
 };
+pub use read_through::{with_read_through, ReadThrough};
+pub use remote::{export_remote, RemoteExport};
 
 use crate::error::{Error, Result};
 use crate::export::{open_input, Export, Input, Options};
@@ -115,6 +123,41 @@ pub fn export_files(
         export_parallel_with_budget(&export, &pool, &mut dir, progress, parallel.staging_budget)?;
     dir.commit()?;
     Ok(summary)
+}
+
+/// [`export_files`] for sources that may be URLs: all-local exports take the parallel
+/// driver as they always did; with any URL, every source goes through the stepper driver
+/// ([`export_remote`]), which also reports what the network carried.
+pub fn export_locations(
+    regions: Regions,
+    sources: &[Location],
+    out: &Path,
+    options: Options,
+    parallel: Parallel,
+    http: HttpOptions,
+    progress: Option<&Progress<'_>>,
+) -> Result<(Summary, Option<Traffic>)> {
+    let files: Option<Vec<PathBuf>> = sources
+        .iter()
+        .map(|s| match s {
+            Location::File(p) => Some(p.clone()),
+            Location::Url(_) => None,
+        })
+        .collect();
+    let Some(paths) = files else {
+        let (summary, traffic) = export_remote(
+            regions,
+            sources,
+            out,
+            options,
+            http,
+            parallel.staging_budget,
+            progress,
+        )?;
+        return Ok((summary, Some(traffic)));
+    };
+    let summary = export_files(regions, &paths, out, options, parallel, progress)?;
+    Ok((summary, None))
 }
 
 /// A write to `path` failed: one line naming it.
