@@ -369,13 +369,14 @@ mod cli {
     fn info(file: PathBuf, http: HttpOptions) -> Result<(), Error> {
         let at = Location::new(&file);
         if at.is_url() {
-            return with_read_through(&at, http, print_info);
+            // Counting records would read every data block: the whole remote file.
+            return with_read_through(&at, http, |input| print_info(input, false));
         }
         let src = FileSource::open(&file)?;
-        print_info(&open_input(0, file.display().to_string(), src)?)
+        print_info(&open_input(0, file.display().to_string(), src)?, true)
     }
 
-    fn print_info<S: Source>(input: &Input<S>) -> Result<(), Error> {
+    fn print_info<S: Source>(input: &Input<S>, count_records: bool) -> Result<(), Error> {
         use std::fmt::Write as _;
         use std::io::Write as _;
         let mut text = String::new();
@@ -404,13 +405,17 @@ mod cli {
         for z in &bw.zooms {
             println!("  reduction {} bp", z.reduction_level);
         }
-        let mut reader = BlockReader::new();
-        let mut records = 0u64;
-        for leaf in &bw.leaves {
-            records += input.read_block(0, &mut reader, leaf)?.records.len() as u64;
-        }
         println!("data blocks: {}", bw.leaves.len());
-        println!("records: {records}");
+        if count_records {
+            let mut reader = BlockReader::new();
+            let mut records = 0u64;
+            for leaf in &bw.leaves {
+                records += input.read_block(0, &mut reader, leaf)?.records.len() as u64;
+            }
+            println!("records: {records}");
+        } else {
+            println!("records: not counted (that would read every data block of the URL)");
+        }
         if let Some(s) = &bw.summary {
             println!(
                 "bases covered: {}  min: {}  max: {}  mean: {:.6}",
