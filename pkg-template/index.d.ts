@@ -23,7 +23,7 @@ export interface InspectedSource {
   /** The source as given to `inspectSource`. */
   source: Exclude<SourceInput, InspectedSource>;
   /**
-   * The bytes its header, chrom tree and index took (null for in-memory bytes, or over
+   * The bytes its header, chrom tree and (small) index took (null for in-memory bytes, or over
    * 8 MiB). Structured-cloneable: post it to workers so none of them reads these again.
    * Ignored when the source's size no longer matches; for a URL, whose size is known only
    * from its responses, an export finding another size or validator fails instead.
@@ -124,7 +124,7 @@ export function exportTrackToDir(options: ExportOptions & { outDir: string }): P
 export function wasmMemoryBytes(): number;
 
 /**
- * A source's name and chromosomes, reading only its header, chrom tree and index. Pass the
+ * A source's name and chromosomes, reading only its header, chrom tree and (at most 64 KiB) index. Pass the
  * result as a source to `exportTrack` to skip reading those again.
  */
 export function inspectSource(source: SourceInput, options?: Pick<ExportOptions, 'fetch' | 'signal' | 'wholeFileLimit' | 'timeoutMs'>): Promise<InspectedSource>;

@@ -12,7 +12,8 @@ const HEAD_LIMIT = 8 << 20;
 
 /**
  * Read a source's header and chromosome list: `{ name, contigs: [{ name, length }] }`.
- * Only the header, chrom tree and index are fetched.
+ * Only the header and chrom tree are fetched, and the index when it is at most 64 KiB
+ * (a larger one is read by the export, only the nodes its regions need).
  */
 export async function inspectSource(source, opts = {}) {
   if (!opts || typeof opts !== 'object') throw fail('inspectSource: expected an options object');
