@@ -291,9 +291,9 @@ fn bad_servers_end_in_one_line_naming_the_url() {
     );
     // (mode, query, extra flags, the message after the URL; `...` ends a prefix)
     let cases: &[(&str, &str, &[&str], &str)] = &[
-        ("lie", "", &[], "bad Content-Range 'bytes 1-16383/213750' for bytes 0-16383"),
+        ("lie", "", &[], "bad Content-Range 'bytes 1-4095/213750' for bytes 0-4095"),
         ("endless", "", &["--whole-file-limit", "1M"], "the server ignores HTTP range requests and the file is over the 1048576-byte limit for reading it whole"),
-        ("long", "", &[], "the response is longer than its Content-Range says (bytes 0-16383)"),
+        ("long", "", &[], "the response is longer than its Content-Range says (bytes 0-4095)"),
         ("loop", "", &[], "too many redirects (more than 5)"),
         ("busy", "", &[], "HTTP 503 Service Unavailable (3 attempts)"),
         ("drop", "", &[], "network error: ..."),
@@ -302,7 +302,7 @@ fn bad_servers_end_in_one_line_naming_the_url() {
         ("swap", "?after=1", &[], "changed while reading (ETag \"v1\", now \"v2\")"),
         ("swap", "?after=1&lm=1", &[], "changed while reading (Last-Modified Mon, 01 Jan 2024 00:00:00 GMT, now Mon, 02 Jan 2024 00:00:00 GMT)"),
         ("whole", "", &["--whole-file-limit", "100K"], "the server ignores HTTP range requests and the file is 213750 bytes, over the 102400-byte limit for reading it whole"),
-        ("cap", "?cap=100", &[], "the server keeps sending short responses (24 requests for bytes 0-16383, 2400 bytes received)"),
+        ("cap", "?cap=100", &[], "the server keeps sending short responses (12 requests for bytes 0-4095, 1200 bytes received)"),
     ];
     for &(mode, query, extra, want) in cases {
         s.reset();

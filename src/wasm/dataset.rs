@@ -4,7 +4,7 @@
 //! sorted regions, so every dataset decision stays here, in Rust, shared with the CLI.
 
 use super::options::whole_number;
-use super::{ints, js_err, Session};
+use super::{js_err, push_region_arrays, Session};
 use crate::dataset::{check_track_name, dataset_samples, BedTable, DatasetRegions, SampleTable};
 use crate::error::{shown, Error};
 use crate::region::{BedParser, RegionsBuilder};
@@ -68,13 +68,7 @@ impl DatasetPlan {
         starts: Vec<f64>,
         ends: Vec<f64>,
     ) -> Result<usize, JsValue> {
-        let b = self
-            .arrays
-            .get_or_insert_with(|| RegionsBuilder::new("regions"));
-        let first = b.len();
-        let (starts, ends) = (ints(&starts, "start", first)?, ints(&ends, "end", first)?);
-        b.push_arrays(&contigs, &starts, &ends).map_err(js_err)?;
-        Ok(b.len())
+        push_region_arrays(&mut self.arrays, &contigs, &starts, &ends)
     }
 
     /// End the regions: sort them as GenVarLoader does and apply the jitter. Returns

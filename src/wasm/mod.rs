@@ -82,6 +82,21 @@ fn ints(v: &[f64], what: &str, first: usize) -> Result<Vec<i64>, JsValue> {
         .collect()
 }
 
+/// Add a piece of region arrays to the builder in `slot` (made on the first piece);
+/// returns the regions so far.
+fn push_region_arrays(
+    slot: &mut Option<RegionsBuilder>,
+    contigs: &[String],
+    starts: &[f64],
+    ends: &[f64],
+) -> Result<usize, JsValue> {
+    let b = slot.get_or_insert_with(|| RegionsBuilder::new("regions"));
+    let first = b.len();
+    let (starts, ends) = (ints(starts, "start", first)?, ints(ends, "end", first)?);
+    b.push_arrays(contigs, &starts, &ends).map_err(js_err)?;
+    Ok(b.len())
+}
+
 fn flat(ranges: &[crate::ByteRange]) -> Vec<f64> {
     ranges
         .iter()
@@ -167,13 +182,7 @@ impl Session {
         starts: Vec<f64>,
         ends: Vec<f64>,
     ) -> Result<usize, JsValue> {
-        let b = self
-            .arrays
-            .get_or_insert_with(|| RegionsBuilder::new("regions"));
-        let first = b.len();
-        let (starts, ends) = (ints(&starts, "start", first)?, ints(&ends, "end", first)?);
-        b.push_arrays(&contigs, &starts, &ends).map_err(js_err)?;
-        Ok(b.len())
+        push_region_arrays(&mut self.arrays, &contigs, &starts, &ends)
     }
 
     /// End regions fed in pieces; returns their count.
