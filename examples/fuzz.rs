@@ -8,7 +8,9 @@
 //! by byte flips, overwritten fields (0, 1, -1, sizes and offsets of the file itself),
 //! truncation, spliced and duplicated spans. A run fails when it panics, allocates past
 //! `MEMORY_CAP` at once (the harness then stops), holds more than `PEAK_CAP` live, takes
-//! longer than `SLOW_RUN`, or needs more than `MAX_ROUNDS` rounds of reads to open. A
+//! longer than `SLOW_RUN`, needs more than `MAX_ROUNDS` rounds of reads to open, or when
+//! an export reading the index lazily (the stepper, only the nodes the regions need)
+//! gives other bytes than the export over the whole index. A
 //! watchdog aborts the process (naming the input) if one run hangs for `HANG`. Failing
 //! inputs are written to `target/fuzz-failures/`. Exit status 1 if any run failed.
 
@@ -93,6 +95,8 @@ fn corpus() -> Corpus {
     bigwigs.push(("craft:shared_block".into(), craft::shared_block(3)));
     bigwigs.push(("craft:deep".into(), craft::deep_rtree(10)));
     bigwigs.push(("craft:zlib_bomb".into(), craft::zlib_bomb(1 << 20, 1 << 16)));
+    // A 4-level R-tree (4 items a node), so mutations reach the lazy walk's descent.
+    bigwigs.push(("craft:genome_wide".into(), craft::genome_wide(150, 8, 4, false)));
     bigwigs.sort();
     let mut beds = vec![b"chr1\t0\t5000\nchr1\t9000\t30000\nchr2\t0\t100\n".to_vec()];
     for e in std::fs::read_dir(data.join("cases")).unwrap().flatten() {

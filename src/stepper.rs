@@ -267,7 +267,7 @@ impl Stepper {
         let mut keep = self.window(self.next, from);
         keep.extend_from_slice(&ahead);
         self.retain_raw(&keep);
-        ahead.retain(|r| !self.holds(r));
+        ahead.retain(|r| self.within(r) && !self.holds(r));
         ahead
     }
 
@@ -292,7 +292,7 @@ impl Stepper {
         self.asked = self.asked.max(near);
         ranges.sort();
         ranges.dedup();
-        ranges.retain(|r| !self.holds(r));
+        ranges.retain(|r| self.within(r) && !self.holds(r));
         ranges
     }
 
@@ -333,6 +333,14 @@ impl Stepper {
         ranges.sort();
         ranges.dedup();
         ranges
+    }
+
+    /// False for a range past the end of its source (a corrupt leaf): it is not worth a
+    /// request, and decoding its block says what is wrong, naming the source.
+    fn within(&self, r: &ByteRange) -> bool {
+        self.caches[r.source]
+            .size()
+            .is_none_or(|size| r.offset.checked_add(r.len).is_some_and(|end| end <= size))
     }
 
     /// True when the raw bytes of `r` are in its source's range cache.

@@ -312,3 +312,34 @@ fn index_bombs_are_refused_when_read_lazily() {
         assert!(e.to_string().contains(want), "{e}");
     }
 }
+
+#[test]
+fn a_block_past_the_end_is_an_error_not_a_request() {
+    // The second leaf of a small file points past its end (found by the fuzz harness:
+    // the read-ahead handed such ranges to the host to fetch).
+    let blocks: Vec<Vec<(u32, u32, f32)>> = (0..3u32)
+        .map(|b| {
+            (0..3000u32)
+                .map(|i| (b * 100_000 + i * 20, b * 100_000 + i * 20 + 7, (i * 7919 % 1013) as f32 * 0.37))
+                .collect()
+        })
+        .collect();
+    let mut file = craft::valid(&blocks);
+    assert!(file.len() > 3 * 4096, "{} bytes: more than the first read", file.len());
+    let at = u64::from_le_bytes(file[24..32].try_into().unwrap()) as usize;
+    let item = at + 48 + 4 + 32;
+    let past = (file.len() as u64 + 1000).to_le_bytes();
+    file[item + 16..item + 24].copy_from_slice(&past);
+    // The first region stalls; the read-ahead covers the second one's block.
+    let regions = Regions::from_bed("r.bed", b"chr1\t0\t100\nchr1\t100000\t100100\n").unwrap();
+    for policy in [IndexPolicy::Auto, IndexPolicy::Lazy] {
+        let e = drive_bytes(&[file.clone()], regions.clone(), 16 << 20, 4, policy)
+            .err()
+            .expect("refused");
+        assert!(
+            e.to_string()
+                .starts_with("source 0: truncated or corrupt file: "),
+            "{e}"
+        );
+    }
+}
