@@ -19,9 +19,7 @@ mod craft;
 
 use bigwig_npy::layout::{Format, Layout, TrackWriter};
 use bigwig_npy::stepper::{Step, Stepper};
-use bigwig_npy::{
-    open_input, Error, Export, IndexPolicy, MemSource, Options, RangeCache, Regions,
-};
+use bigwig_npy::{open_input, Error, Export, IndexPolicy, MemSource, Options, RangeCache, Regions};
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -96,7 +94,10 @@ fn corpus() -> Corpus {
     bigwigs.push(("craft:deep".into(), craft::deep_rtree(10)));
     bigwigs.push(("craft:zlib_bomb".into(), craft::zlib_bomb(1 << 20, 1 << 16)));
     // A 4-level R-tree (4 items a node), so mutations reach the lazy walk's descent.
-    bigwigs.push(("craft:genome_wide".into(), craft::genome_wide(150, 8, 4, false)));
+    bigwigs.push((
+        "craft:genome_wide".into(),
+        craft::genome_wide(150, 8, 4, false),
+    ));
     bigwigs.sort();
     let mut beds = vec![b"chr1\t0\t5000\nchr1\t9000\t30000\nchr2\t0\t100\n".to_vec()];
     for e in std::fs::read_dir(data.join("cases")).unwrap().flatten() {
@@ -242,7 +243,11 @@ fn open_async(bytes: &Arc<[u8]>) -> Result<usize, String> {
 
 /// Export through the one-region-at-a-time driver reading the index lazily, serving
 /// exactly what it asks for: `Some(files)` when it succeeds in input order.
-fn export_lazy(bytes: &Arc<[u8]>, regions: Regions, opts: Options) -> Result<Option<[Vec<u8>; 2]>, String> {
+fn export_lazy(
+    bytes: &Arc<[u8]>,
+    regions: Regions,
+    opts: Options,
+) -> Result<Option<[Vec<u8>; 2]>, String> {
     let serve = |s: &mut Stepper, ranges: &[bigwig_npy::ByteRange]| -> Result<(), String> {
         for r in ranges {
             let (a, e) = (
@@ -250,7 +255,10 @@ fn export_lazy(bytes: &Arc<[u8]>, regions: Regions, opts: Options) -> Result<Opt
                 (r.offset + r.len).min(bytes.len() as u64) as usize,
             );
             if a >= e {
-                return Err(format!("asked for bytes {a}..{} past the end", r.offset + r.len));
+                return Err(format!(
+                    "asked for bytes {a}..{} past the end",
+                    r.offset + r.len
+                ));
             }
             s.add_range(0, r.offset, bytes[a..e].to_vec());
         }
@@ -269,7 +277,9 @@ fn export_lazy(bytes: &Arc<[u8]>, regions: Regions, opts: Options) -> Result<Opt
         }
         round += 1;
         if round > MAX_ROUNDS {
-            return Err(format!("a lazy open needed more than {MAX_ROUNDS} rounds of reads"));
+            return Err(format!(
+                "a lazy open needed more than {MAX_ROUNDS} rounds of reads"
+            ));
         }
     }
     let mut files = [Vec::new(), Vec::new()];

@@ -209,11 +209,10 @@ impl<S: Source> Export<S> {
                 IndexPolicy::Whole => false,
                 IndexPolicy::Lazy => true,
                 IndexPolicy::Auto => input.index_len().is_some_and(|len| {
-                        len > LAZY_INDEX_MIN
-                            && (self.n_regions() as u64)
-                                .saturating_mul(2 * LAZY_BYTES_PER_REGION)
-                                <= len
-                    }),
+                    len > LAZY_INDEX_MIN
+                        && (self.n_regions() as u64).saturating_mul(2 * LAZY_BYTES_PER_REGION)
+                            <= len
+                }),
             };
             let queries = lazy.then(|| {
                 QuerySet::new((0..self.n_regions()).map(|r| {

@@ -7,11 +7,11 @@
 //! `cargo test` pins it: each region's ranges are handed out once, a stalled region keeps
 //! its raw bytes until it is decoded, and raw bytes behind the read-ahead window go.
 
+use crate::bigwig::IndexPlan;
 use crate::encoded::{
     bucket_regions, count_regions, encode_region, push_region_encoded, region_at, region_len,
 };
 use crate::error::{ByteRange, Error, Result};
-use crate::bigwig::IndexPlan;
 use crate::export::{
     open_input_head, push_region, Decoder, Export, IndexPolicy, Input, Options, LAZY_INDEX_MIN,
 };

@@ -402,7 +402,9 @@ fn info_on_a_url_says_what_it_says_on_the_file() {
         };
         assert_eq!(rest(&got), rest(&want), "{name}");
         assert!(got.contains("records: not counted"), "{got}");
-        assert!(want.lines().any(|l| l.starts_with("records: ") && l[9..].parse::<u64>().is_ok()));
+        assert!(want
+            .lines()
+            .any(|l| l.starts_with("records: ") && l[9..].parse::<u64>().is_ok()));
     }
     let missing = s.url("range", "bigwig/nope.bw");
     let (code, out, err) = run(&["info", &missing], 20);

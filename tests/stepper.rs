@@ -43,8 +43,14 @@ fn drive_policy(case: &Case, cache: usize, lookahead: usize, policy: IndexPolicy
         .iter()
         .map(|p| std::fs::read(p).unwrap())
         .collect();
-    drive_bytes(&sources, read_regions(&case.regions).unwrap(), cache, lookahead, policy)
-        .unwrap()
+    drive_bytes(
+        &sources,
+        read_regions(&case.regions).unwrap(),
+        cache,
+        lookahead,
+        policy,
+    )
+    .unwrap()
 }
 
 fn drive_bytes(
@@ -74,7 +80,12 @@ fn drive_bytes(
         }
         assert!(open_rounds.len() < 100, "open does not converge");
         fetched += missing.iter().map(|r| r.len).sum::<u64>();
-        open_rounds.push(missing.iter().map(|r| (r.source, r.offset, r.len)).collect());
+        open_rounds.push(
+            missing
+                .iter()
+                .map(|r| (r.source, r.offset, r.len))
+                .collect(),
+        );
         feed(&mut s, sources, &missing);
     }
     while !s.plan_order(1000).unwrap() {}
@@ -188,7 +199,12 @@ fn every_case_with_a_lazy_index_matches_genvarloader() {
     for case in all_cases() {
         for cache in [16 << 20, 0] {
             let run = drive_policy(&case, cache, 4, IndexPolicy::Lazy);
-            assert_eq!(sha256(&run.intervals), case.intervals_sha256, "{}", case.name);
+            assert_eq!(
+                sha256(&run.intervals),
+                case.intervals_sha256,
+                "{}",
+                case.name
+            );
             assert_eq!(sha256(&run.offsets), case.offsets_sha256, "{}", case.name);
         }
     }
@@ -199,7 +215,11 @@ fn every_case_with_a_lazy_index_matches_genvarloader() {
 fn genome_wide(n: usize, seed: u64) -> (Vec<u8>, Regions) {
     let file = craft::genome_wide(6000, 32, 16, false);
     let mut rng = fastrand::Rng::with_seed(seed);
-    let lens = [("chr1", 50_000_000u32), ("chr2", 40_000_000), ("chr3", 30_000_000)];
+    let lens = [
+        ("chr1", 50_000_000u32),
+        ("chr2", 40_000_000),
+        ("chr3", 30_000_000),
+    ];
     let bed: String = (0..n)
         .map(|_| {
             let (c, len) = lens[rng.usize(..3)];
@@ -229,13 +249,16 @@ fn a_locus_in_a_large_file_reads_a_path_of_index_nodes() {
     // Head, then R-tree header with root, then at most a round per level below the root
     // (3; here the root's read also held the next level); the node guesses get each
     // node in one read.
-    assert!((3..=5).contains(&lazy.open_rounds.len()), "{:?}", lazy.open_rounds);
-    let index_read: u64 = lazy.open_rounds[1..]
-        .iter()
-        .flatten()
-        .map(|r| r.2)
-        .sum();
-    assert!(index_read / 2 < span / 20, "{index_read} of 2 x {span} index bytes");
+    assert!(
+        (3..=5).contains(&lazy.open_rounds.len()),
+        "{:?}",
+        lazy.open_rounds
+    );
+    let index_read: u64 = lazy.open_rounds[1..].iter().flatten().map(|r| r.2).sum();
+    assert!(
+        index_read / 2 < span / 20,
+        "{index_read} of 2 x {span} index bytes"
+    );
     // Each round asks for both sources at once, each node once.
     for round in &lazy.open_rounds[1..] {
         assert_eq!(round.len(), 2, "{round:?}");
@@ -244,7 +267,12 @@ fn a_locus_in_a_large_file_reads_a_path_of_index_nodes() {
     // Whole: the head, then the index in one read.
     assert_eq!(whole.open_rounds.len(), 2);
     assert_eq!(whole.open_rounds[1], vec![(0, at, span), (1, at, span)]);
-    assert!(lazy.fetched * 10 < whole.fetched, "{} vs {}", lazy.fetched, whole.fetched);
+    assert!(
+        lazy.fetched * 10 < whole.fetched,
+        "{} vs {}",
+        lazy.fetched,
+        whole.fetched
+    );
 }
 
 #[test]
@@ -252,7 +280,8 @@ fn lazy_and_whole_index_reads_give_the_same_bytes_for_random_loci() {
     for (n, seed) in [(2, 7), (9, 8), (60, 9), (400, 10)] {
         let (file, regions) = genome_wide(n, seed);
         let sources = [file];
-        let whole = drive_bytes(&sources, regions.clone(), 16 << 20, 4, IndexPolicy::Whole).unwrap();
+        let whole =
+            drive_bytes(&sources, regions.clone(), 16 << 20, 4, IndexPolicy::Whole).unwrap();
         for policy in [IndexPolicy::Lazy, IndexPolicy::Auto] {
             for cache in [16 << 20, 0] {
                 let run = drive_bytes(&sources, regions.clone(), cache, 4, policy).unwrap();
@@ -272,7 +301,14 @@ fn many_loci_read_the_index_whole() {
     let (at, span) = index_span(&file);
     // More regions than the index has leaf nodes to spare: one read of the whole index.
     let (_, regions) = genome_wide(50, 3);
-    let run = drive_bytes(&[file.clone()], regions, 16 << 20, 4, IndexPolicy::Auto).unwrap();
+    let run = drive_bytes(
+        std::slice::from_ref(&file),
+        regions,
+        16 << 20,
+        4,
+        IndexPolicy::Auto,
+    )
+    .unwrap();
     assert_eq!(run.open_rounds[1..], [vec![(0, at, span)]]);
     // Few regions that touch most leaves (whole chroms): lazy until a level would read
     // more than half the index, then the rest in one read.
@@ -287,15 +323,22 @@ fn many_loci_read_the_index_whole() {
 #[test]
 fn an_index_node_outside_its_parents_bounds_is_refused_both_ways() {
     let liar = craft::genome_wide(6000, 32, 16, true);
-    let e = bigwig_npy::bigwig::BigWig::open(&bigwig_npy::MemSource::new(liar.clone()))
-        .unwrap_err();
-    assert!(format!("{e:?}").contains("outside its node's bounds"), "{e:?}");
+    let e =
+        bigwig_npy::bigwig::BigWig::open(&bigwig_npy::MemSource::new(liar.clone())).unwrap_err();
+    assert!(
+        format!("{e:?}").contains("outside its node's bounds"),
+        "{e:?}"
+    );
     // Lazily, a locus under the lying branch (the first of chr1) reaches it too.
     let regions = Regions::from_bed("r.bed", b"chr1\t0\t1000\n").unwrap();
     let e = drive_bytes(&[liar], regions, 16 << 20, 4, IndexPolicy::Lazy)
         .err()
         .expect("refused");
-    assert!(e.to_string().contains("source 0: corrupt R-tree index (an item spanning"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("source 0: corrupt R-tree index (an item spanning"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -320,12 +363,22 @@ fn a_block_past_the_end_is_an_error_not_a_request() {
     let blocks: Vec<Vec<(u32, u32, f32)>> = (0..3u32)
         .map(|b| {
             (0..3000u32)
-                .map(|i| (b * 100_000 + i * 20, b * 100_000 + i * 20 + 7, (i * 7919 % 1013) as f32 * 0.37))
+                .map(|i| {
+                    (
+                        b * 100_000 + i * 20,
+                        b * 100_000 + i * 20 + 7,
+                        (i * 7919 % 1013) as f32 * 0.37,
+                    )
+                })
                 .collect()
         })
         .collect();
     let mut file = craft::valid(&blocks);
-    assert!(file.len() > 3 * 4096, "{} bytes: more than the first read", file.len());
+    assert!(
+        file.len() > 3 * 4096,
+        "{} bytes: more than the first read",
+        file.len()
+    );
     let at = u64::from_le_bytes(file[24..32].try_into().unwrap()) as usize;
     let item = at + 48 + 4 + 32;
     let past = (file.len() as u64 + 1000).to_le_bytes();

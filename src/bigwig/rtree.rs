@@ -272,8 +272,7 @@ impl Visit for Leaves<'_> {
 
     fn read_len(&self, depth: usize, offset: u64) -> u64 {
         let len = self.guess.len(depth);
-        self.end
-            .map_or(len, |e| len.min(e.saturating_sub(offset)))
+        self.end.map_or(len, |e| len.min(e.saturating_sub(offset)))
     }
 }
 

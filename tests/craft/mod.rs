@@ -410,7 +410,11 @@ pub fn rtree_levels(leaves: &[LeafItem], block_size: usize, index_at: u64, lie: 
 /// chr2, chr3 (in that order, blocks split evenly), indexed by a multi-level R-tree of
 /// `block_size` items a node. Record values are deterministic in their position.
 pub fn genome_wide(n_blocks: usize, per_block: u32, block_size: usize, lie: bool) -> Vec<u8> {
-    let lens = [("chr1", 50_000_000u32), ("chr2", 40_000_000), ("chr3", 30_000_000)];
+    let lens = [
+        ("chr1", 50_000_000u32),
+        ("chr2", 40_000_000),
+        ("chr3", 30_000_000),
+    ];
     let chroms = chrom_tree(&lens);
     let data_at = CHROM_TREE_AT + chroms.len() as u64;
     let (mut data, mut leaves, mut ubs) = (Vec::new(), Vec::new(), 0usize);
