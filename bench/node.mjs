@@ -11,6 +11,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { setupBbi } from './bbi.mjs';
 import { fileURLToPath } from 'node:url';
 import { exportTrackToDir } from '../pkg/index.js';
 
@@ -26,17 +27,6 @@ const corpusDir = (name) => (name === 'seed' ? path.join(SHARED, 'fixtures', 'se
 const samples = (dir) => fs.readdirSync(dir).filter((f) => /^sample_\d+\.bw$/.test(f))
   .sort((a, b) => parseInt(a.slice(7)) - parseInt(b.slice(7)));
 
-function setupBbi() {
-  const dir = path.join(OUT, 'bbi');
-  if (!fs.existsSync(path.join(dir, 'node_modules', '@gmod', 'bbi'))) {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true,"type":"module"}');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', '@gmod/bbi@8.1.1'], { cwd: dir, stdio: 'inherit' });
-  }
-  // The peer script resolves @gmod/bbi from its own folder: run a copy that lives beside it.
-  fs.copyFileSync(path.join(SHARED, 'tools', 'peers', 'bbijs_export.mjs'), path.join(dir, 'bbijs_export.mjs'));
-  return dir;
-}
 
 async function best(fn) {
   let t = Infinity;
@@ -57,7 +47,7 @@ function fresh(d) {
 async function main() {
   const bin = path.join(ROOT, 'target', 'release', 'bigwig-npy');
   const floor = path.join(OUT, 'floor-target', 'release', 'floor');
-  const bbiDir = bbiMode === 'none' ? null : setupBbi();
+  const bbiDir = bbiMode === 'none' ? null : setupBbi(OUT, path.join(SHARED, 'tools', 'peers', 'bbijs_export.mjs'));
   const rows = [];
   for (const name of corpora) {
     const dir = corpusDir(name);

@@ -35,6 +35,7 @@ import { spawn, execFileSync, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { setupBbi } from './bbi.mjs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -288,17 +289,6 @@ function loci(dir, n, seed) {
   return out.map(([, c, s, e]) => [c, s, e]);
 }
 
-function setupBbi() {
-  const dir = path.join(OUT, 'bbi');
-  if (!fs.existsSync(path.join(dir, 'node_modules', '@gmod', 'bbi'))) {
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true,"type":"module"}');
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', '@gmod/bbi@8.1.1'], { cwd: dir, stdio: 'inherit' });
-  }
-  // The runner resolves @gmod/bbi from its own folder: run a copy that lives beside it.
-  fs.copyFileSync(path.join(ROOT, 'bench', 'bbi_remote.mjs'), path.join(dir, 'bbi_remote.mjs'));
-  return dir;
-}
 
 function run(cmd, args, timeoutMs = 1800_000) {
   return new Promise((ok) => {
@@ -351,7 +341,7 @@ async function main() {
   const corpora = (arg('--corpora', '') || '').split(',').filter(Boolean);
   const { exportTrack, exportTrackToDir } = await import(pathToFileURL(path.join(ROOT, 'pkg', 'index.js')).href);
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} missing: cargo build --release`);
-  const bbiDir = tools.has('bbi') && lociCounts.length ? setupBbi() : null;
+  const bbiDir = tools.has('bbi') && lociCounts.length ? setupBbi(OUT, path.join(ROOT, 'bench', 'bbi_remote.mjs')) : null;
   const setting = `${latency} ms a request, ${bandwidth > 0 ? `${bandwidth} Mbit/s shared` : 'no bandwidth cap'}`;
 
   if (lociCounts.length) {

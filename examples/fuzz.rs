@@ -211,6 +211,22 @@ fn mutate_bed(rng: &mut fastrand::Rng, b: &mut Vec<u8>) {
     }
 }
 
+/// The bytes a host serves for `r` (cut at the end of the file); asking for a range
+/// that starts past the end is a failure of the asking side.
+fn served(bytes: &[u8], r: &bigwig_npy::ByteRange) -> Result<Vec<u8>, String> {
+    let (a, e) = (
+        r.offset as usize,
+        (r.offset + r.len).min(bytes.len() as u64) as usize,
+    );
+    if a >= e {
+        return Err(format!(
+            "asked for bytes {a}..{} past the end",
+            r.offset + r.len
+        ));
+    }
+    Ok(bytes[a..e].to_vec())
+}
+
 /// Open through the async protocol: serve exactly what `Missing` asks, round after round.
 fn open_async(bytes: &Arc<[u8]>) -> Result<usize, String> {
     let cache = RangeCache::new();
@@ -220,17 +236,7 @@ fn open_async(bytes: &Arc<[u8]>) -> Result<usize, String> {
             Ok(_) => return Ok(round),
             Err(Error::Missing(ranges)) => {
                 for r in ranges {
-                    let (s, e) = (
-                        r.offset as usize,
-                        (r.offset + r.len).min(bytes.len() as u64) as usize,
-                    );
-                    if s >= e {
-                        return Err(format!(
-                            "asked for bytes {s}..{} past the end",
-                            r.offset + r.len
-                        ));
-                    }
-                    cache.insert(r.offset, bytes[s..e].to_vec());
+                    cache.insert(r.offset, served(bytes, &r)?);
                 }
             }
             Err(_) => return Ok(round),
@@ -250,17 +256,7 @@ fn export_lazy(
 ) -> Result<Option<[Vec<u8>; 2]>, String> {
     let serve = |s: &mut Stepper, ranges: &[bigwig_npy::ByteRange]| -> Result<(), String> {
         for r in ranges {
-            let (a, e) = (
-                r.offset as usize,
-                (r.offset + r.len).min(bytes.len() as u64) as usize,
-            );
-            if a >= e {
-                return Err(format!(
-                    "asked for bytes {a}..{} past the end",
-                    r.offset + r.len
-                ));
-            }
-            s.add_range(0, r.offset, bytes[a..e].to_vec());
+            s.add_range(0, r.offset, served(bytes, r)?);
         }
         Ok(())
     };

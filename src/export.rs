@@ -44,15 +44,7 @@ pub struct Input<S> {
 
 /// Open source number `index` (for [`ByteRange`]s) named `name` (for messages).
 pub fn open_input<S: Source>(index: usize, name: impl Into<String>, source: S) -> Result<Input<S>> {
-    let name = name.into();
-    match BigWig::open(&source) {
-        Ok(bigwig) => Ok(Input {
-            name,
-            source,
-            bigwig,
-        }),
-        Err(e) => Err(source_error(index, &name, e, None)),
-    }
+    opened(index, name.into(), source, BigWig::open)
 }
 
 /// Open source number `index` reading its header and chrom tree only: the export reads
@@ -62,8 +54,16 @@ pub fn open_input_head<S: Source>(
     name: impl Into<String>,
     source: S,
 ) -> Result<Input<S>> {
-    let name = name.into();
-    match BigWig::open_head(&source) {
+    opened(index, name.into(), source, BigWig::open_head)
+}
+
+fn opened<S: Source>(
+    index: usize,
+    name: String,
+    source: S,
+    open: fn(&S) -> std::result::Result<BigWig, BwError>,
+) -> Result<Input<S>> {
+    match open(&source) {
         Ok(bigwig) => Ok(Input {
             name,
             source,

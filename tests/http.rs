@@ -443,7 +443,7 @@ fn dataset_with_url_tables_matches_local_tables() {
             .map(|p| s.url("range", &rel(p)))
             .collect(),
     );
-    let write = |out: &Path, t: &Path| {
+    let dataset = |out: &Path, t: &Path, secs| {
         let track = format!("sig={}", t.display());
         let args = [
             "dataset",
@@ -455,7 +455,10 @@ fn dataset_with_url_tables_matches_local_tables() {
             &track,
             "-q",
         ];
-        let (code, _, err) = run(&args, 60);
+        run(&args, secs)
+    };
+    let write = |out: &Path, t: &Path| {
+        let (code, _, err) = dataset(out, t, 60);
         assert_eq!(code, 0, "{err}");
     };
     let (a, b) = (tmp.path().join("a.gvl"), tmp.path().join("b.gvl"));
@@ -464,20 +467,8 @@ fn dataset_with_url_tables_matches_local_tables() {
     assert_eq!(tree(&a), tree(&b));
     // A bad row is named by its table line.
     let bad = table("bad.csv", vec![s.url("range", "seed/nope.bw")]);
-    let track = format!("sig={}", bad.display());
     let out = tmp.path().join("c.gvl");
-    let (code, _, err) = run(
-        &[
-            "dataset",
-            "--regions",
-            seed.regions.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--track",
-            &track,
-        ],
-        20,
-    );
+    let (code, _, err) = dataset(&out, &bad, 20);
     assert_eq!(code, 1);
     assert_eq!(
         err.trim_end(),

@@ -123,13 +123,15 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
     // Whole: one read of the span when it is known. Lazy: node by node, as the walk asks.
     let whole_span = if lazy.is_some() { None } else { span };
     let bytes = TreeBytes::new(src, "R-tree index", at, whole_span, WHOLE_INDEX_LIMIT)?;
-    let room = |from: u64, len: u64| end.map_or(len, |e| len.min(e.saturating_sub(from)));
     let hb = match bytes.get(at, HEADER) {
         Ok(hb) => hb,
         // The root follows the header: read it in the same round.
         Err(BwError::Missing(_)) if lazy.is_some() => {
             let len = HEADER + 4 + USUAL_BLOCK_SIZE * BRANCH_ITEM;
-            return Err(BwError::Missing(vec![(at, room(at, len).max(HEADER))]));
+            return Err(BwError::Missing(vec![(
+                at,
+                within_index(end, at, len).max(HEADER),
+            )]));
         }
         Err(e) => return Err(e),
     };
@@ -176,6 +178,12 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
     let leaves = visit.leaves;
     check_disjoint(&leaves)?;
     Ok((leaves, bytes.span_len().unwrap_or(HEADER + visited)))
+}
+
+/// `len` bytes from `from`, cut at the index's `end` when known: a guess never asks for
+/// bytes of the next section.
+fn within_index(end: Option<u64>, from: u64, len: u64) -> u64 {
+    end.map_or(len, |e| len.min(e.saturating_sub(from)))
 }
 
 /// Guesses a node's size from the header, so a level is one round, not two: writers

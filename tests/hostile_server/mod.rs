@@ -173,7 +173,9 @@ fn serve(
         );
     }
     match mode.as_str() {
-        "range" => respond(
+        // Every third answer to a flaky server is a dropped connection; the rest are honest.
+        "flaky" if n_mode % 3 == 0 => Ok(()),
+        "range" | "flaky" => respond(
             &mut out,
             stats,
             "206 Partial Content",
@@ -296,14 +298,6 @@ fn serve(
             Ok(())
         }
         "drop" => Ok(()),
-        "flaky" if n_mode % 3 == 0 => Ok(()),
-        "flaky" => respond(
-            &mut out,
-            stats,
-            "206 Partial Content",
-            &ranged(start, end, size, &[]),
-            &slice(start, end),
-        ),
         "busy" => respond(&mut out, stats, "503 Service Unavailable", &[], b"busy"),
         "loop" => respond(
             &mut out,
