@@ -1,13 +1,17 @@
 //! GenVarLoader datasets: what `gvl.write(path, bed, tracks=[gvl.BigWigs(...)],
-//! max_jitter=j)` (GenVarLoader 0.35) writes, minus the track arrays themselves, which the
-//! export machinery writes from [`DatasetRegions::sorted`]. No files or threads here: the
-//! native layer writes the directory, a wasm layer could hand out the same bytes.
+//! annot_tracks={...}, max_jitter=j)` writes (GenVarLoader 0.43.1 in format 2.0, 0.35 in
+//! format 1.0: [`GvlFormat`]), minus the track arrays themselves, which the export
+//! machinery writes from [`DatasetRegions::sorted`]; what `gvl.update` adds
+//! ([`stored`]) and what `gvl.concat` merges ([`concat`]). No files or threads here: the
+//! native layer writes the directory, the wasm layer hands out the same bytes.
 //!
 //! ```text
 //! metadata.json                 samples (code point order), contigs (natural order), ...
 //! input_regions.arrow           the BED in input order + r_idx_map (its sorted position)
 //! regions.npy                   (R, 4) <i4: contig index, start - j, end + j, strand
-//! intervals/<track>/intervals.npy, offsets.npy    raw, regions sorted, jitter applied
+//! intervals/<track>/            per sample: offsets (R*S + 1), regions sorted, jitter applied
+//!     format 2: starts.npy ends.npy values.npy offsets.npy   format 1: intervals.npy offsets.npy
+//! annot_intervals/<name>/       one bigWig for all samples: offsets (R + 1), same files
 //! ```
 //!
 //! Sorted order is GenVarLoader's: contigs in natural order, then start, then end. Ties keep
@@ -16,12 +20,18 @@
 //! swapped: they are an error here (same-strand duplicates are fine, their data is equal).
 
 pub mod arrow;
+pub mod concat;
+pub mod format;
 pub mod metadata;
 pub mod natural;
+pub mod npy;
 pub mod samples;
+pub mod stored;
 pub mod table;
 
+pub use format::GvlFormat;
 pub use metadata::Metadata;
+pub use npy::RegionRow;
 pub use samples::{dataset_samples, SampleRow, SampleTable};
 pub use table::BedTable;
 
@@ -48,19 +58,14 @@ pub struct DatasetRegions {
 impl DatasetRegions {
     /// `input` and `table` as parsed together (see [`crate::region::BedParser::with_fields`]).
     pub fn new(input: Regions, table: BedTable, max_jitter: u32) -> Result<Self> {
-        let names = input.contigs();
-        let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
-        by_name.sort_by(|&a, &b| natural::natural_cmp(&names[a as usize], &names[b as usize]));
-        let contigs: Vec<String> = by_name.iter().map(|&c| names[c as usize].clone()).collect();
-        let mut contig_index = vec![0u32; names.len()];
-        for (k, &c) in by_name.iter().enumerate() {
-            contig_index[c as usize] = k as u32;
-        }
-        let mut order: Vec<u32> = (0..input.len() as u32).collect();
-        // The index last makes ties keep input order (and the sort deterministic).
-        order.sort_unstable_by_key(|&i| {
-            let r = input.get(i as usize);
-            (contig_index[r.contig as usize], r.start, r.end, i)
+        let (contigs, contig_index) = natural_contigs(input.contigs());
+        let order = sorted_order(input.len(), |i| {
+            let r = input.get(i);
+            (
+                contig_index[r.contig as usize],
+                i64::from(r.start),
+                i64::from(r.end),
+            )
         });
         check_opposite_strands(&input, &table, &order)?;
         let sorted = input.reordered(&order, max_jitter)?;
@@ -103,25 +108,26 @@ impl DatasetRegions {
         map
     }
 
-    /// `regions.npy` as `np.save` writes GenVarLoader's array: `<i4`, shape (R, 4),
+    /// The rows of `regions.npy`, sorted.
+    pub fn rows(&self) -> Vec<RegionRow> {
+        (0..self.sorted.len())
+            .map(|k| {
+                let i = self.order[k] as usize;
+                let r = self.sorted.get(k);
+                RegionRow {
+                    contig: self.contig_index[self.input.get(i).contig as usize] as i32,
+                    start: r.start,
+                    end: r.end,
+                    strand: i32::from(self.table.strand(i)),
+                }
+            })
+            .collect()
+    }
+
+    /// `regions.npy` as `np.save` writes `gvl.write`'s array: `<i4`, shape (R, 4),
     /// Fortran order (polars' `to_numpy` builds it column by column).
     pub fn regions_npy(&self) -> Vec<u8> {
-        let n = self.sorted.len();
-        let mut out = npy_header_2d("'<i4'", n, 4, true);
-        out.reserve(n * 16);
-        let mut column = |f: &dyn Fn(usize) -> i32| {
-            for k in 0..n {
-                out.extend_from_slice(&f(k).to_le_bytes());
-            }
-        };
-        column(&|k| {
-            let r = self.input.get(self.order[k] as usize);
-            self.contig_index[r.contig as usize] as i32
-        });
-        column(&|k| self.sorted.get(k).start);
-        column(&|k| self.sorted.get(k).end);
-        column(&|k| i32::from(self.table.strand(self.order[k] as usize)));
-        out
+        npy::regions_npy(&self.rows(), true)
     }
 
     /// `input_regions.arrow`.
@@ -130,9 +136,39 @@ impl DatasetRegions {
     }
 
     /// `metadata.json` for a dataset of these regions and `samples` (sorted).
-    pub fn metadata(&self, samples: Vec<String>) -> Metadata {
-        Metadata::new(samples, self.contigs.clone(), self.len(), self.max_jitter)
+    pub fn metadata(&self, format: GvlFormat, samples: Vec<String>) -> Metadata {
+        Metadata::new(
+            format,
+            samples,
+            self.contigs.clone(),
+            self.len(),
+            self.max_jitter,
+        )
     }
+}
+
+/// Distinct contig names in natural order, and each name's index in that order.
+pub fn natural_contigs(names: &[String]) -> (Vec<String>, Vec<u32>) {
+    let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+    by_name.sort_by(|&a, &b| natural::natural_cmp(&names[a as usize], &names[b as usize]));
+    let contigs = by_name.iter().map(|&c| names[c as usize].clone()).collect();
+    let mut index = vec![0u32; names.len()];
+    for (k, &c) in by_name.iter().enumerate() {
+        index[c as usize] = k as u32;
+    }
+    (contigs, index)
+}
+
+/// GenVarLoader's sorted order of `n` rows given each row's (contig rank, start, end):
+/// `order[k]` is the row sorted `k`-th. Ties keep input order, so the order never depends
+/// on the sort algorithm (GenVarLoader's is not stable; see the module notes).
+pub fn sorted_order(n: usize, key: impl Fn(usize) -> (u32, i64, i64)) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by_key(|&i| {
+        let (c, s, e) = key(i as usize);
+        (c, s, e, i)
+    });
+    order
 }
 
 /// Identical regions on opposite strands: an error naming two of their lines.
@@ -167,7 +203,9 @@ fn check_opposite_strands(input: &Regions, table: &BedTable, order: &[u32]) -> R
     Ok(())
 }
 
-/// A track name is a directory name under `intervals/`.
+/// A track name is a directory name under `intervals/` (or `annot_intervals/`). Names
+/// GenVarLoader's `Dataset.open` skips (`*.tmp.*`, `*.old.*`, `*.lock`: its own
+/// temporaries, and ours) are refused too.
 pub fn check_track_name(name: &str) -> Result<()> {
     let bad = name.is_empty()
         || name == "."
@@ -181,27 +219,17 @@ pub fn check_track_name(name: &str) -> Result<()> {
             shown(name)
         )));
     }
+    if name.contains(".tmp.")
+        || name.contains(".old.")
+        || name.ends_with(".lock")
+    {
+        return Err(Error::input(format!(
+            "track name '{}' would be hidden: GenVarLoader's Dataset.open skips names with \
+             '.tmp.' or '.old.' or ending in '.lock' (its temporaries)",
+            shown(name)
+        )));
+    }
     Ok(())
-}
-
-/// NPY 1.0 header for a 2-d array, byte for byte as numpy 2 writes it (with the spare
-/// room numpy leaves for the growth axis).
-fn npy_header_2d(descr: &str, rows: usize, cols: usize, fortran: bool) -> Vec<u8> {
-    let growth = if fortran { cols } else { rows };
-    let mut dict = format!(
-        "{{'descr': {descr}, 'fortran_order': {}, 'shape': ({rows}, {cols}), }}",
-        if fortran { "True" } else { "False" }
-    );
-    dict.push_str(&" ".repeat(21usize.saturating_sub(growth.to_string().len())));
-    let hlen = dict.len() + 1;
-    let pad = 64 - (10 + hlen) % 64;
-    let mut h = Vec::with_capacity(10 + hlen + pad);
-    h.extend_from_slice(b"\x93NUMPY\x01\x00");
-    h.extend_from_slice(&((hlen + pad) as u16).to_le_bytes());
-    h.extend_from_slice(dict.as_bytes());
-    h.resize(h.len() + pad, b' ');
-    h.push(b'\n');
-    h
 }
 
 #[cfg(test)]
@@ -257,14 +285,6 @@ mod tests {
     }
 
     #[test]
-    fn npy_header_as_numpy_writes_it() {
-        // data/gvl/alias_chrM/dataset.gvl/regions.npy
-        let want = b"\x93NUMPY\x01\x00v\x00{'descr': '<i4', 'fortran_order': True, 'shape': (3, 4), }                                                           \n";
-        assert_eq!(npy_header_2d("'<i4'", 3, 4, true), want.to_vec());
-        assert_eq!(npy_header_2d("'<i4'", 123456, 4, true).len() % 64, 0);
-    }
-
-    #[test]
     fn ties_keep_input_order_and_opposite_strands_are_refused() {
         let d = regions("c\t1\t5\ta\t0\t+\nc\t1\t5\tb\t0\t.\nc\t0\t5\tc\t0\t-\n", 0).unwrap();
         assert_eq!(d.order(), [2, 0, 1]);
@@ -291,7 +311,9 @@ mod tests {
     #[test]
     fn track_names_are_directory_names() {
         assert!(check_track_name("signal-1.v2").is_ok());
-        for bad in ["", ".", "..", "a/b", "a\\b", "a\nb"] {
+        for bad in [
+            "", ".", "..", "a/b", "a\\b", "a\nb", "x.tmp.1", "a.old.b", "t.lock",
+        ] {
             assert!(check_track_name(bad).is_err(), "{bad:?}");
         }
     }

@@ -9,7 +9,9 @@ use super::output::{missing_ancestors, owner_is_gone, partial};
 use super::parallel::export_parallel_with_budget;
 use super::remote::RemoteExport;
 use super::{io_reason, read_bed, write_error, FileSource, HttpOptions, OutputDir, Parallel};
-use crate::dataset::{check_track_name, dataset_samples, BedTable, DatasetRegions, SampleTable};
+use crate::dataset::{
+    check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat, SampleTable,
+};
 use crate::error::{shown, Error, Result};
 use crate::export::{open_input, Export, Options};
 use crate::layout::{Format, Layout};
@@ -213,7 +215,7 @@ pub fn write_dataset(
     // Last, as gvl.write does: a directory with metadata.json is a finished dataset.
     bytes += put(
         "metadata.json",
-        &regions.metadata(samples.clone()).to_json(),
+        &regions.metadata(GvlFormat::V1, samples.clone()).to_json(),
     )?;
     stage.commit(out, opts.overwrite)?;
     Ok(DatasetSummary {

@@ -5,7 +5,9 @@
 
 use super::options::whole_number;
 use super::{js_err, push_region_arrays, Session};
-use crate::dataset::{check_track_name, dataset_samples, BedTable, DatasetRegions, SampleTable};
+use crate::dataset::{
+    check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat, SampleTable,
+};
 use crate::error::{shown, Error};
 use crate::region::{BedParser, RegionsBuilder};
 use wasm_bindgen::prelude::*;
@@ -146,7 +148,7 @@ impl DatasetPlan {
             .samples
             .clone()
             .ok_or_else(|| js_err(Error::input("tracks: none given yet")))?;
-        Ok(self.regions()?.metadata(samples).to_json())
+        Ok(self.regions()?.metadata(GvlFormat::V1, samples).to_json())
     }
 }
 
