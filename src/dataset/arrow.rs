@@ -76,10 +76,12 @@ pub fn read_file(at: &str, bytes: &[u8]) -> Result<RecordBatch> {
     let bad = |e: arrow_schema::ArrowError| {
         Error::input(format!("{at}: not a readable Arrow IPC file ({e})"))
     };
-    let reader = arrow_ipc::reader::FileReader::try_new(std::io::Cursor::new(bytes), None)
-        .map_err(bad)?;
+    let reader =
+        arrow_ipc::reader::FileReader::try_new(std::io::Cursor::new(bytes), None).map_err(bad)?;
     let schema = reader.schema();
-    let batches = reader.collect::<std::result::Result<Vec<_>, _>>().map_err(bad)?;
+    let batches = reader
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(bad)?;
     arrow_select::concat::concat_batches(&schema, &batches).map_err(bad)
 }
 
@@ -101,9 +103,21 @@ pub fn str_column(at: &str, batch: &RecordBatch, name: &str) -> Result<Vec<Optio
         .column_by_name(name)
         .ok_or_else(|| Error::input(format!("{at}: no column '{name}'")))?;
     let out = match c.data_type() {
-        DataType::Utf8View => c.as_string_view().iter().map(|v| v.map(str::to_string)).collect(),
-        DataType::Utf8 => c.as_string::<i32>().iter().map(|v| v.map(str::to_string)).collect(),
-        DataType::LargeUtf8 => c.as_string::<i64>().iter().map(|v| v.map(str::to_string)).collect(),
+        DataType::Utf8View => c
+            .as_string_view()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect(),
+        DataType::Utf8 => c
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect(),
+        DataType::LargeUtf8 => c
+            .as_string::<i64>()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect(),
         t => {
             return Err(Error::input(format!(
                 "{at}: column '{name}' is {t}, not text"
@@ -122,9 +136,21 @@ pub fn int_column(at: &str, batch: &RecordBatch, name: &str) -> Result<Vec<Optio
         .ok_or_else(|| Error::input(format!("{at}: no column '{name}'")))?;
     let out: Vec<Option<i64>> = match c.data_type() {
         DataType::Int64 => c.as_primitive::<Int64Type>().iter().collect(),
-        DataType::Int32 => c.as_primitive::<Int32Type>().iter().map(|v| v.map(i64::from)).collect(),
-        DataType::Int16 => c.as_primitive::<Int16Type>().iter().map(|v| v.map(i64::from)).collect(),
-        DataType::UInt32 => c.as_primitive::<UInt32Type>().iter().map(|v| v.map(i64::from)).collect(),
+        DataType::Int32 => c
+            .as_primitive::<Int32Type>()
+            .iter()
+            .map(|v| v.map(i64::from))
+            .collect(),
+        DataType::Int16 => c
+            .as_primitive::<Int16Type>()
+            .iter()
+            .map(|v| v.map(i64::from))
+            .collect(),
+        DataType::UInt32 => c
+            .as_primitive::<UInt32Type>()
+            .iter()
+            .map(|v| v.map(i64::from))
+            .collect(),
         DataType::UInt64 => c
             .as_primitive::<UInt64Type>()
             .iter()

@@ -438,7 +438,12 @@ fn merge_regions(inputs: &[ConcatInput]) -> Result<(Vec<u32>, Vec<u32>, RecordBa
                 i.name,
                 i.r_idx_map[row],
                 next[d],
-                i.metadata.contigs.iter().map(|c| shown(c).into_owned()).collect::<Vec<_>>().join(", ")
+                i.metadata
+                    .contigs
+                    .iter()
+                    .map(|c| shown(c).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         }
         next[d] += 1;
@@ -465,7 +470,10 @@ fn in_columns_of(bed: &RecordBatch, schema: &Schema, name: &str) -> Result<Recor
         .iter()
         .map(|f| {
             let c = bed.column_by_name(f.name()).ok_or_else(|| {
-                Error::input(format!("{name}/input_regions.arrow: no column '{}'", f.name()))
+                Error::input(format!(
+                    "{name}/input_regions.arrow: no column '{}'",
+                    f.name()
+                ))
             })?;
             if c.data_type() != f.data_type() {
                 return Err(Error::input(format!(
@@ -488,7 +496,12 @@ fn with_r_idx_map(bed: &RecordBatch, order: &[u32]) -> Result<Vec<u8>> {
     for (k, &i) in order.iter().enumerate() {
         map[i as usize] = k as i64;
     }
-    let mut fields: Vec<Field> = bed.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
+    let mut fields: Vec<Field> = bed
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
     fields.push(Field::new("r_idx_map", arrow_schema::DataType::Int64, true));
     let mut columns = bed.columns().to_vec();
     columns.push(Arc::new(Int64Array::from(map)));
@@ -522,7 +535,10 @@ fn validate(inputs: &[ConcatInput], axis: Axis) -> Result<()> {
         let list = |v: &[String]| {
             format!(
                 "[{}]",
-                v.iter().map(|s| format!("'{}'", shown(s))).collect::<Vec<_>>().join(", ")
+                v.iter()
+                    .map(|s| format!("'{}'", shown(s)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         };
         if i.format != first.format {
@@ -608,8 +624,12 @@ fn validate(inputs: &[ConcatInput], axis: Axis) -> Result<()> {
                     ));
                 }
                 let names = |b: &RecordBatch| {
-                    let mut v: Vec<String> =
-                        b.schema().fields().iter().map(|f| f.name().clone()).collect();
+                    let mut v: Vec<String> = b
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().clone())
+                        .collect();
                     v.sort();
                     v
                 };

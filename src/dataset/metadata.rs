@@ -82,11 +82,8 @@ impl Metadata {
 
     /// An existing dataset's `metadata.json`; `name` (its path) labels errors.
     pub fn parse(name: &str, bytes: &[u8]) -> Result<Metadata> {
-        let m: Metadata = serde_json::from_slice(bytes).map_err(|e| {
-            Error::input(format!(
-                "{name}: not a GenVarLoader metadata.json ({e})"
-            ))
-        })?;
+        let m: Metadata = serde_json::from_slice(bytes)
+            .map_err(|e| Error::input(format!("{name}: not a GenVarLoader metadata.json ({e})")))?;
         if m.samples.is_empty() {
             return Err(Error::input(format!("{name}: the dataset has no samples")));
         }
@@ -168,7 +165,11 @@ mod tests {
             assert_eq!(back.format().unwrap(), f);
         }
         let e = Metadata::parse("d/metadata.json", b"{\"samples\": 3}").unwrap_err();
-        assert!(e.to_string().starts_with("d/metadata.json: not a GenVarLoader metadata.json ("), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("d/metadata.json: not a GenVarLoader metadata.json ("),
+            "{e}"
+        );
         let e = Metadata::parse(
             "d/metadata.json",
             br#"{"samples":["a"],"contigs":[],"n_regions":0,"format_version":"9.0.0"}"#,

@@ -219,10 +219,7 @@ pub fn check_track_name(name: &str) -> Result<()> {
             shown(name)
         )));
     }
-    if name.contains(".tmp.")
-        || name.contains(".old.")
-        || name.ends_with(".lock")
-    {
+    if name.contains(".tmp.") || name.contains(".old.") || name.ends_with(".lock") {
         return Err(Error::input(format!(
             "track name '{}' would be hidden: GenVarLoader's Dataset.open skips names with \
              '.tmp.' or '.old.' or ending in '.lock' (its temporaries)",

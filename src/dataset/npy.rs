@@ -87,7 +87,13 @@ pub fn parse_regions_npy(name: &str, bytes: &[u8]) -> Result<Vec<RegionRow>> {
         )));
     }
     let at = |k: usize| i32::from_le_bytes(body[k * 4..k * 4 + 4].try_into().unwrap_or([0; 4]));
-    let cell = |r: usize, c: usize| if fortran { at(c * n + r) } else { at(r * 4 + c) };
+    let cell = |r: usize, c: usize| {
+        if fortran {
+            at(c * n + r)
+        } else {
+            at(r * 4 + c)
+        }
+    };
     Ok((0..n)
         .map(|r| RegionRow {
             contig: cell(r, 0),

@@ -77,7 +77,11 @@ impl StoredDataset {
             return Ok(());
         }
         let list = |s: Vec<&&str>| {
-            let mut v: Vec<String> = s.iter().take(5).map(|x| format!("'{}'", shown(x))).collect();
+            let mut v: Vec<String> = s
+                .iter()
+                .take(5)
+                .map(|x| format!("'{}'", shown(x)))
+                .collect();
             if s.len() > 5 {
                 v.push(format!("and {} more", s.len() - 5));
             }
@@ -124,18 +128,36 @@ mod tests {
 
     fn rows() -> Vec<RegionRow> {
         vec![
-            RegionRow { contig: 0, start: -3, end: 13, strand: 1 },
-            RegionRow { contig: 1, start: 2, end: 9, strand: -1 },
+            RegionRow {
+                contig: 0,
+                start: -3,
+                end: 13,
+                strand: 1,
+            },
+            RegionRow {
+                contig: 1,
+                start: 2,
+                end: 9,
+                strand: -1,
+            },
         ]
     }
 
     #[test]
     fn regions_from_regions_npy() {
-        let d = StoredDataset::new("ds.gvl", &meta(&["a", "b"], 2), &regions_npy(&rows(), false)).unwrap();
+        let d = StoredDataset::new(
+            "ds.gvl",
+            &meta(&["a", "b"], 2),
+            &regions_npy(&rows(), false),
+        )
+        .unwrap();
         assert_eq!(d.format, GvlFormat::V2);
         let r = d.regions().unwrap();
         assert_eq!(r.len(), 2);
-        assert_eq!((r.contig(0), r.get(0).start, r.get(0).end), ("chr1", -3, 13));
+        assert_eq!(
+            (r.contig(0), r.get(0).start, r.get(0).end),
+            ("chr1", -3, 13)
+        );
         assert_eq!((r.contig(1), r.get(1).start, r.get(1).end), ("chr2", 2, 9));
     }
 
@@ -144,7 +166,10 @@ mod tests {
         let e = StoredDataset::new("ds.gvl", &meta(&["a"], 3), &regions_npy(&rows(), true))
             .unwrap_err()
             .to_string();
-        assert_eq!(e, "ds.gvl/regions.npy: 2 regions, but metadata.json says n_regions 3");
+        assert_eq!(
+            e,
+            "ds.gvl/regions.npy: 2 regions, but metadata.json says n_regions 3"
+        );
         let mut bad = rows();
         bad[1].contig = 2;
         let e = StoredDataset::new("ds.gvl", &meta(&["a"], 2), &regions_npy(&bad, true))
@@ -155,7 +180,8 @@ mod tests {
 
     #[test]
     fn samples_must_match_exactly() {
-        let d = StoredDataset::new("ds.gvl", &meta(&["a", "b"], 2), &regions_npy(&rows(), true)).unwrap();
+        let d = StoredDataset::new("ds.gvl", &meta(&["a", "b"], 2), &regions_npy(&rows(), true))
+            .unwrap();
         let ok = SampleTable::from_samples("t", &["b".into(), "a".into()]).unwrap();
         assert!(d.check_samples("t", &ok).is_ok());
         let bad = SampleTable::from_samples("t", &["a".into(), "c".into()]).unwrap();

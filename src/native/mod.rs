@@ -11,7 +11,10 @@ mod read_through;
 mod remote;
 mod reorder;
 
-pub use dataset::{write_dataset, DatasetOptions, DatasetProgress, DatasetSummary, TrackSpec};
+pub use dataset::{
+    concat_datasets, update_dataset, write_dataset, AnnotSpec, ConcatSummary, DatasetOptions,
+    DatasetProgress, DatasetSummary, TrackSpec, UpdateSummary,
+};
 pub use fetch::{Fetcher, Location, Traffic};
 pub use file::FileSource;
 pub use http::{is_url, HttpClient, HttpOptions, HttpSource};

@@ -68,39 +68,79 @@ fn samples_axis_interleaves_samples() {
     assert_eq!(
         runs,
         [
-            (1, 1), (0, 1), (1, 1), (0, 1), (1, 2),
-            (0, 1), (1, 1), (0, 1), (1, 2),
-            (0, 1), (1, 1), (0, 1), (1, 1)
+            (1, 1),
+            (0, 1),
+            (1, 1),
+            (0, 1),
+            (1, 2),
+            (0, 1),
+            (1, 1),
+            (0, 1),
+            (1, 2),
+            (0, 1),
+            (1, 1),
+            (0, 1),
+            (1, 1)
         ]
     );
-    assert_eq!(plan.annot_runs().collect::<Vec<_>>(), [Run { src: 0, cells: 3 }]);
+    assert_eq!(
+        plan.annot_runs().collect::<Vec<_>>(),
+        [Run { src: 0, cells: 3 }]
+    );
     assert_eq!(plan.metadata.max_jitter, 2);
-    assert_eq!(parse_regions_npy("m", &plan.regions_npy).unwrap(), ins[0].rows);
+    assert_eq!(
+        parse_regions_npy("m", &plan.regions_npy).unwrap(),
+        ins[0].rows
+    );
 }
 
 #[test]
 fn genvarloaders_refusals_name_the_input() {
     let e = |ins: &[ConcatInput], axis| ConcatPlan::new(ins, axis).unwrap_err().to_string();
     let a = || input("a.gvl", A, &["s1"], 0).unwrap();
-    assert_eq!(e(&[a()], Axis::Regions), "concat needs at least two datasets, got 1");
-    assert!(e(&[a(), input("b.gvl", B, &["s2"], 0).unwrap()], Axis::Regions)
-        .starts_with("b.gvl: its samples differ from a.gvl's"));
-    assert!(e(&[a(), input("b.gvl", B, &["s1"], 1).unwrap()], Axis::Regions)
-        .starts_with("b.gvl: has max_jitter 1, but a.gvl has 0"));
-    assert!(e(&[a(), input("b.gvl", B, &["s2"], 0).unwrap()], Axis::Samples)
-        .starts_with("b.gvl: its regions differ from a.gvl's"));
-    assert!(e(&[a(), input("b.gvl", A, &["s1"], 0).unwrap()], Axis::Samples)
-        .starts_with("sample 's1' is in both a.gvl and b.gvl"));
+    assert_eq!(
+        e(&[a()], Axis::Regions),
+        "concat needs at least two datasets, got 1"
+    );
+    assert!(e(
+        &[a(), input("b.gvl", B, &["s2"], 0).unwrap()],
+        Axis::Regions
+    )
+    .starts_with("b.gvl: its samples differ from a.gvl's"));
+    assert!(e(
+        &[a(), input("b.gvl", B, &["s1"], 1).unwrap()],
+        Axis::Regions
+    )
+    .starts_with("b.gvl: has max_jitter 1, but a.gvl has 0"));
+    assert!(e(
+        &[a(), input("b.gvl", B, &["s2"], 0).unwrap()],
+        Axis::Samples
+    )
+    .starts_with("b.gvl: its regions differ from a.gvl's"));
+    assert!(e(
+        &[a(), input("b.gvl", A, &["s1"], 0).unwrap()],
+        Axis::Samples
+    )
+    .starts_with("sample 's1' is in both a.gvl and b.gvl"));
     // Region names collide (a's names again, other coordinates).
     let renamed = "chr1\t20\t40\ta\nchr2\t50\t90\tx\nchr10\t10\t30\ty\n";
-    assert!(e(&[a(), input("b.gvl", renamed, &["s1"], 0).unwrap()], Axis::Regions)
-        .starts_with("region name 'a' is in both a.gvl and b.gvl"));
+    assert!(e(
+        &[a(), input("b.gvl", renamed, &["s1"], 0).unwrap()],
+        Axis::Regions
+    )
+    .starts_with("region name 'a' is in both a.gvl and b.gvl"));
     let dup = "chr1\t0\t4\tp\nchr2\t5\t9\tq\nchr1\t0\t4\tr\nchr10\t0\t1\ts\n";
-    assert!(e(&[input("d.gvl", dup, &["s1"], 0).unwrap(), a()], Axis::Regions)
-        .starts_with("d.gvl: region chr1:0-4 is in it twice (BED rows 0 and 2)"));
+    assert!(e(
+        &[input("d.gvl", dup, &["s1"], 0).unwrap(), a()],
+        Axis::Regions
+    )
+    .starts_with("d.gvl: region chr1:0-4 is in it twice (BED rows 0 and 2)"));
     let two_contigs = "chr1\t9\t10\tz\nchr2\t1\t2\tw\n";
-    assert!(e(&[a(), input("b.gvl", two_contigs, &["s1"], 0).unwrap()], Axis::Regions)
-        .starts_with("b.gvl: has contigs ['chr1', 'chr2'], but a.gvl has ['chr1', 'chr2', 'chr10']"));
+    assert!(e(
+        &[a(), input("b.gvl", two_contigs, &["s1"], 0).unwrap()],
+        Axis::Regions
+    )
+    .starts_with("b.gvl: has contigs ['chr1', 'chr2'], but a.gvl has ['chr1', 'chr2', 'chr10']"));
 }
 
 #[test]
@@ -110,18 +150,51 @@ fn files_that_disagree_are_refused() {
     let arrow = one_arrow(&d);
     let mut rows = d.rows.clone();
     rows.swap(0, 1);
-    let e = ConcatInput::new("a.gvl", &meta, &regions_npy(&rows, true), &arrow, vec![], vec![], false)
-        .unwrap_err()
-        .to_string();
-    assert!(e.starts_with("a.gvl/input_regions.arrow row 0: chr2:5-9 is stored as region 1"), "{e}");
-    let e = ConcatInput::new("a.gvl", &meta, &regions_npy(&d.rows, true), &arrow, vec![], vec![], true)
-        .unwrap_err()
-        .to_string();
-    assert_eq!(e, "a.gvl: has genotypes; this tool merges datasets of tracks only (use gvl.concat)");
-    let e = ConcatInput::new("a.gvl", &meta, &regions_npy(&d.rows, true), b"junk", vec![], vec![], false)
-        .unwrap_err()
-        .to_string();
-    assert!(e.starts_with("a.gvl/input_regions.arrow: not a readable Arrow IPC file"), "{e}");
+    let e = ConcatInput::new(
+        "a.gvl",
+        &meta,
+        &regions_npy(&rows, true),
+        &arrow,
+        vec![],
+        vec![],
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("a.gvl/input_regions.arrow row 0: chr2:5-9 is stored as region 1"),
+        "{e}"
+    );
+    let e = ConcatInput::new(
+        "a.gvl",
+        &meta,
+        &regions_npy(&d.rows, true),
+        &arrow,
+        vec![],
+        vec![],
+        true,
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "a.gvl: has genotypes; this tool merges datasets of tracks only (use gvl.concat)"
+    );
+    let e = ConcatInput::new(
+        "a.gvl",
+        &meta,
+        &regions_npy(&d.rows, true),
+        b"junk",
+        vec![],
+        vec![],
+        false,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("a.gvl/input_regions.arrow: not a readable Arrow IPC file"),
+        "{e}"
+    );
     let e = ConcatInput::new(
         "a.gvl",
         &meta,
@@ -133,5 +206,8 @@ fn files_that_disagree_are_refused() {
     )
     .unwrap_err()
     .to_string();
-    assert!(e.starts_with("a.gvl: 'x' is both a track and an annotation track"), "{e}");
+    assert!(
+        e.starts_with("a.gvl: 'x' is both a track and an annotation track"),
+        "{e}"
+    );
 }

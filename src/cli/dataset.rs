@@ -1,0 +1,234 @@
+//! `dataset`, `update` and `concat`: GenVarLoader datasets from the command line.
+
+use super::{parallel, parse_size, progress_bar, NetArgs, RunArgs};
+use bigwig_npy::dataset::concat::Axis;
+use bigwig_npy::dataset::GvlFormat;
+use bigwig_npy::native::{
+    concat_datasets, update_dataset, write_dataset, AnnotSpec, DatasetOptions, TrackSpec,
+};
+use bigwig_npy::Error;
+use clap::{Args, ValueEnum};
+use indicatif::ProgressBar;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The dataset format, named for the command line.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GvlFormatArg {
+    /// Format 1.0: GenVarLoader 0.35 (intervals.npy).
+    #[value(name = "1")]
+    V1,
+    /// Format 2.0: GenVarLoader >= 0.36 (starts/ends/values.npy).
+    #[value(name = "2")]
+    V2,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum AxisArg {
+    Regions,
+    Samples,
+}
+
+#[derive(Args)]
+pub struct DatasetArgs {
+    /// BED file of regions (tab or space separated, may be gzipped), in dataset order.
+    #[arg(long, value_name = "REGIONS.bed[.gz]")]
+    regions: PathBuf,
+    /// The dataset directory (must not exist, unless --overwrite).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// A track: its name and a .csv/.tsv table with columns sample and path (relative
+    /// paths from the current directory, as GenVarLoader's BigWigs.from_table; or
+    /// http(s) URLs). Repeat for more tracks; all must list the same samples.
+    #[arg(long = "track", value_name = "NAME=TABLE", required = true)]
+    tracks: Vec<String>,
+    /// An annotation track: one bigWig (file or URL) for all samples, written to
+    /// annot_intervals/NAME (gvl.write's annot_tracks). Repeatable.
+    #[arg(long = "annot", value_name = "NAME=BIGWIG")]
+    annot: Vec<String>,
+    /// Widen every region by this many bases on each side (gvl.write's max_jitter).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    max_jitter: u32,
+    /// Dataset format: 2 for GenVarLoader >= 0.36 (pip install genvarloader), 1 for 0.35.
+    #[arg(long, value_enum, default_value_t = GvlFormatArg::V2, value_name = "1|2")]
+    gvl_format: GvlFormatArg,
+    /// Replace an existing dataset at DIR (once the new one is complete).
+    #[arg(long)]
+    overwrite: bool,
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+#[derive(Args)]
+pub struct UpdateArgs {
+    /// The dataset to add tracks to (ours or GenVarLoader's; its format is kept).
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// A per-sample track, as in `dataset`; its samples must be exactly the dataset's.
+    #[arg(long = "track", value_name = "NAME=TABLE")]
+    tracks: Vec<String>,
+    /// An annotation track: one bigWig (file or URL) for all samples.
+    #[arg(long = "annot", value_name = "NAME=BIGWIG")]
+    annot: Vec<String>,
+    /// Replace tracks of the same names (once all new ones are complete).
+    #[arg(long)]
+    overwrite: bool,
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+#[derive(Args)]
+pub struct ConcatArgs {
+    /// regions: same samples, regions merged; samples: same regions, disjoint samples merged.
+    #[arg(long, value_enum)]
+    axis: AxisArg,
+    /// The merged dataset (must not exist, unless --overwrite).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Replace an existing dataset at DIR (once the merged one is complete).
+    #[arg(long)]
+    overwrite: bool,
+    /// No summary line.
+    #[arg(long, short)]
+    quiet: bool,
+    /// The datasets to merge (two or more).
+    #[arg(value_name = "DATASET", required = true)]
+    inputs: Vec<PathBuf>,
+}
+
+fn specs<T: std::str::FromStr<Err = Error>>(v: &[String]) -> Result<Vec<T>, Error> {
+    v.iter().map(|s| s.parse()).collect()
+}
+
+/// A bar for regions x tracks (known once the regions are read), and its tick.
+fn bar(quiet: bool) -> Option<ProgressBar> {
+    progress_bar(quiet, 0)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+pub fn dataset(a: DatasetArgs) -> Result<(), Error> {
+    let t0 = Instant::now();
+    let tracks: Vec<TrackSpec> = specs(&a.tracks)?;
+    let annot: Vec<AnnotSpec> = specs(&a.annot)?;
+    let opts = DatasetOptions {
+        max_jitter: a.max_jitter,
+        overwrite: a.overwrite,
+        max_mem: parse_size("--max-mem", &a.run.max_mem)?,
+        http: a.net.options()?,
+        format: match a.gvl_format {
+            GvlFormatArg::V1 => GvlFormat::V1,
+            GvlFormatArg::V2 => GvlFormat::V2,
+        },
+    };
+    let bar = bar(a.run.quiet);
+    let tick = |done: u64, total: u64| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let summary = write_dataset(
+        &a.regions,
+        &tracks,
+        &annot,
+        &a.out,
+        opts,
+        parallel(a.run.threads, a.run.staging_budget),
+        Some(&tick),
+    );
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let s = summary?;
+    if !a.run.quiet {
+        let annot = if s.annot > 0 {
+            format!(" + {}", plural(s.annot, "annotation track"))
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "wrote dataset {} (format {}): {} regions x {} samples, {}{annot}: {} intervals, {:.1} MB in {:.2} s",
+            a.out.display(),
+            opts.format.format_version(),
+            s.regions,
+            s.samples,
+            plural(s.tracks, "track"),
+            s.intervals,
+            s.bytes as f64 / 1e6,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+pub fn update(a: UpdateArgs) -> Result<(), Error> {
+    let t0 = Instant::now();
+    let tracks: Vec<TrackSpec> = specs(&a.tracks)?;
+    let annot: Vec<AnnotSpec> = specs(&a.annot)?;
+    let bar = bar(a.run.quiet);
+    let tick = |done: u64, total: u64| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let summary = update_dataset(
+        &a.dir,
+        &tracks,
+        &annot,
+        a.overwrite,
+        parse_size("--max-mem", &a.run.max_mem)?,
+        a.net.options()?,
+        parallel(a.run.threads, a.run.staging_budget),
+        Some(&tick),
+    );
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let s = summary?;
+    if !a.run.quiet {
+        eprintln!(
+            "updated dataset {} (format {}): added {} and {} over {} regions x {} samples: {} intervals, {:.1} MB in {:.2} s",
+            a.dir.display(),
+            s.format.format_version(),
+            plural(s.tracks, "track"),
+            plural(s.annot, "annotation track"),
+            s.regions,
+            s.samples,
+            s.intervals,
+            s.bytes as f64 / 1e6,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+pub fn concat(a: ConcatArgs) -> Result<(), Error> {
+    let t0 = Instant::now();
+    let axis = match a.axis {
+        AxisArg::Regions => Axis::Regions,
+        AxisArg::Samples => Axis::Samples,
+    };
+    let s = concat_datasets(&a.inputs, axis, &a.out, a.overwrite)?;
+    if !a.quiet {
+        eprintln!(
+            "merged {} datasets into {}: {} regions x {} samples, {} and {}, {:.1} MB in {:.2} s",
+            a.inputs.len(),
+            a.out.display(),
+            s.regions,
+            s.samples,
+            plural(s.tracks, "track"),
+            plural(s.annot, "annotation track"),
+            s.bytes as f64 / 1e6,
+            t0.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,372 @@
+//! `concat`: what `gvl.concat` writes for datasets of tracks. The core plans (which
+//! input's cells go where, every check GenVarLoader makes); here the bytes move. Every
+//! input's track files are read once front to back and the output written front to back,
+//! through buffers of a fixed size (large runs go through the kernel's copy), so memory
+//! does not grow with the datasets: only the regions (~50 bytes each) are held.
+
+use super::super::{io_reason, write_error};
+use super::check_target;
+use super::staging::{commit_all, Staging, Style};
+use super::update::track_dirs;
+use crate::dataset::concat::{Axis, ConcatInput, ConcatPlan, Run};
+use crate::error::{Error, Result};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConcatSummary {
+    pub regions: u64,
+    pub samples: usize,
+    pub tracks: usize,
+    pub annot: usize,
+    pub bytes: u64,
+}
+
+const BUF: usize = 1 << 20;
+
+fn read(dir: &Path, f: &str) -> Result<Vec<u8>> {
+    let p = dir.join(f);
+    std::fs::read(&p).map_err(|e| {
+        Error::input(
+            if e.kind() == std::io::ErrorKind::NotFound && f == "metadata.json" {
+                format!(
+                    "{}: not a GenVarLoader dataset (no metadata.json)",
+                    dir.display()
+                )
+            } else {
+                format!("{}: cannot read: {}", p.display(), io_reason(&e))
+            },
+        )
+    })
+}
+
+fn load(dir: &Path) -> Result<ConcatInput> {
+    if !dir.is_dir() {
+        return Err(Error::input(format!(
+            "{}: not a directory (expected a GenVarLoader dataset)",
+            dir.display()
+        )));
+    }
+    ConcatInput::new(
+        &dir.display().to_string(),
+        &read(dir, "metadata.json")?,
+        &read(dir, "regions.npy")?,
+        &read(dir, "input_regions.arrow")?,
+        track_dirs(dir, "intervals")?,
+        track_dirs(dir, "annot_intervals")?,
+        dir.join("genotypes").exists(),
+    )
+}
+
+/// Merge the datasets `inputs` along `axis` into `out`.
+pub fn concat_datasets(
+    inputs: &[PathBuf],
+    axis: Axis,
+    out: &Path,
+    overwrite: bool,
+) -> Result<ConcatSummary> {
+    check_target(out, overwrite)?;
+    if let Ok(o) = out.canonicalize() {
+        if let Some(i) = inputs
+            .iter()
+            .find(|i| i.canonicalize().is_ok_and(|c| c == o))
+        {
+            return Err(Error::input(format!(
+                "{}: the output is one of the inputs; write the merged dataset elsewhere",
+                i.display()
+            )));
+        }
+    }
+    let loaded = inputs.iter().map(|d| load(d)).collect::<Result<Vec<_>>>()?;
+    let plan = ConcatPlan::new(&loaded, axis)?;
+    let files = plan.format.track_files();
+    // Every input's track files hold exactly what its offsets say, before a byte moves.
+    let mut sources = Vec::new();
+    for (kind, names, per_sample) in [
+        ("intervals", &plan.tracks, true),
+        ("annot_intervals", &plan.annot, false),
+    ] {
+        for name in names {
+            let dirs: Vec<PathBuf> = inputs.iter().map(|d| d.join(kind).join(name)).collect();
+            for (d, (dir, &(r, s))) in dirs.iter().zip(&plan.shapes).enumerate() {
+                let cells = if per_sample { r * s } else { r };
+                check_track(dir, files, cells)
+                    .map_err(|e| Error::input(format!("{}: {e}", inputs[d].display())))?;
+            }
+            sources.push((kind, name, per_sample, dirs));
+        }
+    }
+    if axis == Axis::Samples {
+        for (_, _, per_sample, dirs) in &sources {
+            if !per_sample {
+                same_files(dirs, files)?;
+            }
+        }
+    }
+
+    let stage = Staging::create(out, Style::Dataset)?;
+    let mut bytes = 0u64;
+    let put = |name: &str, data: &[u8]| -> Result<u64> {
+        let p = stage.dir.join(name);
+        std::fs::write(&p, data).map_err(|e| write_error(&p, e))?;
+        Ok(data.len() as u64)
+    };
+    bytes += put("input_regions.arrow", &plan.input_regions_arrow)?;
+    bytes += put("regions.npy", &plan.regions_npy)?;
+    for (kind, name, per_sample, dirs) in &sources {
+        let dst = stage.dir.join(kind).join(name);
+        std::fs::create_dir_all(&dst).map_err(|e| write_error(&dst, e))?;
+        let runs: Box<dyn Iterator<Item = Run>> = if *per_sample {
+            Box::new(plan.track_runs())
+        } else {
+            Box::new(plan.annot_runs())
+        };
+        bytes += merge_track(dirs, &dst, files, runs)?;
+    }
+    bytes += put("metadata.json", &plan.metadata.to_json())?;
+    commit_all(vec![stage], overwrite)?;
+    Ok(ConcatSummary {
+        regions: plan.n_regions(),
+        samples: plan.metadata.samples.len(),
+        tracks: plan.tracks.len(),
+        annot: plan.annot.len(),
+        bytes,
+    })
+}
+
+/// The first and last of `n` i64 offsets in `path`.
+fn end_offsets(path: &Path, n: u64) -> std::io::Result<(i64, i64)> {
+    use std::os::unix::fs::FileExt;
+    let (mut a, mut b) = ([0u8; 8], [0u8; 8]);
+    let f = File::open(path)?;
+    f.read_exact_at(&mut a, 0)?;
+    f.read_exact_at(&mut b, (n - 1) * 8)?;
+    Ok((i64::from_le_bytes(a), i64::from_le_bytes(b)))
+}
+
+/// A track directory's files have the sizes its `cells` offsets say.
+fn check_track(dir: &Path, files: &[(&str, u64)], cells: u64) -> Result<()> {
+    let rel = |f: &str| {
+        let kind = dir.parent().and_then(|p| p.file_name()).unwrap_or_default();
+        let track = dir.file_name().unwrap_or_default();
+        Path::new(kind).join(track).join(f).display().to_string()
+    };
+    let size = |f: &str| {
+        std::fs::metadata(dir.join(f))
+            .map(|m| m.len())
+            .map_err(|e| Error::input(format!("{}: {}", rel(f), io_reason(&e))))
+    };
+    let offsets = size("offsets.npy")?;
+    if offsets != (cells + 1) * 8 {
+        return Err(Error::input(format!(
+            "{}: {offsets} bytes, expected {} ({} offsets for the dataset's shape)",
+            rel("offsets.npy"),
+            (cells + 1) * 8,
+            cells + 1
+        )));
+    }
+    let (first, last) = end_offsets(&dir.join("offsets.npy"), cells + 1)
+        .map_err(|e| Error::input(format!("{}: {}", rel("offsets.npy"), io_reason(&e))))?;
+    if first != 0 {
+        return Err(Error::input(format!(
+            "{}: starts at {first}, not 0",
+            rel("offsets.npy")
+        )));
+    }
+    for &(f, item) in &files[..files.len() - 1] {
+        let have = size(f)?;
+        if last < 0 || have != last as u64 * item {
+            return Err(Error::input(format!(
+                "{}: {have} bytes, but offsets.npy ends at {last} intervals ({} bytes)",
+                rel(f),
+                last.max(0) as u64 * item
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Along samples, annotation tracks are copied from the first input: every input must
+/// hold the same bytes (`gvl.concat` compares fingerprints; here every byte).
+fn same_files(dirs: &[PathBuf], files: &[(&str, u64)]) -> Result<()> {
+    for &(f, _) in files {
+        let first = &dirs[0].join(f);
+        for d in &dirs[1..] {
+            let other = d.join(f);
+            let open = |p: &Path| {
+                File::open(p)
+                    .map(|f| BufReader::with_capacity(BUF, f))
+                    .map_err(|e| Error::input(format!("{}: {}", p.display(), io_reason(&e))))
+            };
+            let (mut a, mut b) = (open(first)?, open(&other)?);
+            let (mut x, mut y) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+            loop {
+                let n = read_full(&mut a, &mut x)
+                    .map_err(|e| Error::input(format!("{}: {}", first.display(), io_reason(&e))))?;
+                let m = read_full(&mut b, &mut y)
+                    .map_err(|e| Error::input(format!("{}: {}", other.display(), io_reason(&e))))?;
+                if n != m || x[..n] != y[..m] {
+                    return Err(Error::input(format!(
+                        "{}: differs from {}; along samples, annotation tracks must be the same in every input",
+                        other.display(),
+                        first.display()
+                    )));
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..])? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// One input track being read front to back.
+struct Input {
+    offsets: BufReader<File>,
+    /// The last offset read (where the next cell starts).
+    at: i64,
+    data: Vec<BufReader<File>>,
+    dir: PathBuf,
+}
+
+/// Merge one track: for each run, its cells' offsets (rebased) and data bytes. Returns
+/// the bytes written.
+fn merge_track(
+    dirs: &[PathBuf],
+    dst: &Path,
+    files: &[(&str, u64)],
+    runs: impl Iterator<Item = Run>,
+) -> Result<u64> {
+    let data_files = &files[..files.len() - 1];
+    let open = |p: PathBuf| {
+        File::open(&p)
+            .map(|f| BufReader::with_capacity(BUF, f))
+            .map_err(|e| Error::input(format!("{}: {}", p.display(), io_reason(&e))))
+    };
+    let mut inputs = dirs
+        .iter()
+        .map(|d| {
+            let mut offsets = open(d.join("offsets.npy"))?;
+            let mut b = [0u8; 8];
+            offsets.read_exact(&mut b).map_err(|e| {
+                Error::input(format!(
+                    "{}: {}",
+                    d.join("offsets.npy").display(),
+                    io_reason(&e)
+                ))
+            })?;
+            Ok(Input {
+                offsets,
+                at: i64::from_le_bytes(b),
+                data: data_files
+                    .iter()
+                    .map(|(f, _)| open(d.join(f)))
+                    .collect::<Result<_>>()?,
+                dir: d.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let create = |f: &str| {
+        let p = dst.join(f);
+        File::create(&p)
+            .map(|f| BufWriter::with_capacity(BUF, f))
+            .map_err(|e| write_error(&p, e))
+    };
+    let mut out_data = data_files
+        .iter()
+        .map(|(f, _)| create(f))
+        .collect::<Result<Vec<_>>>()?;
+    let mut out_offsets = create("offsets.npy")?;
+    let mut merged = 0i64;
+    let mut written = 8u64;
+    let fail_out = |f: &str, e| write_error(&dst.join(f), e);
+    out_offsets
+        .write_all(&0i64.to_le_bytes())
+        .map_err(|e| fail_out("offsets.npy", e))?;
+    for run in runs {
+        let input = &mut inputs[run.src];
+        let corrupt = |why: String| {
+            Error::input(format!(
+                "{}: {why}",
+                input.dir.join("offsets.npy").display()
+            ))
+        };
+        let first = input.at;
+        let mut b = [0u8; 8];
+        for _ in 0..run.cells {
+            input
+                .offsets
+                .read_exact(&mut b)
+                .map_err(|e| corrupt(format!("ends early: {}", io_reason(&e))))?;
+            let next = i64::from_le_bytes(b);
+            if next < input.at {
+                return Err(corrupt(format!(
+                    "offsets decrease ({} then {next})",
+                    input.at
+                )));
+            }
+            merged += next - input.at;
+            input.at = next;
+            out_offsets
+                .write_all(&merged.to_le_bytes())
+                .map_err(|e| fail_out("offsets.npy", e))?;
+        }
+        written += run.cells * 8;
+        let n = (input.at - first) as u64;
+        for (k, (f, item)) in data_files.iter().enumerate() {
+            let want = n * item;
+            let got = std::io::copy(&mut (&mut input.data[k]).take(want), &mut out_data[k])
+                .map_err(|e| {
+                    // A read or a write failed: name the side it was.
+                    Error::Output(format!(
+                        "{}: cannot merge into {}: {}",
+                        input.dir.join(f).display(),
+                        dst.join(f).display(),
+                        io_reason(&e)
+                    ))
+                })?;
+            if got != want {
+                return Err(Error::input(format!(
+                    "{}: ends early (changed while merging?)",
+                    input.dir.join(f).display()
+                )));
+            }
+            written += want;
+        }
+    }
+    // Every input read to its end: the plan took each of its cells once.
+    for input in &mut inputs {
+        let mut rest = [0u8; 1];
+        let more = input.offsets.read(&mut rest).unwrap_or(0) > 0
+            || input
+                .data
+                .iter_mut()
+                .any(|d| d.read(&mut rest).unwrap_or(0) > 0);
+        if more {
+            return Err(Error::input(format!(
+                "{}: holds more than the merge took (changed while merging?)",
+                input.dir.display()
+            )));
+        }
+    }
+    for (w, (f, _)) in out_data.iter_mut().zip(data_files) {
+        w.flush().map_err(|e| fail_out(f, e))?;
+    }
+    out_offsets
+        .flush()
+        .map_err(|e| fail_out("offsets.npy", e))?;
+    Ok(written)
+}

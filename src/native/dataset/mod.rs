@@ -1,0 +1,326 @@
+//! GenVarLoader datasets on disk: `dataset` (gvl.write), `update` (gvl.update) and
+//! `concat` (gvl.concat). Everything is checked first (sample tables, the BED or the
+//! existing datasets, every bigWig opened and every contig resolved in every track), then
+//! written into hidden staging directories and renamed into place at the end
+//! ([`staging`]): a dataset or a new track appears whole or not at all. An existing target
+//! is replaced only with `overwrite`, and only once the new one is complete.
+
+mod concat;
+mod staging;
+mod tracks;
+mod update;
+
+pub use concat::{concat_datasets, ConcatSummary};
+pub use update::{update_dataset, UpdateSummary};
+
+use super::{io_reason, read_bed, write_error, HttpOptions, Parallel};
+use crate::dataset::{
+    check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat, SampleTable,
+};
+use crate::error::{shown, Error, Result};
+use crate::export::Options;
+use crate::layout::{Format, Layout};
+use staging::{commit_all, Staging, Style};
+use std::path::{Path, PathBuf};
+use tracks::{in_track, open_track, write_track, TrackSource};
+
+/// One `--track NAME=TABLE`.
+#[derive(Debug, Clone)]
+pub struct TrackSpec {
+    pub name: String,
+    pub table: PathBuf,
+}
+
+impl std::str::FromStr for TrackSpec {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let (name, table) = name_value(
+            "--track",
+            s,
+            "expected NAME=TABLE (a .csv or .tsv with columns sample and path)",
+        )?;
+        Ok(TrackSpec {
+            name,
+            table: PathBuf::from(table),
+        })
+    }
+}
+
+/// One `--annot NAME=BIGWIG`: a track of one bigWig for all samples.
+#[derive(Debug, Clone)]
+pub struct AnnotSpec {
+    pub name: String,
+    /// A bigWig file or http(s) URL.
+    pub source: String,
+}
+
+impl std::str::FromStr for AnnotSpec {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let (name, source) = name_value(
+            "--annot",
+            s,
+            "expected NAME=BIGWIG (one bigWig file or URL for all samples)",
+        )?;
+        Ok(AnnotSpec { name, source })
+    }
+}
+
+fn name_value(flag: &str, s: &str, expected: &str) -> Result<(String, String)> {
+    match s.split_once('=') {
+        Some((name, value)) if !value.is_empty() => {
+            check_track_name(name)
+                .map_err(|e| Error::input(format!("{flag} '{}': {e}", shown(s))))?;
+            Ok((name.to_string(), value.to_string()))
+        }
+        _ => Err(Error::input(format!("{flag} '{}': {expected}", shown(s)))),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct DatasetOptions {
+    /// Regions are widened by this on both sides (`gvl.write`'s `max_jitter`).
+    pub max_jitter: u32,
+    /// Replace an existing dataset (or track) at the target.
+    pub overwrite: bool,
+    /// As [`Options::max_mem`].
+    pub max_mem: u64,
+    /// How URL sources (table paths that are http(s) URLs) are read.
+    pub http: HttpOptions,
+    /// The on-disk format (`dataset` only: `update` keeps the dataset's).
+    pub format: GvlFormat,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetSummary {
+    pub regions: usize,
+    pub samples: usize,
+    pub tracks: usize,
+    pub annot: usize,
+    pub intervals: u64,
+    /// Bytes of every file written.
+    pub bytes: u64,
+}
+
+/// Called with the regions exported so far over all tracks, and their total (regions x
+/// tracks).
+pub type DatasetProgress<'a> = dyn Fn(u64, u64) + Sync + 'a;
+
+/// Track names differ from each other, per-sample and annotation alike (one directory
+/// name space for `Dataset.open`).
+fn check_names<'a>(names: impl Iterator<Item = (&'a str, &'static str)>) -> Result<()> {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for (name, kind) in names {
+        if let Some((_, other)) = seen.iter().find(|(n, _)| *n == name) {
+            return Err(Error::input(if *other == kind {
+                format!(
+                    "{kind} '{}' is given twice: track names are directory names, they must differ",
+                    shown(name)
+                )
+            } else {
+                format!(
+                    "'{}' is both a track and an annotation track: GenVarLoader's Dataset.open refuses that",
+                    shown(name)
+                )
+            }));
+        }
+        seen.push((name, kind));
+    }
+    Ok(())
+}
+
+/// Per-sample tracks, then annotation tracks, each with the directory it goes to.
+struct Job {
+    what: &'static str,
+    name: String,
+    dir: &'static str,
+}
+
+/// The sources of a per-sample track, in the dataset's sample order.
+fn sample_sources<'a>(table: &'a SampleTable, samples: &[String]) -> Vec<TrackSource<'a>> {
+    table
+        .rows_for(samples)
+        .into_iter()
+        .map(|row| TrackSource {
+            path: &row.path,
+            place: Box::new(move |e| {
+                in_table(table, row.line, &row.sample, Path::new(&row.path), e)
+            }),
+        })
+        .collect()
+}
+
+/// The one source of an annotation track.
+fn annot_source(a: &AnnotSpec) -> Vec<TrackSource<'_>> {
+    vec![TrackSource {
+        path: &a.source,
+        place: Box::new(move |e| in_track("annotation track", &a.name, e)),
+    }]
+}
+
+/// Write the dataset of the regions in `bed`, `tracks` and `annot` to `out`.
+pub fn write_dataset(
+    bed: &Path,
+    tracks: &[TrackSpec],
+    annot: &[AnnotSpec],
+    out: &Path,
+    opts: DatasetOptions,
+    parallel: Parallel,
+    progress: Option<&DatasetProgress<'_>>,
+) -> Result<DatasetSummary> {
+    if tracks.is_empty() {
+        return Err(Error::input(
+            "no tracks given: pass --track NAME=TABLE (annotation tracks need the samples of one)",
+        ));
+    }
+    check_names(
+        tracks
+            .iter()
+            .map(|t| (t.name.as_str(), "track"))
+            .chain(annot.iter().map(|a| (a.name.as_str(), "annotation track"))),
+    )?;
+    check_target(out, opts.overwrite)?;
+
+    let tables = tracks
+        .iter()
+        .map(|t| read_table(&t.table))
+        .collect::<Result<Vec<_>>>()?;
+    let named: Vec<(&str, &SampleTable)> = tracks
+        .iter()
+        .zip(&tables)
+        .map(|(t, table)| (t.name.as_str(), table))
+        .collect();
+    let samples = dataset_samples(&named)?;
+    let (input, table) = read_bed(bed, BedTable::new())?;
+    let regions = DatasetRegions::new(input, table, opts.max_jitter)?;
+
+    let pool = parallel.pool()?;
+    let options = Options {
+        format: Format::Raw,
+        layout: Layout::Aos,
+        max_mem: opts.max_mem,
+    };
+    // Every track opened and resolved before anything is written.
+    let mut jobs = Vec::new();
+    let mut exports = Vec::new();
+    for (t, table) in tracks.iter().zip(&tables) {
+        let sources = sample_sources(table, &samples);
+        let place = |e| in_track("track", &t.name, e);
+        exports.push(open_track(
+            &place,
+            &sources,
+            regions.sorted(),
+            options,
+            opts.http,
+            &pool,
+        )?);
+        jobs.push(Job {
+            what: "track",
+            name: t.name.clone(),
+            dir: "intervals",
+        });
+    }
+    for a in annot {
+        let place = |e| in_track("annotation track", &a.name, e);
+        let sources = annot_source(a);
+        exports.push(open_track(
+            &place,
+            &sources,
+            regions.sorted(),
+            options,
+            opts.http,
+            &pool,
+        )?);
+        jobs.push(Job {
+            what: "annotation track",
+            name: a.name.clone(),
+            dir: "annot_intervals",
+        });
+    }
+
+    let stage = Staging::create(out, Style::Dataset)?;
+    let mut bytes = 0u64;
+    let put = |name: &str, data: &[u8]| -> Result<u64> {
+        let p = stage.dir.join(name);
+        std::fs::write(&p, data).map_err(|e| write_error(&p, e))?;
+        Ok(data.len() as u64)
+    };
+    bytes += put("regions.npy", &regions.regions_npy())?;
+    bytes += put("input_regions.arrow", &regions.input_regions_arrow()?)?;
+    let mut intervals = 0u64;
+    let n = regions.len() as u64;
+    let total = n * jobs.len() as u64;
+    for (k, (job, export)) in jobs.iter().zip(exports).enumerate() {
+        let offset = k as u64 * n;
+        let tick = |done: u64| {
+            if let Some(p) = progress {
+                p(offset + done, total);
+            }
+        };
+        let dir = stage.dir.join(job.dir).join(&job.name);
+        let s = write_track(export, &dir, opts.format, &pool, parallel, &tick)
+            .map_err(|e| in_track(job.what, &job.name, e))?;
+        intervals += s.intervals;
+        bytes += s.bytes;
+    }
+    // Last, as gvl.write does: a directory with metadata.json is a finished dataset.
+    bytes += put(
+        "metadata.json",
+        &regions.metadata(opts.format, samples.clone()).to_json(),
+    )?;
+    commit_all(vec![stage], opts.overwrite)?;
+    Ok(DatasetSummary {
+        regions: regions.len(),
+        samples: samples.len(),
+        tracks: tracks.len(),
+        annot: annot.len(),
+        intervals,
+        bytes,
+    })
+}
+
+/// Before any work: a target that exists is replaced only with `overwrite`, and only if it
+/// is a dataset (or empty), so a mistyped `--out` cannot delete an unrelated directory.
+fn check_target(out: &Path, overwrite: bool) -> Result<()> {
+    let Ok(meta) = std::fs::symlink_metadata(out) else {
+        return Ok(());
+    };
+    let refuse = |why: &str| Err(Error::Output(format!("{}: {why}", out.display())));
+    if !overwrite {
+        return refuse("already exists; pass --overwrite to replace it");
+    }
+    if !meta.is_dir() {
+        return refuse("exists and is not a directory; not replacing it");
+    }
+    let empty = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
+    if !empty && !out.join("metadata.json").is_file() {
+        return refuse("is not a GenVarLoader dataset (no metadata.json); not replacing it");
+    }
+    Ok(())
+}
+
+fn read_table(path: &Path) -> Result<SampleTable> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::input(format!(
+            "{name}: cannot read sample table: {}",
+            io_reason(&e)
+        ))
+    })?;
+    SampleTable::parse(&name, &bytes)
+}
+
+/// A bigWig's error, placed at its table line.
+fn in_table(table: &SampleTable, line: u32, sample: &str, path: &Path, e: Error) -> Error {
+    let url = path.to_str().is_some_and(super::is_url);
+    let hint = if !url && path.is_relative() && !path.exists() {
+        " (relative paths are taken from the current directory, as in GenVarLoader)"
+    } else {
+        ""
+    };
+    Error::input(format!(
+        "{} line {line} (sample '{}'): {e}{hint}",
+        table.name,
+        shown(sample)
+    ))
+}

@@ -1,0 +1,184 @@
+//! `update`: what `gvl.update` does, adding per-sample and annotation tracks to an
+//! existing dataset (ours or GenVarLoader's, either format). Regions, jitter and samples
+//! come from the dataset; each new track is exported into a staging directory inside it
+//! and all of them are renamed into place together, so a failed update leaves the dataset
+//! as it was and `Dataset.open` never sees half a track.
+
+use super::super::{io_reason, HttpOptions, Parallel};
+use super::staging::{commit_all, Staging, Style};
+use super::tracks::{in_track, open_track, write_track};
+use super::{
+    annot_source, check_names, read_table, sample_sources, AnnotSpec, DatasetProgress, TrackSpec,
+};
+use crate::dataset::stored::StoredDataset;
+use crate::dataset::GvlFormat;
+use crate::error::{shown, Error, Result};
+use crate::export::Options;
+use crate::layout::{Format, Layout};
+use std::path::Path;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateSummary {
+    pub regions: usize,
+    pub samples: usize,
+    pub tracks: usize,
+    pub annot: usize,
+    pub format: GvlFormat,
+    pub intervals: u64,
+    pub bytes: u64,
+}
+
+/// Read an existing dataset's metadata and regions.
+fn open_dataset(dir: &Path) -> Result<StoredDataset> {
+    let name = dir.display().to_string();
+    let read = |f: &str| {
+        let p = dir.join(f);
+        std::fs::read(&p).map_err(|e| {
+            let why = if e.kind() == std::io::ErrorKind::NotFound && f == "metadata.json" {
+                format!("{name}: not a GenVarLoader dataset (no metadata.json)")
+            } else {
+                format!("{}: cannot read: {}", p.display(), io_reason(&e))
+            };
+            Error::input(why)
+        })
+    };
+    if !dir.is_dir() {
+        return Err(Error::input(format!(
+            "{name}: not a directory (expected a GenVarLoader dataset)"
+        )));
+    }
+    StoredDataset::new(&name, &read("metadata.json")?, &read("regions.npy")?)
+}
+
+/// The names of the tracks (`intervals`) or annotation tracks (`annot_intervals`) of a
+/// dataset, as `Dataset.open` lists them (its own and our temporaries skipped).
+pub(super) fn track_dirs(dataset: &Path, kind: &str) -> Result<Vec<String>> {
+    let dir = dataset.join(kind);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for e in entries {
+        let e = e.map_err(|e| {
+            Error::input(format!("{}: cannot list: {}", dir.display(), io_reason(&e)))
+        })?;
+        let Some(name) = e.file_name().to_str().map(str::to_string) else {
+            continue;
+        };
+        let hidden = name.contains(".tmp.") || name.contains(".old.") || name.ends_with(".lock");
+        let nonempty = std::fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_some());
+        if !hidden && e.file_type().is_ok_and(|t| t.is_dir()) && nonempty {
+            out.push(name);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Add `tracks` and `annot` to the dataset at `dir`.
+pub fn update_dataset(
+    dir: &Path,
+    tracks: &[TrackSpec],
+    annot: &[AnnotSpec],
+    overwrite: bool,
+    max_mem: u64,
+    http: HttpOptions,
+    parallel: Parallel,
+    progress: Option<&DatasetProgress<'_>>,
+) -> Result<UpdateSummary> {
+    if tracks.is_empty() && annot.is_empty() {
+        return Err(Error::input(
+            "nothing to add: pass --track NAME=TABLE or --annot NAME=BIGWIG",
+        ));
+    }
+    check_names(
+        tracks
+            .iter()
+            .map(|t| (t.name.as_str(), "track"))
+            .chain(annot.iter().map(|a| (a.name.as_str(), "annotation track"))),
+    )?;
+    let ds = open_dataset(dir)?;
+    let have_tracks = track_dirs(dir, "intervals")?;
+    let have_annot = track_dirs(dir, "annot_intervals")?;
+    let name = dir.display();
+    for (new, kind, same, other) in tracks
+        .iter()
+        .map(|t| (&t.name, "track", &have_tracks, &have_annot))
+        .chain(
+            annot
+                .iter()
+                .map(|a| (&a.name, "annotation track", &have_annot, &have_tracks)),
+        )
+    {
+        if other.contains(new) {
+            return Err(Error::input(format!(
+                "{name}: '{}' is already an {} there; a {kind} of the same name would make it unreadable for GenVarLoader",
+                shown(new),
+                if kind == "track" { "annotation track" } else { "per-sample track" }
+            )));
+        }
+        if same.contains(new) && !overwrite {
+            return Err(Error::input(format!(
+                "{name}: {kind} '{}' already exists; pass --overwrite to replace it",
+                shown(new)
+            )));
+        }
+    }
+
+    let tables = tracks
+        .iter()
+        .map(|t| read_table(&t.table))
+        .collect::<Result<Vec<_>>>()?;
+    for (t, table) in tracks.iter().zip(&tables) {
+        ds.check_samples(&t.name, table)?;
+    }
+    let regions = ds.regions()?;
+    let samples = &ds.metadata.samples;
+    let pool = parallel.pool()?;
+    let options = Options {
+        format: Format::Raw,
+        layout: Layout::Aos,
+        max_mem,
+    };
+    let mut jobs = Vec::new();
+    for (t, table) in tracks.iter().zip(&tables) {
+        let sources = sample_sources(table, samples);
+        let place = |e| in_track("track", &t.name, e);
+        let e = open_track(&place, &sources, &regions, options, http, &pool)?;
+        jobs.push(("track", &t.name, "intervals", e));
+    }
+    for a in annot {
+        let place = |e| in_track("annotation track", &a.name, e);
+        let e = open_track(&place, &annot_source(a), &regions, options, http, &pool)?;
+        jobs.push(("annotation track", &a.name, "annot_intervals", e));
+    }
+
+    let n = regions.len() as u64;
+    let total = n * jobs.len() as u64;
+    let (mut intervals, mut bytes) = (0u64, 0u64);
+    let mut staged = Vec::new();
+    for (k, (what, track, kind, export)) in jobs.into_iter().enumerate() {
+        let stage = Staging::create(&dir.join(kind).join(track), Style::Track)?;
+        let offset = k as u64 * n;
+        let tick = |done: u64| {
+            if let Some(p) = progress {
+                p(offset + done, total);
+            }
+        };
+        let s = write_track(export, &stage.dir, ds.format, &pool, parallel, &tick)
+            .map_err(|e| in_track(what, track, e))?;
+        intervals += s.intervals;
+        bytes += s.bytes;
+        staged.push(stage);
+    }
+    commit_all(staged, overwrite)?;
+    Ok(UpdateSummary {
+        regions: regions.len(),
+        samples: samples.len(),
+        tracks: tracks.len(),
+        annot: annot.len(),
+        format: ds.format,
+        intervals,
+        bytes,
+    })
+}
