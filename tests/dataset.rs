@@ -1,90 +1,40 @@
-//! `bigwig-npy dataset` against the datasets GenVarLoader 0.35's own `gvl.write` wrote
-//! (`data/gvl/`): the same track bytes, regions.npy, metadata and Arrow table; then bad
-//! tables, bad BEDs, `--overwrite` and atomicity. Bad input must end in one `error:` line
-//! naming the input, exit 1, and nothing left behind.
+//! `bigwig-npy dataset` against the datasets GenVarLoader's own `gvl.write` wrote: 0.43.1
+//! (`data/gvl2/`, format 2, the default) and 0.35 (`data/gvl/`, `--gvl-format 1`): the
+//! same track bytes (annotation tracks too), regions.npy, metadata and Arrow table; then
+//! bad tables, bad BEDs, `--overwrite` and atomicity. Bad input must end in one `error:`
+//! line naming the input, exit 1, and nothing left behind.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
-use arrow_array::{Array, RecordBatch};
 use bigwig_npy::bigwig::BigWig;
 use bigwig_npy::MemSource;
+use common::gvl::*;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bigwig-npy"))
-}
-
+/// GenVarLoader 0.43.1's datasets (format 2, the default).
 fn gvl_dir() -> PathBuf {
-    data().join("gvl")
+    data().join("gvl2")
 }
 
 fn bigwig(name: &str) -> PathBuf {
     gvl_dir().join("bigwig").join(name)
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
+fn run(args: &[String]) -> Output {
+    bin().arg("dataset").args(args).output().unwrap()
 }
 
-/// A sample table: tsv or csv by `name`'s extension, rows in the given order.
-fn table(dir: &Path, name: &str, rows: &[(&str, &Path)]) -> PathBuf {
-    let sep = if name.ends_with(".csv") { "," } else { "\t" };
-    let mut text = format!("sample{sep}path\n");
-    for (s, p) in rows {
-        text.push_str(&format!("{s}{sep}{}\n", p.display()));
-    }
-    write(dir, name, &text)
-}
-
-/// One case of data/gvl: its BED, tracks (name -> [(sample, bigWig)]) and max_jitter.
-struct Case {
-    name: String,
-    dir: PathBuf,
-    tracks: Vec<(String, Vec<(String, PathBuf)>)>,
-    max_jitter: Option<u64>,
-}
-
-fn cases() -> Vec<Case> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(gvl_dir()).unwrap() {
-        let dir = e.unwrap().path();
-        if !dir.join("dataset.gvl").is_dir() {
-            continue;
-        }
-        let json = |f: &str| -> serde_json::Value {
-            serde_json::from_slice(&std::fs::read(dir.join(f)).unwrap()).unwrap()
-        };
-        let tracks = json("tracks.json")
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(t, m)| {
-                // Rows in reverse: the dataset's sample order must not depend on them.
-                let mut rows: Vec<(String, PathBuf)> = m
-                    .as_object()
-                    .unwrap()
-                    .iter()
-                    .map(|(s, f)| (s.clone(), bigwig(f.as_str().unwrap())))
-                    .collect();
-                rows.reverse();
-                (t.clone(), rows)
-            })
-            .collect();
-        out.push(Case {
-            name: dir.file_name().unwrap().to_str().unwrap().to_string(),
-            max_jitter: json("args.json")["max_jitter"].as_u64(),
-            dir,
-            tracks,
-        });
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+#[test]
+fn every_gvl_case_matches_genvarloader_in_both_formats() {
+    let tmp = tempfile::tempdir().unwrap();
+    let v1 = gvl_cases("gvl");
+    let v2 = gvl_cases("gvl2");
+    let names = |c: &[GvlCase]| c.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
     assert_eq!(
-        out.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        names(&v1),
         [
             "alias_chrM",
             "named_bed6",
@@ -92,147 +42,54 @@ fn cases() -> Vec<Case> {
             "nochr_jitter"
         ]
     );
-    out
-}
-
-/// The `--track` arguments of `case`, tables written to `tmp` (csv for the second track).
-fn track_args(case: &Case, tmp: &Path) -> Vec<String> {
-    case.tracks
-        .iter()
-        .enumerate()
-        .flat_map(|(i, (t, rows))| {
-            let ext = if i == 1 { "csv" } else { "tsv" };
-            let rows: Vec<(&str, &Path)> = rows
-                .iter()
-                .map(|(s, p)| (s.as_str(), p.as_path()))
-                .collect();
-            let tab = table(tmp, &format!("{}-{t}.{ext}", case.name), &rows);
-            ["--track".to_string(), format!("{t}={}", tab.display())]
-        })
-        .collect()
-}
-
-fn run(args: &[String]) -> Output {
-    bin().arg("dataset").args(args).output().unwrap()
-}
-
-/// Files under `dir` (relative paths, sorted); with `dirs`, directories too (ending in /).
-fn walk(dir: &Path, dirs: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(dir).unwrap().display().to_string();
-            if p.is_dir() {
-                if dirs {
-                    out.push(format!("{rel}/"));
-                }
-                todo.push(p);
-            } else {
-                out.push(rel);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn files_under(dir: &Path) -> Vec<String> {
-    walk(dir, false)
-}
-
-/// The one record batch of an Arrow IPC file (gvl.write writes one; so do we).
-fn read_arrow(path: &Path) -> RecordBatch {
-    let f = std::fs::File::open(path).unwrap();
-    let r = arrow_ipc::reader::FileReader::try_new(f, None).unwrap();
-    let batches: Vec<RecordBatch> = r.map(|b| b.unwrap()).collect();
-    assert_eq!(batches.len(), 1, "{}: one record batch", path.display());
-    batches.into_iter().next().unwrap()
-}
-
-/// Our dataset at `ours` equals GenVarLoader's at `gvl`: every file present, track arrays
-/// and regions.npy byte for byte, metadata fields, and the Arrow table.
-fn assert_same_dataset(ours: &Path, gvl: &Path, what: &str) {
-    let files = files_under(gvl);
-    assert_eq!(files_under(ours), files, "{what}: files");
-    for f in &files {
-        if f.starts_with("intervals/") || f == "regions.npy" {
-            let (a, b) = (
-                std::fs::read(ours.join(f)).unwrap(),
-                std::fs::read(gvl.join(f)).unwrap(),
-            );
-            assert!(
-                a == b,
-                "{what}: {f} differs ({} vs {} bytes)",
-                a.len(),
-                b.len()
-            );
-        }
-    }
-    let meta = |d: &Path| -> serde_json::Map<String, serde_json::Value> {
-        serde_json::from_slice::<serde_json::Value>(
-            &std::fs::read(d.join("metadata.json")).unwrap(),
-        )
-        .unwrap()
-        .as_object()
-        .unwrap()
-        .clone()
-    };
-    let (mut m, g) = (meta(ours), meta(gvl));
     assert_eq!(
-        m.remove("written_by")
-            .and_then(|v| v.as_str().map(str::to_string)),
-        Some(format!("bigwig-npy {}", env!("CARGO_PKG_VERSION")))
+        names(&v2),
+        [
+            "alias_chrM",
+            "annot_track",
+            "named_bed6",
+            "natsort_two_tracks",
+            "nochr_jitter"
+        ]
     );
-    assert_eq!(m, g, "{what}: metadata.json");
-
-    let (a, b) = (
-        read_arrow(&ours.join("input_regions.arrow")),
-        read_arrow(&gvl.join("input_regions.arrow")),
-    );
-    // The columns Dataset.open reads, one by one for a clear message, then all of them.
-    for col in ["chrom", "chromStart", "chromEnd", "strand", "r_idx_map"] {
-        let (x, y) = (a.column_by_name(col), b.column_by_name(col));
-        assert_eq!(x.is_some(), y.is_some(), "{what}: column {col} present");
-        if let (Some(x), Some(y)) = (x, y) {
-            assert_eq!(x.data_type(), y.data_type(), "{what}: {col} type");
-            assert_eq!(x.to_data(), y.to_data(), "{what}: column {col}");
-        }
-    }
-    assert_eq!(a.schema(), b.schema(), "{what}: Arrow schema");
-    assert_eq!(a, b, "{what}: Arrow table");
-}
-
-#[test]
-fn every_gvl_case_matches_genvarloader() {
-    let tmp = tempfile::tempdir().unwrap();
-    for case in cases() {
-        // 1 and 2 threads; the tiny staging budget forces the genome-order sweep.
-        for (threads, budget) in [("1", None), ("2", None), ("2", Some("4096"))] {
-            let out = tmp
-                .path()
-                .join(format!("{}-{threads}-{budget:?}.gvl", case.name));
-            let mut args = vec![
-                "--regions".to_string(),
-                case.dir.join("regions.bed").display().to_string(),
-                "--out".into(),
-                out.display().to_string(),
-                "--threads".into(),
-                threads.into(),
-            ];
-            args.extend(track_args(&case, tmp.path()));
-            if let Some(j) = case.max_jitter {
-                args.extend(["--max-jitter".into(), j.to_string()]);
+    for (format, cases) in [("1", &v1), ("2", &v2)] {
+        for case in cases {
+            // 1 and 2 threads; the tiny staging budget forces the genome-order sweep.
+            for (threads, budget) in [("1", None), ("2", None), ("2", Some("4096"))] {
+                let out = tmp
+                    .path()
+                    .join(format!("{}-{format}-{threads}-{budget:?}.gvl", case.name));
+                let mut args = vec![
+                    "--regions".to_string(),
+                    case.dir.join("regions.bed").display().to_string(),
+                    "--out".into(),
+                    out.display().to_string(),
+                    "--threads".into(),
+                    threads.into(),
+                ];
+                // Format 2 is the default: said only for format 1.
+                if format == "1" {
+                    args.extend(["--gvl-format".into(), "1".into()]);
+                }
+                args.extend(track_args(case, tmp.path()));
+                if let Some(j) = case.max_jitter {
+                    args.extend(["--max-jitter".into(), j.to_string()]);
+                }
+                if let Some(b) = budget {
+                    args.extend(["--staging-budget".into(), b.into()]);
+                }
+                let o = run(&args);
+                let err = String::from_utf8(o.stderr).unwrap();
+                assert!(o.status.success(), "{}: {err}", case.name);
+                assert!(
+                    err.starts_with(&format!(
+                        "wrote dataset {} (format {format}.0.0): ",
+                        out.display()
+                    )),
+                    "{err}"
+                );
+                assert_same_dataset(&out, &case.dir.join("dataset.gvl"), &case.name);
             }
-            if let Some(b) = budget {
-                args.extend(["--staging-budget".into(), b.into()]);
-            }
-            let o = run(&args);
-            let err = String::from_utf8(o.stderr).unwrap();
-            assert!(o.status.success(), "{}: {err}", case.name);
-            assert!(err.starts_with("wrote dataset "), "{err}");
-            assert_same_dataset(&out, &case.dir.join("dataset.gvl"), &case.name);
         }
     }
 }
@@ -267,7 +124,7 @@ fn summary_line_and_relative_table_paths_from_the_current_directory() {
     assert!(o.status.success(), "{err}");
     assert!(
         err.starts_with(&format!(
-            "wrote dataset {}: 40 regions x 3 samples, 2 tracks: ",
+            "wrote dataset {} (format 2.0.0): 40 regions x 3 samples, 2 tracks: ",
             out.display()
         )),
         "{err}"
@@ -638,14 +495,6 @@ fn a_missing_parent_is_created_and_removed_again_on_failure() {
     assert!(!t.join("c").exists(), "created parents are removed");
 }
 
-fn hidden(dir: &Path) -> Vec<String> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.starts_with('.'))
-        .collect()
-}
-
 #[test]
 fn signals_mid_dataset_remove_the_staging_directory() {
     let tmp = tempfile::tempdir().unwrap();
@@ -671,10 +520,7 @@ fn signals_mid_dataset_remove_the_staging_directory() {
             .spawn()
             .unwrap();
         let staging = t.join(format!(".sig-{sig}.gvl.partial-{}", child.id()));
-        let partial = staging.join(format!(
-            "intervals/sig/.intervals.npy.partial-{}",
-            child.id()
-        ));
+        let partial = staging.join(format!("intervals/sig/.starts.npy.partial-{}", child.id()));
         let t0 = Instant::now();
         while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 1 << 20 {
             assert!(t0.elapsed() < Duration::from_secs(60), "no output written");
@@ -753,7 +599,7 @@ fn plain_export_matches_contigs_as_gvl_write() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let gvl = gvl_dir().join("alias_chrM/dataset.gvl/intervals/sig");
+    let gvl = data().join("gvl/alias_chrM/dataset.gvl/intervals/sig");
     for f in ["intervals.npy", "offsets.npy"] {
         assert_eq!(
             std::fs::read(out.join(f)).unwrap(),

@@ -443,8 +443,9 @@ fn dataset_with_url_tables_matches_local_tables() {
             .map(|p| s.url("range", &rel(p)))
             .collect(),
     );
-    let dataset = |out: &Path, t: &Path, secs| {
+    let dataset = |out: &Path, t: &Path, annot: &str, secs| {
         let track = format!("sig={}", t.display());
+        let annot = format!("cons={annot}");
         let args = [
             "dataset",
             "--regions",
@@ -453,22 +454,33 @@ fn dataset_with_url_tables_matches_local_tables() {
             out.to_str().unwrap(),
             "--track",
             &track,
+            "--annot",
+            &annot,
             "-q",
         ];
         run(&args, secs)
     };
-    let write = |out: &Path, t: &Path| {
-        let (code, _, err) = dataset(out, t, 60);
+    let write = |out: &Path, t: &Path, annot: &str| {
+        let (code, _, err) = dataset(out, t, annot, 60);
         assert_eq!(code, 0, "{err}");
     };
     let (a, b) = (tmp.path().join("a.gvl"), tmp.path().join("b.gvl"));
-    write(&a, &local);
-    write(&b, &remote);
-    assert_eq!(tree(&a), tree(&b));
+    // The annotation track from a file, and from a URL.
+    write(&a, &local, seed.sources[3].to_str().unwrap());
+    write(&b, &remote, &s.url("range", &rel(&seed.sources[3])));
+    assert!(a.join("annot_intervals/cons/values.npy").is_file());
+    let (ta, tb) = (tree(&a), tree(&b));
+    assert_eq!(
+        ta.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        tb.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for ((f, x), (_, y)) in ta.iter().zip(&tb) {
+        assert!(x == y, "{}: {} vs {} bytes", f.display(), x.len(), y.len());
+    }
     // A bad row is named by its table line.
     let bad = table("bad.csv", vec![s.url("range", "seed/nope.bw")]);
     let out = tmp.path().join("c.gvl");
-    let (code, _, err) = dataset(&out, &bad, 20);
+    let (code, _, err) = dataset(&out, &bad, seed.sources[3].to_str().unwrap(), 20);
     assert_eq!(code, 1);
     assert_eq!(
         err.trim_end(),

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 #![cfg(not(target_arch = "wasm32"))]
 
+pub mod gvl;
+
 use bigwig_npy::native::{export_files, open_files, read_regions, OutputDir, Parallel};
 use bigwig_npy::{Export, Format, Layout, Options};
 use sha2::{Digest, Sha256};

@@ -19,7 +19,7 @@ use crate::dataset::{
 };
 use crate::error::{shown, Error, Result};
 use crate::export::Options;
-use crate::layout::{Format, Layout};
+use crate::layout::Format;
 use staging::{commit_all, Staging, Style};
 use std::path::{Path, PathBuf};
 use tracks::{in_track, open_track, write_track, TrackSource};
@@ -195,9 +195,10 @@ pub fn write_dataset(
     let regions = DatasetRegions::new(input, table, opts.max_jitter)?;
 
     let pool = parallel.pool()?;
+    // Raw files in the format's layout; the stepper (URL sources) encodes with these.
     let options = Options {
         format: Format::Raw,
-        layout: Layout::Aos,
+        layout: opts.format.layout(),
         max_mem: opts.max_mem,
     };
     // Every track opened and resolved before anything is written.

@@ -14,7 +14,7 @@ use crate::dataset::stored::StoredDataset;
 use crate::dataset::GvlFormat;
 use crate::error::{shown, Error, Result};
 use crate::export::Options;
-use crate::layout::{Format, Layout};
+use crate::layout::Format;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +135,10 @@ pub fn update_dataset(
     let regions = ds.regions()?;
     let samples = &ds.metadata.samples;
     let pool = parallel.pool()?;
+    // Raw files in the format's layout; the stepper (URL sources) encodes with these.
     let options = Options {
         format: Format::Raw,
-        layout: Layout::Aos,
+        layout: ds.format.layout(),
         max_mem,
     };
     let mut jobs = Vec::new();
