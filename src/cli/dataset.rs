@@ -5,6 +5,7 @@ use bigwig_npy::dataset::concat::Axis;
 use bigwig_npy::dataset::GvlFormat;
 use bigwig_npy::native::{
     concat_datasets, update_dataset, write_dataset, AnnotSpec, DatasetOptions, TrackSpec,
+    UpdateOptions,
 };
 use bigwig_npy::Error;
 use clap::{Args, ValueEnum};
@@ -183,9 +184,11 @@ pub fn update(a: UpdateArgs) -> Result<(), Error> {
         &a.dir,
         &tracks,
         &annot,
-        a.overwrite,
-        parse_size("--max-mem", &a.run.max_mem)?,
-        a.net.options()?,
+        UpdateOptions {
+            overwrite: a.overwrite,
+            max_mem: parse_size("--max-mem", &a.run.max_mem)?,
+            http: a.net.options()?,
+        },
         parallel(a.run.threads, a.run.staging_budget),
         Some(&tick),
     );

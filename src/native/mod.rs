@@ -13,7 +13,7 @@ mod reorder;
 
 pub use dataset::{
     concat_datasets, update_dataset, write_dataset, AnnotSpec, ConcatSummary, DatasetOptions,
-    DatasetProgress, DatasetSummary, TrackSpec, UpdateSummary,
+    DatasetProgress, DatasetSummary, TrackSpec, UpdateOptions, UpdateSummary,
 };
 pub use fetch::{Fetcher, Location, Traffic};
 pub use file::FileSource;

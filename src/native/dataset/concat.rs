@@ -296,7 +296,9 @@ fn merge_track(
     out_offsets
         .write_all(&0i64.to_le_bytes())
         .map_err(|e| fail_out("offsets.npy", e))?;
+    let mut used = vec![false; inputs.len()];
     for run in runs {
+        used[run.src] = true;
         let input = &mut inputs[run.src];
         let corrupt = |why: String| {
             Error::input(format!(
@@ -347,8 +349,8 @@ fn merge_track(
             written += want;
         }
     }
-    // Every input read to its end: the plan took each of its cells once.
-    for input in &mut inputs {
+    // Every input the plan took from was read to its end: it took each of its cells once.
+    for (input, _) in inputs.iter_mut().zip(&used).filter(|(_, &u)| u) {
         let mut rest = [0u8; 1];
         let more = input.offsets.read(&mut rest).unwrap_or(0) > 0
             || input

@@ -11,7 +11,7 @@ mod tracks;
 mod update;
 
 pub use concat::{concat_datasets, ConcatSummary};
-pub use update::{update_dataset, UpdateSummary};
+pub use update::{update_dataset, UpdateOptions, UpdateSummary};
 
 use super::{io_reason, read_bed, write_error, HttpOptions, Parallel};
 use crate::dataset::{

@@ -75,17 +75,30 @@ pub(super) fn track_dirs(dataset: &Path, kind: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
+#[derive(Debug, Clone, Copy)]
+pub struct UpdateOptions {
+    /// Replace tracks of the same names.
+    pub overwrite: bool,
+    /// As [`Options::max_mem`].
+    pub max_mem: u64,
+    /// How URL sources are read.
+    pub http: HttpOptions,
+}
+
 /// Add `tracks` and `annot` to the dataset at `dir`.
 pub fn update_dataset(
     dir: &Path,
     tracks: &[TrackSpec],
     annot: &[AnnotSpec],
-    overwrite: bool,
-    max_mem: u64,
-    http: HttpOptions,
+    opts: UpdateOptions,
     parallel: Parallel,
     progress: Option<&DatasetProgress<'_>>,
 ) -> Result<UpdateSummary> {
+    let UpdateOptions {
+        overwrite,
+        max_mem,
+        http,
+    } = opts;
     if tracks.is_empty() && annot.is_empty() {
         return Err(Error::input(
             "nothing to add: pass --track NAME=TABLE or --annot NAME=BIGWIG",
@@ -111,10 +124,14 @@ pub fn update_dataset(
         )
     {
         if other.contains(new) {
+            let (there, added) = if kind == "track" {
+                ("an annotation track", "a track")
+            } else {
+                ("a per-sample track", "an annotation track")
+            };
             return Err(Error::input(format!(
-                "{name}: '{}' is already an {} there; a {kind} of the same name would make it unreadable for GenVarLoader",
-                shown(new),
-                if kind == "track" { "annotation track" } else { "per-sample track" }
+                "{name}: '{}' is already {there} there; {added} of the same name would make it unreadable for GenVarLoader",
+                shown(new)
             )));
         }
         if same.contains(new) && !overwrite {
