@@ -17,6 +17,8 @@ cargo build --release --locked --quiet
 npm run build --silent
 npm test 2>&1
 
-echo "== GenVarLoader 0.35 opens our datasets, from the CLI and the npm package (Python; the virtualenv is cached in target/)"
-gvl_python=$(bash scripts/gvl-venv.sh)
+echo "== GenVarLoader opens our datasets, from the CLI and the npm package: 0.43.1 format 2, 0.35 format 1 (Python; virtualenvs cached in target/)"
+gvl2_python=$(bash scripts/gvl-venv.sh 0.43.1)
+"$gvl2_python" tests/python/test_gvl2_open.py target/release/bigwig-npy
+gvl_python=$(bash scripts/gvl-venv.sh 0.35.0)
 "$gvl_python" tests/python/test_gvl_open.py target/release/bigwig-npy

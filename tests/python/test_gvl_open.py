@@ -1,20 +1,15 @@
 #!/usr/bin/env python3
-"""The real client: GenVarLoader 0.35 opens the datasets `bigwig-npy dataset` and the npm
-package's `exportDatasetToDir` write and returns, for every (region, sample), exactly what it
-returns for the dataset its own `gvl.write` wrote from the same inputs.
+"""The real client: GenVarLoader 0.35 opens the format-1 datasets `bigwig-npy dataset
+--gvl-format 1` and the npm package's `exportDatasetToDir({ gvlFormat: 1 })` write, and returns,
+for every (region, sample), exactly what it returns for the dataset its own `gvl.write` wrote
+from the same inputs; it refuses our format-2 datasets with its own error.
 
 usage: target/gvl-venv/bin/python tests/python/test_gvl_open.py [BIGWIG_NPY]
 (scripts/gvl-venv.sh makes the virtualenv; BIGWIG_NPY defaults to target/release/bigwig-npy).
 Prints one line per test and `N passed, N failed`; exits 1 on any failure.
 """
-import json
-import shutil
-import subprocess
-import sys
-import tempfile
-import traceback
+import functools
 import warnings
-from pathlib import Path
 
 import numpy as np
 
@@ -23,94 +18,32 @@ import genvarloader as gvl  # noqa: E402
 import pyarrow.ipc as ipc  # noqa: E402
 from loguru import logger  # noqa: E402
 
+import gvl_common as c  # noqa: E402
+from gvl_common import DATA, TMP, same_ragged  # noqa: E402, F401
+
 logger.remove()
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "data"
 GVL = DATA / "gvl"
-BIN = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "target" / "release" / "bigwig-npy"
-TMP = Path(tempfile.mkdtemp(prefix="gvl-open-"))
+write_ours = functools.partial(c.write_ours, fmt=1)
+write_npm = functools.partial(c.write_npm, fmt=1)
+assert_opens_the_same = functools.partial(c.assert_opens_the_same, gvl)
 
 
-def write_ours(name, bed, tracks, max_jitter=None):
-    """`bigwig-npy dataset` into TMP/name.gvl; tracks: {track: {sample: bigWig path}}."""
-    out = TMP / f"{name}.gvl"
-    args = [BIN, "dataset", "--quiet", "--regions", bed, "--out", out]
-    for t, samples in tracks.items():
-        table = TMP / f"{name}-{t}.tsv"
-        table.write_text("sample\tpath\n" + "".join(f"{s}\t{p}\n" for s, p in samples.items()))
-        args += ["--track", f"{t}={table}"]
-    if max_jitter is not None:
-        args += ["--max-jitter", str(max_jitter)]
-    p = subprocess.run([str(a) for a in args], capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    return out
-
-
-PKG = ROOT / "pkg" / "index.js"
-
-
-def write_npm(name, bed, tracks, max_jitter=None):
-    """The npm package's exportDatasetToDir (Node, pkg/ as `npm run build` built it) into
-    TMP/name-npm.gvl; the BED as bytes, the bigWigs as paths."""
-    out = TMP / f"{name}-npm.gvl"
-    script = (
-        "import { exportDatasetToDir } from " + json.dumps(PKG.as_uri()) + ";"
-        "import { readFileSync } from 'node:fs';"
-        "const [bed, tracks, maxJitter, outDir] = JSON.parse(process.argv[1]);"
-        "await exportDatasetToDir({ regions: readFileSync(bed), tracks, maxJitter, outDir });"
-    )
-    arg = json.dumps([str(bed), {t: {s: str(p) for s, p in m.items()} for t, m in tracks.items()}, max_jitter or 0, str(out)])
-    p = subprocess.run(["node", "--input-type=module", "-e", script, arg], capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    return out
-
-
-def write_gvl(name, bed, tracks, max_jitter=None):
+def write_gvl(name, bed, tracks, max_jitter=None, annot=None):
     """gvl.write of the same inputs into TMP/name-gvl.gvl."""
     out = TMP / f"{name}-gvl.gvl"
     with warnings.catch_warnings():
         # gvl.write resets the warning filters on its way out.
         warnings.simplefilter("ignore")
         gvl.write(out, bed, max_jitter=max_jitter,
-                  tracks=[gvl.BigWigs(t, {s: str(p) for s, p in m.items()}) for t, m in tracks.items()])
+                  tracks=[gvl.BigWigs(t, {s: str(p) for s, p in m.items()}) for t, m in tracks.items()],
+                  annot_tracks={n: str(p) for n, p in annot.items()} if annot else None)
     return out
-
-
-def bits(a):
-    """Values as raw bits: NaN equals NaN, -0.0 differs from 0.0."""
-    a = np.ascontiguousarray(a)
-    return a.view(np.uint32) if a.dtype == np.float32 else a
-
-
-def same_ragged(x, y, what):
-    assert x.shape == y.shape, f"{what}: shape {x.shape} vs {y.shape}"
-    assert np.array_equal(np.asarray(x.offsets), np.asarray(y.offsets)), f"{what}: offsets"
-    assert np.array_equal(bits(x.data), bits(y.data)), f"{what}: values"
-
-
-def assert_opens_the_same(ours, theirs, per_cell=True, **open_kw):
-    a, b = gvl.Dataset.open(ours, **open_kw), gvl.Dataset.open(theirs, **open_kw)
-    for attr in ("samples", "contigs", "n_regions", "n_samples", "max_jitter", "available_tracks"):
-        assert getattr(a, attr) == getattr(b, attr), f"{attr}: {getattr(a, attr)} vs {getattr(b, attr)}"
-    assert a.regions.equals(b.regions), "regions"
-    whole = a[:, :]
-    assert whole.data.size > 0, "some values"
-    same_ragged(whole, b[:, :], "ds[:, :]")
-    if per_cell:
-        for r in range(a.n_regions):
-            for s in range(a.n_samples):
-                same_ragged(a[r, s], b[r, s], f"ds[{r}, {s}]")
-                # By sample name too, as users index.
-                same_ragged(a[r, a.samples[s]], b[r, s], f"ds[{r}, {a.samples[s]!r}]")
-    return a
 
 
 def case_test(case_dir):
     def test():
-        tracks = {t: {s: GVL / "bigwig" / f for s, f in m.items()}
-                  for t, m in json.loads((case_dir / "tracks.json").read_text()).items()}
-        jitter = json.loads((case_dir / "args.json").read_text())["max_jitter"]
+        tracks, _, jitter = c.case_inputs(case_dir, GVL)
         ours = write_ours(case_dir.name, case_dir / "regions.bed", tracks, jitter)
         npm = write_npm(case_dir.name, case_dir / "regions.bed", tracks, jitter)
         theirs = case_dir / "dataset.gvl"
@@ -169,26 +102,32 @@ def test_dot_strand_opens_as_plus():
     assert "." not in strands and strands.count("-") == sum(l.endswith("-") for l in dots)
 
 
-def main():
-    if not BIN.exists():
-        sys.exit(f"{BIN}: not built (cargo build --release)")
-    if not PKG.exists():
-        sys.exit(f"{PKG}: not built (npm run build)")
-    tests = [case_test(d) for d in sorted(GVL.iterdir()) if (d / "dataset.gvl").is_dir()]
-    tests += [test_seed_bed6_shuffled_jittered_against_a_fresh_gvl_write, test_dot_strand_opens_as_plus]
-    passed = failed = 0
-    for t in tests:
-        try:
-            t()
-            passed += 1
-            print(f"ok      {t.__name__}")
-        except Exception:
-            failed += 1
-            print(f"FAILED  {t.__name__}\n{traceback.format_exc()}")
-    print(f"{passed} passed, {failed} failed")
-    shutil.rmtree(TMP, ignore_errors=True)
-    sys.exit(1 if failed else 0)
+def test_annotation_track_in_format_1_against_a_fresh_gvl_write():
+    # data/gvl has no annotation case: GenVarLoader 0.35 writes one here to compare with.
+    case = DATA / "gvl2" / "annot_track"
+    tracks, annot, jitter = c.case_inputs(case, DATA / "gvl2")
+    theirs = write_gvl("annot1", case / "regions.bed", tracks, 4, annot)
+    for mine in (write_ours("annot1", case / "regions.bed", tracks, 4, annot),
+                 write_npm("annot1", case / "regions.bed", tracks, 4, annot)):
+        for f in ["intervals/pos/intervals.npy", "annot_intervals/cons/intervals.npy", "annot_intervals/cons/offsets.npy"]:
+            assert (mine / f).read_bytes() == (theirs / f).read_bytes(), f
+        assert_opens_the_same(mine, theirs)
+
+
+def test_format_2_is_refused_with_its_own_error():
+    case = GVL / "named_bed6"
+    tracks, _, _ = c.case_inputs(case, GVL)
+    ours = c.write_ours("v2", case / "regions.bed", tracks, fmt=2)
+    try:
+        gvl.Dataset.open(ours)
+    except ValueError as e:
+        assert "has format version 2.0.0, incompatible with this genvarloader" in str(e), e
+    else:
+        raise AssertionError("GenVarLoader 0.35 opened a format 2 dataset")
 
 
 if __name__ == "__main__":
-    main()
+    tests = [case_test(d) for d in sorted(GVL.iterdir()) if (d / "dataset.gvl").is_dir()]
+    tests += [test_seed_bed6_shuffled_jittered_against_a_fresh_gvl_write, test_dot_strand_opens_as_plus,
+              test_annotation_track_in_format_1_against_a_fresh_gvl_write, test_format_2_is_refused_with_its_own_error]
+    c.run_tests(tests)
