@@ -9,8 +9,9 @@ pyBigWig) for the corpus generator and the peers, builds the floor tool and our 
 binary, then prints a markdown table: best wall time of --repeat runs, peak RSS, and
 ratios. Every output is checked to be byte-identical to GenVarLoader's.
 
---dataset adds a second table: `bigwig-npy dataset` against `gvl.write` (one bigWig track of
-all the corpus' samples), the track arrays and regions.npy checked identical.
+--dataset adds a second table: `bigwig-npy dataset --gvl-format 1` against 0.35's `gvl.write`
+(one bigWig track of all the corpus' samples), the track arrays and regions.npy checked
+identical. (GenVarLoader 0.43.1 and format 2: bench/gvl2.py.)
 """
 import argparse
 import hashlib
@@ -94,8 +95,8 @@ def bench_dataset(name, corpus, repeat):
     best, rss = float("inf"), 0
     for _ in range(repeat):
         shutil.rmtree(ours, ignore_errors=True)
-        wall, mb, _ = timed([BIN, "dataset", "--quiet", "--regions", corpus / "regions.bed", "--out", ours,
-                             "--track", f"sig={table}"])
+        wall, mb, _ = timed([BIN, "dataset", "--quiet", "--gvl-format", "1", "--regions", corpus / "regions.bed",
+                             "--out", ours, "--track", f"sig={table}"])
         best, rss = min(best, wall), max(rss, mb)
     same = all(sha(ours / f) == sha(theirs / f)
                for f in ["regions.npy", "intervals/sig/intervals.npy", "intervals/sig/offsets.npy"])

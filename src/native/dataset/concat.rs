@@ -6,6 +6,7 @@
 
 use super::super::{io_reason, write_error};
 use super::check_target;
+use super::copy::{Dst, Src};
 use super::staging::{commit_all, Staging, Style};
 use super::update::track_dirs;
 use crate::dataset::concat::{Axis, ConcatInput, ConcatPlan, Run};
@@ -238,7 +239,7 @@ struct Input {
     offsets: BufReader<File>,
     /// The last offset read (where the next cell starts).
     at: i64,
-    data: Vec<BufReader<File>>,
+    data: Vec<Src>,
     dir: PathBuf,
 }
 
@@ -252,28 +253,23 @@ fn merge_track(
 ) -> Result<u64> {
     let data_files = &files[..files.len() - 1];
     let open = |p: PathBuf| {
-        File::open(&p)
-            .map(|f| BufReader::with_capacity(BUF, f))
-            .map_err(|e| Error::input(format!("{}: {}", p.display(), io_reason(&e))))
+        File::open(&p).map_err(|e| Error::input(format!("{}: {}", p.display(), io_reason(&e))))
     };
     let mut inputs = dirs
         .iter()
         .map(|d| {
-            let mut offsets = open(d.join("offsets.npy"))?;
+            let path = d.join("offsets.npy");
+            let mut offsets = BufReader::with_capacity(BUF, open(path.clone())?);
             let mut b = [0u8; 8];
-            offsets.read_exact(&mut b).map_err(|e| {
-                Error::input(format!(
-                    "{}: {}",
-                    d.join("offsets.npy").display(),
-                    io_reason(&e)
-                ))
-            })?;
+            offsets
+                .read_exact(&mut b)
+                .map_err(|e| Error::input(format!("{}: {}", path.display(), io_reason(&e))))?;
             Ok(Input {
                 offsets,
                 at: i64::from_le_bytes(b),
                 data: data_files
                     .iter()
-                    .map(|(f, _)| open(d.join(f)))
+                    .map(|(f, _)| open(d.join(f)).map(Src::new))
                     .collect::<Result<_>>()?,
                 dir: d.clone(),
             })
@@ -281,15 +277,13 @@ fn merge_track(
         .collect::<Result<Vec<_>>>()?;
     let create = |f: &str| {
         let p = dst.join(f);
-        File::create(&p)
-            .map(|f| BufWriter::with_capacity(BUF, f))
-            .map_err(|e| write_error(&p, e))
+        File::create(&p).map_err(|e| write_error(&p, e))
     };
     let mut out_data = data_files
         .iter()
-        .map(|(f, _)| create(f))
+        .map(|(f, _)| create(f).map(Dst::new))
         .collect::<Result<Vec<_>>>()?;
-    let mut out_offsets = create("offsets.npy")?;
+    let mut out_offsets = BufWriter::with_capacity(BUF, create("offsets.npy")?);
     let mut merged = 0i64;
     let mut written = 8u64;
     let fail_out = |f: &str, e| write_error(&dst.join(f), e);
@@ -330,22 +324,22 @@ fn merge_track(
         let n = (input.at - first) as u64;
         for (k, (f, item)) in data_files.iter().enumerate() {
             let want = n * item;
-            let got = std::io::copy(&mut (&mut input.data[k]).take(want), &mut out_data[k])
-                .map_err(|e| {
-                    // A read or a write failed: name the side it was.
+            input.data[k].copy_to(want, &mut out_data[k]).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                    Error::input(format!(
+                        "{}: ends early (changed while merging?)",
+                        input.dir.join(f).display()
+                    ))
+                } else {
+                    // A read or a write failed: name both sides.
                     Error::Output(format!(
                         "{}: cannot merge into {}: {}",
                         input.dir.join(f).display(),
                         dst.join(f).display(),
                         io_reason(&e)
                     ))
-                })?;
-            if got != want {
-                return Err(Error::input(format!(
-                    "{}: ends early (changed while merging?)",
-                    input.dir.join(f).display()
-                )));
-            }
+                }
+            })?;
             written += want;
         }
     }
@@ -353,10 +347,7 @@ fn merge_track(
     for (input, _) in inputs.iter_mut().zip(&used).filter(|(_, &u)| u) {
         let mut rest = [0u8; 1];
         let more = input.offsets.read(&mut rest).unwrap_or(0) > 0
-            || input
-                .data
-                .iter_mut()
-                .any(|d| d.read(&mut rest).unwrap_or(0) > 0);
+            || input.data.iter().any(|d| d.has_more().unwrap_or(true));
         if more {
             return Err(Error::input(format!(
                 "{}: holds more than the merge took (changed while merging?)",

@@ -6,6 +6,7 @@
 //! is replaced only with `overwrite`, and only once the new one is complete.
 
 mod concat;
+mod copy;
 mod staging;
 mod tracks;
 mod update;
