@@ -6,7 +6,7 @@
 
 use super::super::{io_reason, write_error};
 use super::check_target;
-use super::copy::{Dst, Src};
+use super::copy::Gather;
 use super::staging::{commit_all, Staging, Style};
 use super::update::track_dirs;
 use crate::dataset::concat::{Axis, ConcatInput, ConcatPlan, Run};
@@ -234,15 +234,6 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
-/// One input track being read front to back.
-struct Input {
-    offsets: BufReader<File>,
-    /// The last offset read (where the next cell starts).
-    at: i64,
-    data: Vec<Src>,
-    dir: PathBuf,
-}
-
 /// Merge one track: for each run, its cells' offsets (rebased) and data bytes. Returns
 /// the bytes written.
 fn merge_track(
@@ -255,33 +246,31 @@ fn merge_track(
     let open = |p: PathBuf| {
         File::open(&p).map_err(|e| Error::input(format!("{}: {}", p.display(), io_reason(&e))))
     };
-    let mut inputs = dirs
-        .iter()
-        .map(|d| {
-            let path = d.join("offsets.npy");
-            let mut offsets = BufReader::with_capacity(BUF, open(path.clone())?);
-            let mut b = [0u8; 8];
-            offsets
-                .read_exact(&mut b)
-                .map_err(|e| Error::input(format!("{}: {}", path.display(), io_reason(&e))))?;
-            Ok(Input {
-                offsets,
-                at: i64::from_le_bytes(b),
-                data: data_files
-                    .iter()
-                    .map(|(f, _)| open(d.join(f)).map(Src::new))
-                    .collect::<Result<_>>()?,
-                dir: d.clone(),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
     let create = |f: &str| {
         let p = dst.join(f);
         File::create(&p).map_err(|e| write_error(&p, e))
     };
-    let mut out_data = data_files
+    let offsets_of = |d: &PathBuf| d.join("offsets.npy");
+    // Each input's offsets, read front to back, and where its next cell starts.
+    let mut offsets = Vec::new();
+    let mut at = Vec::new();
+    for d in dirs {
+        let mut r = BufReader::with_capacity(BUF, open(offsets_of(d))?);
+        let mut b = [0u8; 8];
+        r.read_exact(&mut b)
+            .map_err(|e| Error::input(format!("{}: {}", offsets_of(d).display(), io_reason(&e))))?;
+        offsets.push(r);
+        at.push(i64::from_le_bytes(b));
+    }
+    let mut data = data_files
         .iter()
-        .map(|(f, _)| create(f).map(Dst::new))
+        .map(|(f, _)| {
+            let srcs = dirs
+                .iter()
+                .map(|d| open(d.join(f)))
+                .collect::<Result<_>>()?;
+            Ok(Gather::new(srcs, create(f)?))
+        })
         .collect::<Result<Vec<_>>>()?;
     let mut out_offsets = BufWriter::with_capacity(BUF, create("offsets.npy")?);
     let mut merged = 0i64;
@@ -290,76 +279,73 @@ fn merge_track(
     out_offsets
         .write_all(&0i64.to_le_bytes())
         .map_err(|e| fail_out("offsets.npy", e))?;
-    let mut used = vec![false; inputs.len()];
+    let mut used = vec![false; dirs.len()];
     for run in runs {
-        used[run.src] = true;
-        let input = &mut inputs[run.src];
-        let corrupt = |why: String| {
-            Error::input(format!(
-                "{}: {why}",
-                input.dir.join("offsets.npy").display()
-            ))
-        };
-        let first = input.at;
+        let d = run.src;
+        used[d] = true;
+        let corrupt =
+            |why: String| Error::input(format!("{}: {why}", offsets_of(&dirs[d]).display()));
+        let first = at[d];
         let mut b = [0u8; 8];
         for _ in 0..run.cells {
-            input
-                .offsets
+            offsets[d]
                 .read_exact(&mut b)
                 .map_err(|e| corrupt(format!("ends early: {}", io_reason(&e))))?;
             let next = i64::from_le_bytes(b);
-            if next < input.at {
-                return Err(corrupt(format!(
-                    "offsets decrease ({} then {next})",
-                    input.at
-                )));
+            if next < at[d] {
+                return Err(corrupt(format!("offsets decrease ({} then {next})", at[d])));
             }
-            merged += next - input.at;
-            input.at = next;
+            merged += next - at[d];
+            at[d] = next;
             out_offsets
                 .write_all(&merged.to_le_bytes())
                 .map_err(|e| fail_out("offsets.npy", e))?;
         }
         written += run.cells * 8;
-        let n = (input.at - first) as u64;
-        for (k, (f, item)) in data_files.iter().enumerate() {
-            let want = n * item;
-            input.data[k].copy_to(want, &mut out_data[k]).map_err(|e| {
-                if e.kind() == std::io::ErrorKind::UnexpectedEof {
-                    Error::input(format!(
-                        "{}: ends early (changed while merging?)",
-                        input.dir.join(f).display()
-                    ))
-                } else {
-                    // A read or a write failed: name both sides.
-                    Error::Output(format!(
-                        "{}: cannot merge into {}: {}",
-                        input.dir.join(f).display(),
-                        dst.join(f).display(),
-                        io_reason(&e)
-                    ))
-                }
-            })?;
-            written += want;
+        let n = (at[d] - first) as u64;
+        for (g, (f, item)) in data.iter_mut().zip(data_files) {
+            g.take(d, n * item)
+                .map_err(|e| moving(&dirs[d], dst, f, e))?;
+            written += n * item;
         }
     }
     // Every input the plan took from was read to its end: it took each of its cells once.
-    for (input, _) in inputs.iter_mut().zip(&used).filter(|(_, &u)| u) {
+    for (d, r) in offsets.iter_mut().enumerate() {
         let mut rest = [0u8; 1];
-        let more = input.offsets.read(&mut rest).unwrap_or(0) > 0
-            || input.data.iter().any(|d| d.has_more().unwrap_or(true));
-        if more {
+        let more = used[d] && r.read(&mut rest).unwrap_or(0) > 0;
+        if let Some(d) = more
+            .then_some(d)
+            .or_else(|| data.iter().find_map(|g| g.leftover(&used)))
+        {
             return Err(Error::input(format!(
                 "{}: holds more than the merge took (changed while merging?)",
-                input.dir.display()
+                dirs[d].display()
             )));
         }
     }
-    for (w, (f, _)) in out_data.iter_mut().zip(data_files) {
-        w.flush().map_err(|e| fail_out(f, e))?;
+    for (g, (f, _)) in data.iter_mut().zip(data_files) {
+        g.flush().map_err(|e| fail_out(f, e))?;
     }
     out_offsets
         .flush()
         .map_err(|e| fail_out("offsets.npy", e))?;
     Ok(written)
+}
+
+/// A failed move of `f` from the input track `src` to `dst`.
+fn moving(src: &Path, dst: &Path, f: &str, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        Error::input(format!(
+            "{}: ends early (changed while merging?)",
+            src.join(f).display()
+        ))
+    } else {
+        // A read or a write failed: name both sides.
+        Error::Output(format!(
+            "{}: cannot merge into {}: {}",
+            src.join(f).display(),
+            dst.join(f).display(),
+            io_reason(&e)
+        ))
+    }
 }

@@ -1,19 +1,22 @@
-//! Moving a track's bytes for `concat`: each input file is read front to back and the
-//! output written front to back, in runs of any size. Small runs go through buffers (a
-//! read of 1 MiB serves many of them); a large run is handed to the kernel whole
-//! (`std::io::copy` between files uses `copy_file_range` on Linux, as `cp` does), so
+//! Moving a track's bytes for `concat`: one output file gathered from its inputs' files,
+//! each read front to back, in runs of any size. Small runs are read through a 1 MiB
+//! buffer per input and written straight from those buffers, many runs a system call
+//! (`writev`); a large run is handed to the kernel whole (`std::io::copy` between files
+//! uses `copy_file_range` on Linux, as `cp` does). Each byte is copied twice at most, so
 //! merging costs about what copying the same bytes does.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 
 const BUF: usize = 1 << 20;
 /// Runs at least this long skip the buffers.
 const BIG: u64 = 128 << 10;
+/// Slices a `writev` takes (Linux's IOV_MAX).
+const IOV: usize = 1024;
 
 /// An input file read front to back.
-pub(super) struct Src {
+struct Src {
     file: File,
     /// The next byte to take.
     pos: u64,
@@ -23,81 +26,99 @@ pub(super) struct Src {
     len: usize,
 }
 
-impl Src {
-    pub fn new(file: File) -> Self {
-        Src {
-            file,
-            pos: 0,
-            buf: vec![0; BUF],
-            start: 0,
-            len: 0,
+/// One output file and its inputs.
+pub(super) struct Gather {
+    srcs: Vec<Src>,
+    out: File,
+    /// Runs taken but not written yet: (input, start in its buffer, length).
+    pending: Vec<(usize, usize, usize)>,
+}
+
+impl Gather {
+    pub fn new(srcs: Vec<File>, out: File) -> Self {
+        Gather {
+            srcs: srcs
+                .into_iter()
+                .map(|file| Src {
+                    file,
+                    pos: 0,
+                    buf: Vec::new(),
+                    start: 0,
+                    len: 0,
+                })
+                .collect(),
+            out,
+            pending: Vec::new(),
         }
     }
 
-    /// The next `n` bytes into `out`; an error if the file ends first.
-    pub fn copy_to(&mut self, mut n: u64, out: &mut Dst) -> io::Result<()> {
+    /// The next `n` bytes of input `src` to the output; an error if that input ends first.
+    pub fn take(&mut self, src: usize, mut n: u64) -> io::Result<()> {
         while n > 0 {
-            if self.pos >= self.start && self.pos < self.start + self.len as u64 {
-                let at = (self.pos - self.start) as usize;
-                let take = n.min((self.len - at) as u64) as usize;
-                out.write(&self.buf[at..at + take])?;
-                self.pos += take as u64;
+            let s = &mut self.srcs[src];
+            if s.pos >= s.start && s.pos < s.start + s.len as u64 {
+                let at = (s.pos - s.start) as usize;
+                let take = n.min((s.len - at) as u64) as usize;
+                s.pos += take as u64;
                 n -= take as u64;
+                match self.pending.last_mut() {
+                    Some((i, from, len)) if *i == src && *from + *len == at => *len += take,
+                    _ => self.pending.push((src, at, take)),
+                }
+                if self.pending.len() == IOV {
+                    self.flush()?;
+                }
                 continue;
             }
+            // What is pending may point into the buffer about to be refilled.
+            self.flush()?;
+            let s = &mut self.srcs[src];
             if n >= BIG {
-                out.flush()?;
-                (&self.file).seek(SeekFrom::Start(self.pos))?;
-                let got = io::copy(&mut (&self.file).take(n), &mut &out.file)?;
-                self.pos += got;
+                (&s.file).seek(SeekFrom::Start(s.pos))?;
+                let got = io::copy(&mut (&s.file).take(n), &mut &self.out)?;
+                s.pos += got;
                 if got != n {
                     return Err(io::ErrorKind::UnexpectedEof.into());
                 }
                 return Ok(());
             }
-            let got = self.file.read_at(&mut self.buf, self.pos)?;
+            if s.buf.is_empty() {
+                s.buf = vec![0; BUF];
+            }
+            let got = s.file.read_at(&mut s.buf, s.pos)?;
             if got == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
-            (self.start, self.len) = (self.pos, got);
+            (s.start, s.len) = (s.pos, got);
         }
         Ok(())
     }
 
-    /// Whether bytes remain past what was taken.
-    pub fn has_more(&self) -> io::Result<bool> {
-        Ok(self.file.metadata()?.len() > self.pos)
-    }
-}
-
-/// An output file written front to back.
-pub(super) struct Dst {
-    file: File,
-    buf: Vec<u8>,
-}
-
-impl Dst {
-    pub fn new(file: File) -> Self {
-        Dst {
-            file,
-            buf: Vec::with_capacity(BUF),
-        }
-    }
-
-    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        if self.buf.len() + data.len() > BUF {
-            self.flush()?;
-        }
-        if data.len() >= BUF {
-            return (&self.file).write_all(data);
-        }
-        self.buf.extend_from_slice(data);
-        Ok(())
-    }
-
+    /// Write what is pending.
     pub fn flush(&mut self) -> io::Result<()> {
-        (&self.file).write_all(&self.buf)?;
-        self.buf.clear();
+        let mut slices: Vec<IoSlice<'_>> = self
+            .pending
+            .iter()
+            .map(|&(i, at, len)| IoSlice::new(&self.srcs[i].buf[at..at + len]))
+            .collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match (&self.out).write_vectored(rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.pending.clear();
         Ok(())
+    }
+
+    /// The inputs in `used` with bytes past what was taken.
+    pub fn leftover(&self, used: &[bool]) -> Option<usize> {
+        self.srcs
+            .iter()
+            .zip(used)
+            .position(|(s, &u)| u && s.file.metadata().map_or(true, |m| m.len() > s.pos))
     }
 }
