@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::region::{check_i32, Builder, Regions};
+use std::borrow::Cow;
 use std::io::Write;
 
 /// Receives the fields of every region line, in order, once the line parsed as a region:
@@ -156,14 +157,20 @@ impl<F: BedFields> BedParser<F> {
         Ok(())
     }
 
-    fn line(&mut self, raw: &[u8]) -> Result<()> {
+    fn line(&mut self, mut raw: &[u8]) -> Result<()> {
         self.lines += 1;
         let (name, line_no) = (&self.name, self.lines);
+        // A byte-order mark (Windows editors, spreadsheet exports) is not text: GenVarLoader
+        // (polars) skips it.
+        if line_no == 1 {
+            raw = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
+        }
         let line = std::str::from_utf8(raw)
             .map_err(|_| Error::input(format!("{name} line {line_no}: not valid UTF-8 text")))?;
-        let Some(fields) = split_fields(line) else {
+        let Some(owned) = split_fields(line) else {
             return Ok(());
         };
+        let fields: Vec<&str> = owned.iter().map(|f| f.as_ref()).collect();
         let (contig, start, end) = parse_fields(name, line_no, &fields)?;
         self.built.push(contig, start, end, line_no, name)?;
         // `push` checked that the line number fits.
@@ -171,8 +178,9 @@ impl<F: BedFields> BedParser<F> {
     }
 }
 
-/// The fields of a data line; `None` for blank, comment, track and browser lines.
-fn split_fields(line: &str) -> Option<Vec<&str>> {
+/// The fields of a data line, unquoted; `None` for blank, comment, track and browser
+/// lines.
+fn split_fields(line: &str) -> Option<Vec<Cow<'_, str>>> {
     let trimmed = line.trim();
     if trimmed.is_empty() || trimmed.starts_with('#') {
         return None;
@@ -182,11 +190,22 @@ fn split_fields(line: &str) -> Option<Vec<&str>> {
         return None;
     }
     // Tab-separated when there is a tab (contig names may not contain one), else any spaces.
-    Some(if line.contains('\t') {
+    let fields: Vec<&str> = if line.contains('\t') {
         line.split('\t').map(str::trim).collect()
     } else {
         trimmed.split_whitespace().collect()
-    })
+    };
+    Some(fields.into_iter().map(unquote).collect())
+}
+
+/// A field in double quotes is its text, `""` a quote, as polars (GenVarLoader's BED
+/// reader) reads it: `"chr1"` is chr1.
+fn unquote(f: &str) -> Cow<'_, str> {
+    match f.strip_prefix('"').and_then(|f| f.strip_suffix('"')) {
+        Some(inner) if inner.contains("\"\"") => Cow::Owned(inner.replace("\"\"", "\"")),
+        Some(inner) => Cow::Borrowed(inner),
+        None => Cow::Borrowed(f),
+    }
 }
 
 /// `(contig, start, end)` of a data line's fields.
@@ -224,6 +243,20 @@ fn parse_fields<'a>(name: &str, line_no: u64, fields: &[&'a str]) -> Result<(&'a
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_and_quotes_are_read_as_genvarloader_reads_them() {
+        let r =
+            Regions::from_bed("r.bed", b"\xEF\xBB\xBFchr1\t1\t5\n\"chr2\"\t\"2\"\t9\tx\n").unwrap();
+        assert_eq!(r.contigs(), ["chr1", "chr2"]);
+        assert_eq!((r.get(1).start, r.get(1).end), (2, 9));
+        // Only at the start of the file.
+        let e = Regions::from_bed("r.bed", b"chr1\t1\t5\n\xEF\xBB\xBFchr2\t1\t5\n").unwrap();
+        assert_eq!(e.contigs()[1], "\u{feff}chr2");
+        assert_eq!(unquote("\"a\"\"b\""), "a\"b");
+        assert_eq!(unquote("\""), "\"");
+        assert_eq!(unquote("a\"b"), "a\"b");
+    }
 
     #[test]
     fn parses_tabs_spaces_comments_crlf_and_extra_columns() {

@@ -6,7 +6,9 @@
 use super::table::{BedTable, Column, Values};
 use crate::error::{Error, Result};
 use crate::region::Regions;
-use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringViewArray, UInt64Array};
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringViewArray, UInt64Array,
+};
 use arrow_ipc::writer::FileWriter;
 use arrow_schema::{DataType, Field, Schema};
 use std::sync::Arc;
@@ -62,6 +64,10 @@ fn column(c: &Column) -> (Field, ArrayRef) {
         Values::Int(v) => (
             DataType::Int64,
             Arc::new(v.iter().copied().collect::<Int64Array>()),
+        ),
+        Values::Bool(v) => (
+            DataType::Boolean,
+            Arc::new(v.iter().copied().collect::<BooleanArray>()),
         ),
         Values::UInt(v) => (
             DataType::UInt64,

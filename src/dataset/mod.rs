@@ -57,7 +57,10 @@ pub struct DatasetRegions {
 
 impl DatasetRegions {
     /// `input` and `table` as parsed together (see [`crate::region::BedParser::with_fields`]).
-    pub fn new(input: Regions, table: BedTable, max_jitter: u32) -> Result<Self> {
+    pub fn new(input: Regions, mut table: BedTable, max_jitter: u32) -> Result<Self> {
+        table.infer_extra_columns();
+        natural::check_names(input.contigs())
+            .map_err(|m| Error::input(format!("{}: {m}", input.name)))?;
         let (contigs, contig_index) = natural_contigs(input.contigs());
         let order = sorted_order(input.len(), |i| {
             let r = input.get(i);

@@ -1,6 +1,12 @@
 //! Natural order of contig names, as Python's `natsort.natsorted` (default settings) puts
 //! them and GenVarLoader orders a dataset's contigs: runs of ASCII digits compare as
 //! numbers, the rest by code point, so `chr1 < chr2 < chr10 < chrX` and `1 < 10 < X`.
+//!
+//! That is natsort's order exactly for ASCII names that natsort does not hold equal.
+//! Beyond them natsort normalizes Unicode (NFD), reads Unicode digits (`٣`, `²`) as
+//! numbers and keeps names it holds equal (`chr1`, `chr01`) in the order polars hands
+//! them over, which is not fixed: [`check_names`] refuses such sets, since a dataset whose
+//! contig order differs from GenVarLoader's returns other regions' values.
 
 use std::cmp::Ordering;
 
@@ -62,9 +68,84 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     pa.len().cmp(&pb.len()).then_with(|| a.cmp(b))
 }
 
+/// Names whose order here is natsort's: a dataset of two or more contigs needs ASCII names,
+/// no two of them equal to natsort. The error names the names and says why.
+pub fn check_names(names: &[String]) -> Result<(), String> {
+    if names.len() < 2 {
+        return Ok(());
+    }
+    if let Some(n) = names.iter().find(|n| !n.is_ascii()) {
+        return Err(format!(
+            "contig '{}' is not ASCII: GenVarLoader orders contigs with natsort, which \
+             normalizes Unicode and reads non-ASCII digits as numbers, so this tool cannot \
+             promise the same order (rename it with ASCII characters)",
+            crate::error::shown(n)
+        ));
+    }
+    let mut sorted: Vec<&String> = names.iter().collect();
+    sorted.sort_by(|a, b| natural_cmp(a, b));
+    for w in sorted.windows(2) {
+        if natural_key_eq(w[0], w[1]) {
+            return Err(format!(
+                "contigs '{}' and '{}' are equal to natsort, which GenVarLoader orders contigs \
+                 with: their order in the dataset would not be fixed (rename one, e.g. without \
+                 leading zeros)",
+                crate::error::shown(w[0]),
+                crate::error::shown(w[1])
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Equal as natsort keys (the code point tie-break of [`natural_cmp`] aside).
+fn natural_key_eq(a: &str, b: &str) -> bool {
+    let (pa, pb) = (parts(a), parts(b));
+    pa.len() == pb.len()
+        && pa
+            .iter()
+            .zip(&pb)
+            .all(|(x, y)| cmp_part(x, y) == Ordering::Equal)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_natsort_could_order_otherwise_are_refused() {
+        let check = |v: &[&str]| check_names(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert!(check(&[
+            "chr1",
+            "chr2",
+            "chr10",
+            "chrX",
+            "chr1_random",
+            "NC_000001.11",
+            "1",
+            "MT"
+        ])
+        .is_ok());
+        // One contig: nothing to order.
+        assert!(check(&["chr٣"]).is_ok());
+        let e = check(&["chr1", "chr01"]).unwrap_err();
+        assert!(
+            e.starts_with("contigs 'chr01' and 'chr1' are equal to natsort"),
+            "{e}"
+        );
+        assert!(check(&["a1b", "a001b", "c"]).is_err());
+        for odd in ["chr٣", "chr²", "chre\u{301}", "chrÄ"] {
+            let e = check(&["chr1", odd]).unwrap_err();
+            assert!(e.contains("is not ASCII"), "{e}");
+        }
+        // Distinct numbers of different lengths are fine.
+        assert!(check(&[
+            "c9",
+            "c99999999999999999999999",
+            "c100000000000000000000000"
+        ])
+        .is_ok());
+    }
 
     fn sorted(names: &[&str]) -> Vec<String> {
         let mut v: Vec<String> = names.iter().map(|s| s.to_string()).collect();

@@ -24,6 +24,8 @@ pub enum Kind {
     UInt,
     /// Utf8 holding `+` or `-`; also gives each region its strand.
     Strand,
+    /// Boolean (a column past the 12th whose every value is true or false).
+    Bool,
 }
 
 /// BED columns 4-12: GenVarLoader's (seqpro's) names and types.
@@ -74,6 +76,7 @@ pub enum Values {
     Float(Vec<Option<f64>>),
     Int(Vec<Option<i64>>),
     UInt(Vec<Option<u64>>),
+    Bool(Vec<Option<bool>>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +111,57 @@ impl BedTable {
         self.columns.iter().any(|c| c.kind == Kind::Strand)
     }
 
+    /// Columns past the 12th are typed as polars infers them: Int64 when every value is
+    /// an integer, Float64 when every value is a number, Boolean when every one is
+    /// true/false (any case), else text. (polars looks at the first 100 rows and fails on
+    /// a later row that does not fit; here every row decides.)
+    pub fn infer_extra_columns(&mut self) {
+        for col in self.columns.iter_mut().skip(BED_COLUMNS.len()) {
+            let Values::Text(t) = &col.values else {
+                continue;
+            };
+            let values: Vec<Option<&str>> = (0..t.len()).map(|i| t.get(i)).collect();
+            let all = |f: fn(&str) -> bool| values.iter().flatten().all(|v| f(v));
+            let (kind, typed) = if values.iter().all(Option::is_none) {
+                continue;
+            } else if all(is_int) {
+                (
+                    Kind::Int,
+                    Values::Int(
+                        values
+                            .iter()
+                            .map(|v| v.and_then(|v| v.parse().ok()))
+                            .collect(),
+                    ),
+                )
+            } else if all(|v| is_int(v) || is_float(v)) {
+                (
+                    Kind::Float,
+                    Values::Float(
+                        values
+                            .iter()
+                            .map(|v| v.and_then(|v| v.parse().ok()))
+                            .collect(),
+                    ),
+                )
+            } else if all(|v| v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("false")) {
+                (
+                    Kind::Bool,
+                    Values::Bool(
+                        values
+                            .iter()
+                            .map(|v| v.map(|v| v.eq_ignore_ascii_case("true")))
+                            .collect(),
+                    ),
+                )
+            } else {
+                continue;
+            };
+            col.kind = kind;
+            col.values = typed;
+        }
+    }
+
     fn start(&mut self, width: usize) {
         self.width = Some(width);
         self.columns = (3..width)
@@ -121,6 +175,7 @@ impl BedTable {
                     Kind::Float => Values::Float(Vec::new()),
                     Kind::Int => Values::Int(Vec::new()),
                     Kind::UInt => Values::UInt(Vec::new()),
+                    Kind::Bool => Values::Bool(Vec::new()),
                 };
                 Column { name, kind, values }
             })
@@ -178,6 +233,8 @@ impl BedFields for BedTable {
                         .map(|f| f.parse::<i64>().map_err(|_| bad("an integer", f)))
                         .transpose()?,
                 ),
+                // Typed once every line is in (infer_extra_columns).
+                Values::Bool(v) => v.push(field.map(|f| f.eq_ignore_ascii_case("true"))),
                 Values::UInt(v) => v.push(
                     field
                         .map(|f| {
@@ -190,6 +247,38 @@ impl BedFields for BedTable {
         }
         self.strands.push(strand);
         Ok(())
+    }
+}
+
+/// polars' integer: `-?[0-9]+` (that fits in 64 bits: polars makes wider ones Int128,
+/// here they stay text).
+fn is_int(v: &str) -> bool {
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && v.parse::<i64>().is_ok()
+}
+
+/// polars' float: `[-+]?(\d*\.\d+([eE][-+]?\d+)?|inf|NaN|\d+[eE][-+]?\d+|\d+\.)`.
+fn is_float(v: &str) -> bool {
+    let body = v.strip_prefix(['-', '+']).unwrap_or(v);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let exp = |s: &str| {
+        let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+        digits(s)
+    };
+    if body == "inf" || body == "NaN" {
+        return true;
+    }
+    if let Some((mantissa, e)) = body.split_once(['e', 'E']) {
+        // `\d*\.\d+` or `\d+` before an exponent.
+        let m_ok = match mantissa.split_once('.') {
+            Some((a, b)) => (a.is_empty() || digits(a)) && digits(b),
+            None => digits(mantissa),
+        };
+        return m_ok && exp(e);
+    }
+    match body.split_once('.') {
+        Some((a, b)) => (a.is_empty() && digits(b)) || (digits(a) && (b.is_empty() || digits(b))),
+        None => false,
     }
 }
 
@@ -260,6 +349,50 @@ mod tests {
         let t = table("c\t0\t1\n").unwrap();
         assert!(t.columns.is_empty() && !t.has_strand());
         assert_eq!(t.strand(0), 1);
+    }
+
+    #[test]
+    fn columns_past_the_12th_are_typed_as_polars_infers_them() {
+        let bed = |vals: &[&str]| {
+            let mut t = table(
+                &vals
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| format!("c\t{i}\t9\tn\t0\t+\t0\t1\t0\t1\t1,\t0,\t{v}\n"))
+                    .collect::<String>(),
+            )
+            .unwrap();
+            t.infer_extra_columns();
+            t.columns.pop().unwrap()
+        };
+        assert_eq!(
+            bed(&["1", "-2", ".", "007"]).values,
+            Values::Int(vec![Some(1), Some(-2), None, Some(7)])
+        );
+        assert_eq!(
+            bed(&["1.5", "2", "1e3", "-inf", ".5", "3.", "+1.5", "NaN"]).kind,
+            Kind::Float
+        );
+        assert_eq!(
+            bed(&["True", "FALSE"]).values,
+            Values::Bool(vec![Some(true), Some(false)])
+        );
+        for text in [
+            &["+5", "2"][..],
+            &["1", "x"],
+            &["Inf", "2"],
+            &["nan", "1.0"],
+            &["1e", "2"],
+            &["TRUE", "2"],
+            &["0x10"],
+            &["99999999999999999999"],
+        ] {
+            assert_eq!(bed(text).kind, Kind::Text, "{text:?}");
+        }
+        // Standard columns keep their schema types.
+        let mut t = table("c\t0\t1\t5\n").unwrap();
+        t.infer_extra_columns();
+        assert_eq!(t.columns[0].kind, Kind::Text);
     }
 
     #[test]

@@ -143,12 +143,35 @@ def test_migrate_of_our_format_1_gives_our_format_2():
     assert_opens_the_same(v1, v2)
 
 
+def test_bed_as_genvarloader_reads_it():
+    # A byte-order mark, quoted fields and typed columns past the 12th (Int64, Float64,
+    # Boolean, text), as a spreadsheet export might give them: the same Arrow table and
+    # data as gvl.write's.
+    rows = []
+    for i, line in enumerate((GVL2 / "named_bed6" / "regions.bed").read_text().splitlines()[:30]):
+        chrom, s, e, name, score, strand = line.split("\t")
+        rows.append("\t".join([f'"{chrom}"', s, e, f'"{name}"', score, strand, s, e, "0,0,0", "1", f"{int(e) - int(s)},",
+                               "0,", str(i * 7 - 3), f"{i / 4}", "true" if i % 2 else "False", f"g{i}"]))
+    bed = TMP / "excel.bed"
+    bed.write_bytes(b"\xef\xbb\xbf" + ("\n".join(rows) + "\n").encode())
+    tracks = {"sig": {s: GVL2 / "bigwig" / f"seed_{i}.bw" for i, s in enumerate(["tumor", "Normal", "blood"])}}
+    ours = c.write_ours("excel", bed, tracks)
+    theirs = write_gvl("excel", bed, tracks)
+    a = ipc.open_file(ours / "input_regions.arrow").read_all()
+    b = ipc.open_file(theirs / "input_regions.arrow").read_all()
+    assert a.schema.equals(b.schema), f"{a.schema} vs {b.schema}"
+    assert a.equals(b), "input_regions.arrow"
+    for f in ["regions.npy", "intervals/sig/values.npy", "intervals/sig/offsets.npy"]:
+        assert (ours / f).read_bytes() == (theirs / f).read_bytes(), f
+    assert_opens_the_same(ours, theirs)
+
+
 if __name__ == "__main__":
     cases = [d for d in sorted(GVL2.iterdir())
              if (d / "dataset.gvl").is_dir() and not (d / "steps.json").exists() and not (d / "parts.json").exists()]
     tests = [case_test(d) for d in cases]
     tests += [test_update_like_gvl_update_and_gvl_update_of_ours, test_concat_like_gvl_concat_and_gvl_concat_of_ours,
               test_seed_bed6_shuffled_jittered_with_annotation_against_a_fresh_gvl_write,
-              test_migrate_of_our_format_1_gives_our_format_2]
+              test_migrate_of_our_format_1_gives_our_format_2, test_bed_as_genvarloader_reads_it]
     shutil.rmtree(TMP / "unused", ignore_errors=True)
     c.run_tests(tests)
