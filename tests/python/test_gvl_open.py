@@ -33,9 +33,9 @@ TMP = Path(tempfile.mkdtemp(prefix="gvl-open-"))
 
 
 def write_ours(name, bed, tracks, max_jitter=None):
-    """`bigwig-npy dataset` into TMP/name.gvl; tracks: {track: {sample: bigWig path}}."""
+    """`bigwig-npy dataset --gvl-format 1` into TMP/name.gvl; tracks: {track: {sample: bigWig path}}."""
     out = TMP / f"{name}.gvl"
-    args = [BIN, "dataset", "--quiet", "--regions", bed, "--out", out]
+    args = [BIN, "dataset", "--quiet", "--regions", bed, "--out", out, "--gvl-format", "1"]
     for t, samples in tracks.items():
         table = TMP / f"{name}-{t}.tsv"
         table.write_text("sample\tpath\n" + "".join(f"{s}\t{p}\n" for s, p in samples.items()))
@@ -52,13 +52,13 @@ PKG = ROOT / "pkg" / "index.js"
 
 def write_npm(name, bed, tracks, max_jitter=None):
     """The npm package's exportDatasetToDir (Node, pkg/ as `npm run build` built it) into
-    TMP/name-npm.gvl; the BED as bytes, the bigWigs as paths."""
+    TMP/name-npm.gvl, in format 1 (GenVarLoader 0.35's); the BED as bytes, the bigWigs as paths."""
     out = TMP / f"{name}-npm.gvl"
     script = (
         "import { exportDatasetToDir } from " + json.dumps(PKG.as_uri()) + ";"
         "import { readFileSync } from 'node:fs';"
         "const [bed, tracks, maxJitter, outDir] = JSON.parse(process.argv[1]);"
-        "await exportDatasetToDir({ regions: readFileSync(bed), tracks, maxJitter, outDir });"
+        "await exportDatasetToDir({ regions: readFileSync(bed), tracks, maxJitter, gvlFormat: 1, outDir });"
     )
     arg = json.dumps([str(bed), {t: {s: str(p) for s, p in m.items()} for t, m in tracks.items()}, max_jitter or 0, str(out)])
     p = subprocess.run(["node", "--input-type=module", "-e", script, arg], capture_output=True, text=True)
