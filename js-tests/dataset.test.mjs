@@ -1,7 +1,8 @@
-// GenVarLoader datasets from the npm package in Node: every data/gvl case through
-// exportDataset (every source kind) and exportDatasetToDir equals the CLI's `dataset`
-// byte for byte and GenVarLoader's own files; bad inputs are one-line errors and leave no
-// directory; overwrite and abort keep the target whole.
+// GenVarLoader datasets from the npm package in Node, format 1 (`gvlFormat: 1`,
+// GenVarLoader 0.35; format 2 and annotation tracks: dataset-gvl2.test.mjs): every data/gvl
+// case through exportDataset (every source kind) and exportDatasetToDir equals the CLI's
+// `dataset` byte for byte and GenVarLoader's own files; bad inputs are one-line errors and
+// leave no directory; overwrite and abort keep the target whole.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -9,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { exportDataset, exportDatasetToDir } from '../pkg/index.js';
-import { gvlCases, cliDataset, assertGvlDataset, readTree, blobBytes, startServer, DATA } from './helpers.mjs';
+import { gvlCases, cliDataset, assertGvlDataset, readTree, blobBytes, startServer, datasetFails, DATA } from './helpers.mjs';
 
 let server;
 let tmp;
@@ -22,7 +23,7 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-const CASES = gvlCases();
+const CASES = gvlCases('gvl');
 const bed = (c) => fs.readFileSync(c.regionsPath, 'utf8');
 const CLI = new Map();
 const cli = (c) => CLI.get(c.name) ?? CLI.set(c.name, cliDataset(c)).get(c.name);
@@ -52,12 +53,14 @@ test('the gvl fixtures are all here', () => {
 for (const kind of ['path', 'mixed']) {
   test(`exportDataset: every gvl case equals the CLI and GenVarLoader (${kind} sources)`, async () => {
     for (const c of CASES) {
-      const r = await exportDataset({ regions: bed(c), tracks: tracksOf(c, kind), maxJitter: c.maxJitter });
+      const r = await exportDataset({ regions: bed(c), tracks: tracksOf(c, kind), maxJitter: c.maxJitter, gvlFormat: 1 });
       assertGvlDataset(await bytesOf(r.files), c, cli(c), `${c.name} (${kind})`);
       const meta = JSON.parse(fs.readFileSync(path.join(c.fixture, 'metadata.json'), 'utf8'));
       assert.deepEqual(r.samples, meta.samples);
       assert.equal(r.nRegions, meta.n_regions);
       assert.equal(r.nTracks, c.tracks.length);
+      assert.equal(r.nAnnot, 0);
+      assert.equal(r.gvlFormat, 1);
       assert.equal(Object.keys(r.files)[0], 'metadata.json');
     }
   });
@@ -68,7 +71,7 @@ test('exportDataset: regions as gzip bytes and as arrays, output as chunks, a Ma
   const tracks = new Map(c.tracks.map(([t, rows]) => [t, rows]));
   const seen = [];
   const r = await exportDataset({
-    regions: zlib.gzipSync(bed(c)), tracks, maxJitter: c.maxJitter, output: 'chunks',
+    regions: zlib.gzipSync(bed(c)), tracks, maxJitter: c.maxJitter, gvlFormat: 1, output: 'chunks',
     onProgress: (p) => seen.push(p),
   });
   const files = Object.fromEntries(Object.entries(r.files).map(([n, chunks]) => [n, Buffer.concat(chunks)]));
@@ -83,7 +86,7 @@ test('exportDataset: regions as gzip bytes and as arrays, output as chunks, a Ma
   const three = CASES.find((c) => c.name === 'nochr_jitter');
   const rows = bed(three).trim().split('\n').map((l) => l.split('\t'));
   const arrays = { contigs: rows.map((x) => x[0]), starts: rows.map((x) => +x[1]), ends: rows.map((x) => +x[2]) };
-  const a = await bytesOf((await exportDataset({ regions: arrays, tracks: tracksOf(three, 'path'), maxJitter: three.maxJitter })).files);
+  const a = await bytesOf((await exportDataset({ regions: arrays, tracks: tracksOf(three, 'path'), maxJitter: three.maxJitter, gvlFormat: 1 })).files);
   for (const n of ['regions.npy', 'intervals/sig/intervals.npy', 'intervals/sig/offsets.npy']) {
     assert.ok(Buffer.from(a[n]).equals(cli(three)[n]), n);
   }
@@ -92,7 +95,7 @@ test('exportDataset: regions as gzip bytes and as arrays, output as chunks, a Ma
 test('exportDatasetToDir: every gvl case, written whole, nothing else left next to it', async () => {
   for (const c of CASES) {
     const out = path.join(tmp, 'todir', 'nested', `${c.name}.gvl`);
-    const r = await exportDatasetToDir({ regions: bed(c), tracks: tracksOf(c, 'path'), maxJitter: c.maxJitter, outDir: out });
+    const r = await exportDatasetToDir({ regions: bed(c), tracks: tracksOf(c, 'path'), maxJitter: c.maxJitter, gvlFormat: 1, outDir: out });
     assertGvlDataset(readTree(out), c, cli(c), `${c.name} (dir)`);
     assert.deepEqual(Object.keys(r.files).sort(), Object.keys(readTree(out)).sort());
     assert.equal(r.files['regions.npy'], path.join(out, 'regions.npy'));
@@ -100,20 +103,7 @@ test('exportDatasetToDir: every gvl case, written whole, nothing else left next 
   assert.deepEqual(fs.readdirSync(path.join(tmp, 'todir', 'nested')).sort(), CASES.map((c) => `${c.name}.gvl`));
 });
 
-/** Expect `opts` to fail with exactly `message` (a string or a RegExp), one line, no directory. */
-async function fails(opts, message) {
-  const out = path.join(tmp, 'bad', 'x.gvl');
-  const before = fs.existsSync(path.join(tmp, 'bad')) ? fs.readdirSync(path.join(tmp, 'bad')) : null;
-  for (const call of [exportDataset, exportDatasetToDir]) {
-    const e = await call({ outDir: out, ...opts }).then(() => null, (err) => err);
-    assert.ok(e, `${call.name} should fail`);
-    assert.ok(!e.message.includes('\n'), e.message);
-    if (typeof message === 'string') assert.equal(e.message, message, call.name);
-    else assert.match(e.message, message, call.name);
-    const now = fs.existsSync(path.join(tmp, 'bad')) ? fs.readdirSync(path.join(tmp, 'bad')) : null;
-    assert.deepEqual(now, before, `${call.name}: nothing left behind`);
-  }
-}
+const fails = (opts, message, kind) => datasetFails([exportDataset, exportDatasetToDir], path.join(tmp, 'bad'), opts, message, kind);
 
 test('bad tracks, samples, regions and options are one-line errors and leave nothing', async () => {
   const c = CASES.find((c) => c.name === 'named_bed6');
@@ -137,14 +127,14 @@ test('bad tracks, samples, regions and options are one-line errors and leave not
   await fails({ regions, tracks: { sig: { ...paths, blood: new Uint8Array(100) } } },
     /^track 'sig': sample 'blood': /);
   await fails({ regions: 'chr21\t0\t100000\n', tracks: { sig: paths }, maxMem: 100 },
-    /^track 'sig': regions line 1 \(chr21:0-100000\) needs more than \d+ bytes .*, over the max-mem limit of 100 bytes$/);
+    /^track 'sig': regions line 1 \(chr21:0-100000\) needs more than \d+ bytes .*, over the max-mem limit of 100 bytes$/, 'MaxMemError');
   await fails({ regions, tracks: { sig: { ...paths, blood: path.join(tmp, 'missing.bw') } } },
     /^track 'sig': .*missing\.bw: cannot open: No such file or directory$/);
 });
 
 test('exportDatasetToDir keeps an existing target unless overwrite, and replaces only a dataset', async () => {
   const c = CASES.find((c) => c.name === 'alias_chrM');
-  const opts = { regions: bed(c), tracks: tracksOf(c, 'path'), maxJitter: c.maxJitter };
+  const opts = { regions: bed(c), tracks: tracksOf(c, 'path'), maxJitter: c.maxJitter, gvlFormat: 1 };
   const out = path.join(tmp, 'over', 'd.gvl');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');

@@ -6,6 +6,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { tableFromIPC } from 'apache-arrow';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DATA = path.join(ROOT, 'data');
@@ -122,16 +124,29 @@ export async function launchChromium() {
   });
 }
 
-/** Every case of data/gvl (datasets gvl.write wrote): `{ name, dir, regionsPath, tracks:
- * [[track, [[sample, bigWig path], ...]], ...], maxJitter, fixture }`, rows reversed (the
- * dataset's sample order must not depend on them). */
-export function gvlCases() {
-  const base = path.join(DATA, 'gvl');
-  return fs.readdirSync(base).filter((n) => fs.existsSync(path.join(base, n, 'dataset.gvl'))).sort().map((name) => {
+/** The dataset cases of data/gvl (`set` 'gvl': GenVarLoader 0.35, format 1) or data/gvl2
+ * ('gvl2': 0.43.1, format 2): `{ name, dir, regionsPath, tracks: [[track, [[sample, bigWig
+ * path], ...]], ...], annot: [[name, bigWig path], ...], maxJitter, fixture, gvlFormat,
+ * trackFilesOnly }`, rows reversed (the dataset's sample order must not depend on them).
+ * `update_add_track` (gvl.write, then gvl.update adding a track and an annotation track) is
+ * the dataset of all of them written at once: its track files only are GenVarLoader's. */
+export function gvlCases(set = 'gvl') {
+  const base = path.join(DATA, set);
+  const bw = (f) => path.join(base, 'bigwig', f);
+  const samples = (m) => Object.entries(m).map(([s, f]) => [s, bw(f)]).reverse();
+  return fs.readdirSync(base).filter((n) => fs.existsSync(path.join(base, n, 'regions.bed'))).sort().map((name) => {
     const dir = path.join(base, name);
-    const json = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
-    const tracks = Object.entries(json('tracks.json')).map(([t, m]) => [t, Object.entries(m).map(([s, f]) => [s, path.join(base, 'bigwig', f)]).reverse()]);
-    return { name, dir, regionsPath: path.join(dir, 'regions.bed'), tracks, maxJitter: json('args.json').max_jitter ?? 0, fixture: path.join(dir, 'dataset.gvl') };
+    const json = (f) => (fs.existsSync(path.join(dir, f)) ? JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) : null);
+    const tracks = Object.entries(json('tracks.json')).map(([t, m]) => [t, samples(m)]);
+    const annot = Object.entries(json('annot.json') ?? {}).map(([a, f]) => [a, bw(f)]);
+    for (const step of json('steps.json') ?? []) {
+      for (const [t, m] of Object.entries(step.update?.tracks ?? {})) tracks.push([t, samples(m)]);
+      for (const [a, f] of Object.entries(step.update?.annot ?? {})) annot.push([a, bw(f)]);
+    }
+    return {
+      name, dir, regionsPath: path.join(dir, 'regions.bed'), tracks, annot, maxJitter: json('args.json').max_jitter ?? 0,
+      fixture: path.join(dir, 'dataset.gvl'), gvlFormat: set === 'gvl2' ? 2 : 1, trackFilesOnly: !!json('steps.json'),
+    };
   });
 }
 
@@ -148,34 +163,76 @@ export function readTree(dir) {
   return out;
 }
 
-/** The CLI's `dataset` of a gvl case (tables written as tsv), as `readTree` gives it. */
+/** The CLI's `dataset` of a gvl case in its format (tables written as tsv), as `readTree`
+ * gives it. */
 export function cliDataset(c) {
   const bin = path.join(ROOT, 'target', 'release', 'bigwig-npy');
   const tmp = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), 'bwnpy-cli-'));
-  const args = ['dataset', '--quiet', '--regions', c.regionsPath, '--out', path.join(tmp, 'd.gvl'), '--max-jitter', String(c.maxJitter)];
+  const args = ['dataset', '--quiet', '--regions', c.regionsPath, '--out', path.join(tmp, 'd.gvl'),
+    '--max-jitter', String(c.maxJitter), '--gvl-format', String(c.gvlFormat)];
   for (const [t, rows] of c.tracks) {
     const table = path.join(tmp, `${t}.tsv`);
     fs.writeFileSync(table, `sample\tpath\n${rows.map(([s, p]) => `${s}\t${p}`).join('\n')}\n`);
     args.push('--track', `${t}=${table}`);
   }
+  for (const [a, p] of c.annot) args.push('--annot', `${a}=${p}`);
   execFileSync(bin, args);
   const files = readTree(path.join(tmp, 'd.gvl'));
   fs.rmSync(tmp, { recursive: true });
   return files;
 }
 
-/** `files` (relative path -> bytes) is the dataset of gvl case `c`: the CLI's files byte
- * for byte, and GenVarLoader's own in the track arrays, regions.npy and metadata fields. */
+/** An Arrow IPC file's schema and columns, comparable with deepStrictEqual (int64s as
+ * bigints, nulls as null). */
+export function arrowTable(bytes) {
+  const t = tableFromIPC(bytes);
+  return {
+    schema: t.schema.fields.map((f) => `${f.name}: ${f.type}${f.nullable ? '' : ' not null'}`),
+    columns: Object.fromEntries(t.schema.fields.map((f) => [f.name, [...t.getChild(f.name)]])),
+  };
+}
+
+const isTrackFile = (n) => n.startsWith('intervals/') || n.startsWith('annot_intervals/');
+
+/** `files` (relative path -> bytes) is the dataset of gvl case `c` (or of some of its
+ * tracks: those `c.tracks` and `c.annot` list): the CLI's files byte for byte, and
+ * GenVarLoader's own in the track arrays and, unless `c.trackFilesOnly`, regions.npy, the
+ * metadata fields (ours add `written_by`) and the Arrow table's columns. */
 export function assertGvlDataset(files, c, cli, what) {
-  const assert = (ok, m) => { if (!ok) throw new Error(`${what}: ${m}`); };
   const gvl = readTree(c.fixture);
+  const dirs = [...c.tracks.map(([t]) => `intervals/${t}/`), ...c.annot.map(([a]) => `annot_intervals/${a}/`)];
+  const want = Object.keys(gvl).filter((n) => !isTrackFile(n) || dirs.some((d) => n.startsWith(d))).sort();
   const names = Object.keys(files).sort();
-  assert(JSON.stringify(names) === JSON.stringify(Object.keys(gvl).sort()), `files ${names} vs GenVarLoader's ${Object.keys(gvl).sort()}`);
+  assert.deepEqual(names, want, `${what}: files vs GenVarLoader's`);
   for (const n of names) {
-    assert(Buffer.from(files[n]).equals(cli[n]), `${n} differs from the CLI's`);
-    if (n.startsWith('intervals/') || n === 'regions.npy') assert(Buffer.from(files[n]).equals(gvl[n]), `${n} differs from GenVarLoader's`);
+    assert.ok(Buffer.from(files[n]).equals(cli[n]), `${what}: ${n} differs from the CLI's`);
+    if (isTrackFile(n) || (n === 'regions.npy' && !c.trackFilesOnly)) {
+      assert.ok(Buffer.from(files[n]).equals(gvl[n]), `${what}: ${n} differs from GenVarLoader's`);
+    }
   }
   const { written_by: by, ...meta } = JSON.parse(Buffer.from(files['metadata.json']).toString());
-  assert(/^bigwig-npy \d/.test(by), `written_by ${by}`);
-  assert(JSON.stringify(meta) === JSON.stringify(JSON.parse(gvl['metadata.json'].toString())), `metadata ${JSON.stringify(meta)}`);
+  assert.match(by, /^bigwig-npy \d/, `${what}: written_by`);
+  if (c.trackFilesOnly) return;
+  const theirs = JSON.parse(gvl['metadata.json'].toString());
+  assert.deepEqual(meta, theirs, `${what}: metadata.json`);
+  assert.deepEqual(Object.keys(meta), Object.keys(theirs), `${what}: metadata.json key order`);
+  assert.deepEqual(arrowTable(files['input_regions.arrow']), arrowTable(gvl['input_regions.arrow']), `${what}: input_regions.arrow`);
+}
+
+/** Expect every one of `calls` (exportDataset, exportDatasetToDir) given `opts` to fail
+ * with exactly `message` (a string or a RegExp), on one line, of `kind`, leaving nothing
+ * in `dir` (the directory target writes to `dir`/x.gvl). */
+export async function datasetFails(calls, dir, opts, message, kind = 'InputError') {
+  const out = path.join(dir, 'x.gvl');
+  const before = fs.existsSync(dir) ? fs.readdirSync(dir) : null;
+  for (const call of calls) {
+    const e = await call({ outDir: out, ...opts }).then(() => null, (err) => err);
+    assert.ok(e, `${call.name} should fail`);
+    assert.ok(!e.message.includes('\n'), e.message);
+    assert.equal(e.kind, kind, `${call.name}: ${e.message}`);
+    if (typeof message === 'string') assert.equal(e.message, message, call.name);
+    else assert.match(e.message, message, call.name);
+    const now = fs.existsSync(dir) ? fs.readdirSync(dir) : null;
+    assert.deepEqual(now, before, `${call.name}: nothing left behind`);
+  }
 }

@@ -32,7 +32,8 @@ test('the packed tarball installs and runs in a scratch directory', () => {
   `);
   const [hash, datasetFiles] = execFileSync('node', ['run.mjs'], { cwd: app, encoding: 'utf8' }).trim().split('\n');
   assert.equal(hash, c.intervals_sha256);
-  assert.equal(datasetFiles, 'metadata.json,regions.npy,input_regions.arrow,intervals/sig/intervals.npy,intervals/sig/offsets.npy');
+  // Format 2 by default (GenVarLoader >= 0.36).
+  assert.equal(datasetFiles, 'metadata.json,regions.npy,input_regions.arrow,intervals/sig/starts.npy,intervals/sig/ends.npy,intervals/sig/values.npy,intervals/sig/offsets.npy');
   fs.rmSync(dir, { recursive: true });
   void DATA;
 });

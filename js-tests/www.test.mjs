@@ -1,6 +1,8 @@
 // The export page end to end in headless Chromium (playwright-core, Debian's chromium):
 // files through the file input, pasted BED, 1 and 3 workers, downloads compared with
-// GenVarLoader's hashes and the CLI's npy files, URL sources, the zip, cancel, bad input.
+// GenVarLoader's hashes and the CLI's npy files, URL sources, the zip, cancel, bad input;
+// the GenVarLoader dataset zip in both formats, with annotation tracks, against the CLI and
+// GenVarLoader's own datasets (data/gvl2, data/gvl).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -211,30 +213,65 @@ test('a BED file with classic Mac (\\r) line endings loses no region', async () 
   fs.rmSync(dir, { recursive: true });
 });
 
-test('the GenVarLoader dataset download: a zip holding <track>.gvl/, equal to the CLI and GenVarLoader', async () => {
-  const { page, errors, close } = await openPage();
-  for (const c of gvlCases().filter((c) => c.tracks.length === 1)) {
-    const [track, rows] = c.tracks[0];
-    const bed = fs.readFileSync(c.regionsPath, 'utf8');
-    await page.evaluate(() => { while (document.querySelector('#source-list button[title=remove]')) document.querySelector('#source-list button[title=remove]').click(); });
-    await page.setInputFiles('#files', rows.map(([, p]) => p));
-    await setRegions(page, bed, bed.trim().split('\n').length);
-    await headersRead(page);
-    const names = page.locator('#source-list input.sample');
-    // Sample names default to the file names without their extension.
-    assert.deepEqual(await names.evaluateAll((l) => l.map((i) => i.value)), rows.map(([, p]) => path.basename(p, '.bw')));
-    for (let i = 0; i < rows.length; i++) await names.nth(i).fill(rows[i][0]);
-    await page.fill('#track', track);
-    await page.fill('#max-jitter', String(c.maxJitter));
-    const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#export-dataset')]);
-    assert.equal(dl.suggestedFilename(), `${track}.gvl.zip`);
-    const zipped = unzipSync(fs.readFileSync(await dl.path()));
-    const prefix = `${track}.gvl/`;
-    assert.ok(Object.keys(zipped).every((n) => n.startsWith(prefix)), Object.keys(zipped).join(', '));
-    const files = Object.fromEntries(Object.entries(zipped).map(([n, b]) => [n.slice(prefix.length), b]));
-    assertGvlDataset(files, c, cliDataset(c), `${c.name} (page)`);
-    assert.match(await page.textContent('#dataset-info'), new RegExp(`^Dataset ${track}\\.gvl: `));
+/** Download the page's dataset of `c`'s track `k` (its samples as sources, named by the
+ * name boxes) and annotation tracks (sources ticked "annotation"), in the format selected,
+ * and check it: `c` with that one track is what the CLI and GenVarLoader wrote. */
+async function pageDataset(page, c, k) {
+  const [track, rows] = c.tracks[k];
+  const bed = fs.readFileSync(c.regionsPath, 'utf8');
+  await page.evaluate(() => { while (document.querySelector('#source-list button[title=remove]')) document.querySelector('#source-list button[title=remove]').click(); });
+  await page.setInputFiles('#files', [...rows, ...c.annot].map(([, p]) => p));
+  await setRegions(page, bed, bed.trim().split('\n').length);
+  await headersRead(page);
+  const names = page.locator('#source-list input.sample');
+  // Names default to the file names without their extension.
+  assert.deepEqual(await names.evaluateAll((l) => l.map((i) => i.value)), [...rows, ...c.annot].map(([, p]) => path.basename(p, '.bw')));
+  for (let i = 0; i < rows.length; i++) await names.nth(i).fill(rows[i][0]);
+  for (let i = 0; i < c.annot.length; i++) {
+    await names.nth(rows.length + i).fill(c.annot[i][0]);
+    await page.locator('#source-list input.annot').nth(rows.length + i).check();
   }
+  await page.fill('#track', track);
+  await page.fill('#max-jitter', String(c.maxJitter));
+  const [dl] = await Promise.all([page.waitForEvent('download', { timeout: 60000 }), page.click('#export-dataset')]);
+  assert.equal(dl.suggestedFilename(), `${track}.gvl.zip`);
+  const zipped = unzipSync(fs.readFileSync(await dl.path()));
+  const prefix = `${track}.gvl/`;
+  assert.ok(Object.keys(zipped).every((n) => n.startsWith(prefix)), Object.keys(zipped).join(', '));
+  const files = Object.fromEntries(Object.entries(zipped).map(([n, b]) => [n.slice(prefix.length), b]));
+  const one = { ...c, tracks: [c.tracks[k]] };
+  assertGvlDataset(files, one, cliDataset(one), `${c.name} track ${track} (page)`);
+  assert.match(await page.textContent('#dataset-info'), new RegExp(`^Dataset ${track}\\.gvl: `));
+}
+
+test('the GenVarLoader dataset download, format 2 (default) with annotation tracks: every track of every gvl2 case', async () => {
+  const { page, errors, close } = await openPage();
+  assert.equal(await page.inputValue('#gvl-format'), '2');
+  // One per-sample track per download: a case of two is downloaded twice.
+  for (const c of gvlCases('gvl2')) {
+    for (let k = 0; k < c.tracks.length; k++) await pageDataset(page, c, k);
+  }
+  assert.match(await page.textContent('#dataset-info'), /, annotation track cons, .*\(format 2: GenVarLoader >= 0\.36\)\.$/);
+  // Export reads the samples only: the annotation source is not a column.
+  await exportWith(page, { workers: 2, format: 'raw' });
+  assert.match(await page.textContent('#summary'), /^40 regions × 3 samples: /);
+  assert.equal(await page.locator('#plots canvas').count(), 3);
+  // A name both a track's and an annotation track's: the core's error, shown in the page.
+  await page.locator('#source-list input.sample').nth(3).fill('neg');
+  await page.click('#export-dataset');
+  await page.waitForSelector('#error:not([hidden])');
+  assert.equal(await page.textContent('#error'), "'neg' is both a track and an annotation track: GenVarLoader's Dataset.open refuses that");
+  assert.deepEqual(errors, []);
+  await close();
+});
+
+test('the GenVarLoader dataset download in format 1: a zip holding <track>.gvl/, equal to the CLI and GenVarLoader 0.35', async () => {
+  const { page, errors, close } = await openPage();
+  await page.selectOption('#gvl-format', '1');
+  for (const c of gvlCases('gvl')) {
+    for (let k = 0; k < c.tracks.length; k++) await pageDataset(page, c, k);
+  }
+  assert.match(await page.textContent('#dataset-info'), /\(format 1: GenVarLoader 0\.35\)\.$/);
   // Two sources named alike: the core's one-line error, shown in the page.
   const names = page.locator('#source-list input.sample');
   await names.nth(1).fill('same');

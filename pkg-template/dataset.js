@@ -1,8 +1,10 @@
-// GenVarLoader datasets: exportDataset and exportDatasetToDir. Every dataset rule (sorted
-// order, jitter, the tracks' samples, regions.npy, input_regions.arrow, metadata.json) is
-// the core's (DatasetPlan, in wasm), shared with the CLI's `dataset`; each track is a raw
-// export of the plan's sorted regions through the export driver, its sources in the
-// dataset's sample order. A target (memory, or a staging directory in Node) takes the files.
+// GenVarLoader datasets: exportDataset and exportDatasetToDir. Every dataset rule (the
+// format, sorted order, jitter, the tracks' samples and names, each track's directory and
+// layout, regions.npy, input_regions.arrow, metadata.json) is the core's (DatasetPlan, in
+// wasm), shared with the CLI's `dataset`; each track is a raw export of the plan's sorted
+// regions through the export driver, its sources in the dataset's sample order (an
+// annotation track: its one source). A target (memory, or a staging directory in Node)
+// takes the files.
 
 import { BigwigNpyError, fail, abortError, describe, printable } from './errors.js';
 import { using, translate } from './module.js';
@@ -39,16 +41,27 @@ function datasetTracks(opts) {
   });
 }
 
-/** A track's input or memory error, named after the track, as the CLI names it (output
- * errors name their path already). */
-function inTrack(name, e) {
+/** The annotation tracks as given: `[[name, source], ...]` (names checked by the core). */
+function datasetAnnot(opts) {
+  if (opts.annot == null) return [];
+  const annot = pairs(opts.annot, 'annot');
+  for (const [name] of annot) {
+    if (typeof name !== 'string') throw fail(`annot: annotation track name ${describe(name)} is not a string`);
+  }
+  return annot;
+}
+
+/** A track's input or memory error, named after the track as the CLI names it (`what`:
+ * the plan's "track" or "annotation track"); output errors name their path already. */
+function inTrack(what, name, e) {
   if (!(e instanceof BigwigNpyError) || !['InputError', 'MaxMemError'].includes(e.kind)) return e;
-  return fail(`track '${printable(name)}': ${e.message}`, e.kind);
+  return fail(`${what} '${printable(name)}': ${e.message}`, e.kind);
 }
 
 /** Export a dataset into the target `makeTarget()` makes once the options are checked. */
 export async function buildDataset(opts, makeTarget) {
   const tracks = datasetTracks(opts);
+  const annot = datasetAnnot(opts);
   checkSourceOptions(opts);
   if (opts.onProgress != null && typeof opts.onProgress !== 'function') throw fail(`onProgress: expected a function, got ${describe(opts.onProgress)}`);
   if (opts.signal?.aborted) throw abortError(opts.signal);
@@ -58,33 +71,38 @@ export async function buildDataset(opts, makeTarget) {
       let plan;
       let target;
       try {
-        plan = new m.DatasetPlan(opts.maxJitter);
+        plan = new m.DatasetPlan(opts.maxJitter, opts.gvlFormat);
         // Tracks first, as the CLI checks its tables before the BED: cheap mistakes first.
         const samples = plan.setTracks(tracks.map((t) => [t.name, t.rows.map(([s]) => s)]));
+        plan.setAnnotations(annot.map(([name]) => name));
+        // Names are distinct now (the core checked them).
+        const bySample = new Map(tracks.map((t) => [t.name, new Map(t.rows)]));
+        const annotSource = new Map(annot);
+        const jobs = plan.trackExports();
         await setRegions(plan, opts.regions, new Pacer(call.signal));
         const n = plan.nRegions;
         target = await makeTarget();
         await target.put('regions.npy', plan.regionsNpy());
         await target.put('input_regions.arrow', plan.inputRegionsArrow());
         const done = { nIntervals: 0, bytesFetched: 0, requests: 0 };
-        for (let k = 0; k < tracks.length; k++) {
-          const { name, rows } = tracks[k];
-          const bySample = new Map(rows);
+        for (let k = 0; k < jobs.length; k++) {
+          const { name, dir, what, perSample } = jobs[k];
           const progress = opts.onProgress && ((p) => opts.onProgress({
             track: name,
             regionsDone: k * n + p.regionsDone,
-            regionsTotal: n * tracks.length,
+            regionsTotal: n * jobs.length,
             intervals: done.nIntervals + p.intervals,
             bytesFetched: done.bytesFetched + p.bytesFetched,
           }));
           let r;
           try {
             r = await run({
-              sources: samples.map((s) => bySample.get(s)),
-              sourceLabels: samples.map((s) => `sample '${printable(s)}'`),
+              sources: perSample ? samples.map((s) => bySample.get(name).get(s)) : [annotSource.get(name)],
+              // Byte sources have no name of their own: a sample's is its name.
+              sourceLabels: perSample ? samples.map((s) => `sample '${printable(s)}'`) : undefined,
               regions: { [DATASET_REGIONS]: (session) => session.setRegionsFromDataset(plan) },
               format: 'raw',
-              layout: 'aos',
+              layout: plan.layout,
               maxMem: opts.maxMem,
               blockCacheBytes: opts.blockCacheBytes,
               fetch: opts.fetch,
@@ -93,16 +111,19 @@ export async function buildDataset(opts, makeTarget) {
               output: opts.output,
               signal: call.signal,
               onProgress: progress,
-            }, await target.track(name));
+            }, await target.track(dir));
           } catch (e) {
-            throw inTrack(name, e);
+            throw inTrack(what, name, e);
           }
           for (const key of Object.keys(done)) done[key] += r[key];
         }
         // Last, as gvl.write and the CLI write it: a directory with metadata.json is whole.
         await target.put('metadata.json', plan.metadataJson());
         const files = await target.finish();
-        return { files, nRegions: n, nSamples: samples.length, nTracks: tracks.length, samples, ...done };
+        return {
+          files, gvlFormat: plan.gvlFormat, nRegions: n, nSamples: samples.length,
+          nTracks: tracks.length, nAnnot: annot.length, samples, ...done,
+        };
       } catch (e) {
         call.end();
         await target?.abort();
@@ -122,13 +143,14 @@ export function memoryTarget(opts) {
   const wrap = (bytes) => (opts.output === 'chunks' ? [bytes] : new Blob([bytes], { type: 'application/octet-stream' }));
   return {
     put(name, bytes) { files[name] = wrap(bytes); },
-    track(name) {
+    /** A track's sink; `dir` is its directory in the dataset (the plan's, `/`-separated). */
+    track(dir) {
       const sink = memorySink(opts);
       return {
         ...sink,
         finish(headers) {
           const out = sink.finish(headers);
-          for (const [f, v] of Object.entries(out)) files[`intervals/${name}/${f}`] = v;
+          for (const [f, v] of Object.entries(out)) files[`${dir}/${f}`] = v;
           return out;
         },
       };

@@ -156,9 +156,19 @@ export type DatasetSamples =
   | [string, SourceInput][];
 
 export interface DatasetProgress extends Progress {
-  /** The track being exported; regions count over all tracks (regions x tracks in all). */
+  /**
+   * The track being exported (a per-sample or an annotation track); regions count over all
+   * tracks (regions x tracks in all, annotation tracks included).
+   */
   track: string;
 }
+
+/** Where each (region, sample) lands in a track directory, by dataset format. */
+export type GvlFormat =
+  /** Format 1.0 (GenVarLoader 0.35): `intervals.npy` (start, end, value records) + `offsets.npy`. */
+  | 1
+  /** Format 2.0 (GenVarLoader >= 0.36): `starts.npy`, `ends.npy`, `values.npy` + `offsets.npy`. */
+  | 2;
 
 export interface DatasetOptions extends Pick<ExportOptions, 'regions' | 'maxMem' | 'fetch' | 'wholeFileLimit' | 'timeoutMs' | 'blockCacheBytes' | 'output' | 'signal'> {
   /**
@@ -167,23 +177,41 @@ export interface DatasetOptions extends Pick<ExportOptions, 'regions' | 'maxMem'
    * dataset's order is by code point (`Normal < blood < tumor`), whatever order they are given in.
    */
   tracks: Record<string, DatasetSamples> | Map<string, DatasetSamples> | [string, DatasetSamples][];
+  /**
+   * Annotation tracks (`gvl.write`'s `annot_tracks`): `{ name: source }` (or a Map, or
+   * `[name, source]` pairs), one bigWig for all samples, each under `annot_intervals/<name>/`
+   * with offsets of length regions + 1. Names differ from each other and from the tracks'.
+   */
+  annot?: Record<string, SourceInput> | Map<string, SourceInput> | [string, SourceInput][];
   /** Every region is widened by this on both sides (`gvl.write`'s `max_jitter`). Default 0. */
   maxJitter?: number;
+  /**
+   * The dataset format: 2 (default) for GenVarLoader >= 0.36 (`pip install genvarloader`),
+   * 1 for GenVarLoader 0.35. Each version opens only its own format.
+   */
+  gvlFormat?: GvlFormat;
   onProgress?: (p: DatasetProgress) => void;
 }
 
 export interface DatasetResult<F> {
   /**
    * Every file of the dataset directory by relative path: `metadata.json`, `regions.npy`,
-   * `input_regions.arrow`, `intervals/<track>/intervals.npy`, `intervals/<track>/offsets.npy`.
+   * `input_regions.arrow`, then per track `intervals/<track>/` and per annotation track
+   * `annot_intervals/<name>/`, each with `starts.npy`, `ends.npy`, `values.npy`,
+   * `offsets.npy` (format 2) or `intervals.npy`, `offsets.npy` (format 1).
    */
   files: Record<string, F>;
+  /** The format written. */
+  gvlFormat: GvlFormat;
   nRegions: number;
   nSamples: number;
+  /** Per-sample tracks. */
   nTracks: number;
+  /** Annotation tracks. */
+  nAnnot: number;
   /** The dataset's samples, in its order (metadata.json `samples`). */
   samples: string[];
-  /** Over all tracks. */
+  /** Over all tracks, annotation tracks included. */
   nIntervals: number;
   bytesFetched: number;
   requests: number;
@@ -191,8 +219,9 @@ export interface DatasetResult<F> {
 
 /**
  * A GenVarLoader dataset, the files `gvl.write(path, bed, tracks=[gvl.BigWigs(...)],
- * max_jitter=...)` writes (GenVarLoader 0.35), byte for byte as the CLI's `dataset`.
- * Open the directory with `genvarloader.Dataset.open`.
+ * annot_tracks={...}, max_jitter=...)` writes (GenVarLoader 0.43.1 in format 2, 0.35 in
+ * format 1), byte for byte as the CLI's `dataset`. Open the directory with
+ * `genvarloader.Dataset.open`.
  */
 export function exportDataset(options: DatasetOptions & { output?: 'blob' }): Promise<DatasetResult<Blob>>;
 export function exportDataset(options: DatasetOptions & { output: 'chunks' }): Promise<DatasetResult<Uint8Array[]>>;

@@ -37,9 +37,10 @@ export async function exportTrackToDir(opts) {
 }
 
 /**
- * A GenVarLoader dataset (what `gvl.write` writes for bigWig tracks): every file of its
- * directory as Blobs keyed by relative path (`metadata.json`, `regions.npy`,
- * `input_regions.arrow`, `intervals/<track>/intervals.npy`, `.../offsets.npy`).
+ * A GenVarLoader dataset (what `gvl.write` writes for bigWig tracks, in format 2 by default,
+ * `gvlFormat: 1` for GenVarLoader 0.35): every file of its directory as Blobs keyed by
+ * relative path (`metadata.json`, `regions.npy`, `input_regions.arrow`,
+ * `intervals/<track>/...`, `annot_intervals/<name>/...`).
  */
 export async function exportDataset(opts) {
   return buildDataset(opts, () => memoryTarget(opts));

@@ -3,11 +3,11 @@
 import { inspectSource, parseRegions, mergeShards, unmatchedContigs } from '/pkg/index.js';
 import { renderPlots, sizeOf } from './plot.js';
 import { zipBlob } from './zip.js';
-import { sampleInput, runDataset } from './dataset.js';
+import { datasetControls, sampleSources, runDataset } from './dataset.js';
 
 const $ = (id) => document.getElementById(id);
 const state = {
-  sources: [], // { id, value: File | string, label, contigs: [{name,length}] | null, error: string | null }
+  sources: [], // { id, value: File | string, label, contigs: [{name,length}] | null, error: string | null, sample, annot }
   regionsText: '',
   regionCount: 0,
   regionContigs: new Map(), // contig -> number of regions
@@ -93,7 +93,7 @@ function renderSources() {
       const more = src.contigs.length > 6 ? ` and ${src.contigs.length - 6} more` : '';
       meta.textContent = `${size} · ${src.contigs.length} contig${src.contigs.length === 1 ? '' : 's'}: ${shown}${more}`;
     }
-    li.append(name, sampleInput(src), buttons(i), meta);
+    li.append(name, datasetControls(src), buttons(i), meta);
     const miss = lacking(src);
     if (miss.length) {
       const n = miss.reduce((t, [, k]) => t + k, 0);
@@ -214,13 +214,16 @@ function setRunning(on) {
 
 async function runExport() {
   showError(null);
-  if (!state.sources.length) return showError('Add at least one bigWig source.');
+  // Annotation tracks are the dataset's only: an export reads the samples.
+  const picked = sampleSources(state.sources);
+  if (!picked.length) return showError(state.sources.length ? 'Every source is ticked "annotation": Export reads samples only.' : 'Add at least one bigWig source.');
   if (!state.regionCount) return showError($('bed-info').classList.contains('bad') ? $('bed-info').textContent : 'Add regions (a BED file or pasted BED).');
   const format = $('format').value;
   const layout = $('layout').value;
   const maxMem = Math.floor(Math.max(1, Number($('max-mem').value) || 4096) * 2 ** 20);
   const parts = shards(state.regionsText, Math.max(1, Math.min(16, Number($('workers').value) || 1)));
-  const sources = withHeads(state.sources);
+  const sources = withHeads(picked);
+  const labels = picked.map((s) => s.label);
   const t0 = performance.now();
   const progress = parts.map(() => ({ regionsDone: 0, intervals: 0, bytesFetched: 0 }));
   const results = new Array(parts.length);
@@ -256,7 +259,7 @@ async function runExport() {
     if (run.cancelled) return;
     const raw = await mergeShards(results, { format: 'raw' });
     const merged = format === 'raw' ? raw : await mergeShards(results, { format });
-    state.result = { ...merged, raw, layout, format, seconds: (performance.now() - t0) / 1000, workers: parts.length };
+    state.result = { ...merged, raw, layout, format, labels, seconds: (performance.now() - t0) / 1000, workers: parts.length };
     tick();
     await renderResults();
   } catch (e) {
@@ -320,7 +323,7 @@ async function renderResults() {
     li.append(`${name} (${formatBytes(sizeOf(chunks))}) `, b);
     list.append(li);
   }
-  renderPlots($('plots'), r, state.firstRegion, state.sources.map((s) => s.label));
+  renderPlots($('plots'), r, state.firstRegion, r.labels);
 }
 
 /** The files as listed, in the chosen format, under `<track>/`: plain arrays (npy files

@@ -1,7 +1,9 @@
 // The page's GenVarLoader dataset: one sample name per source (default: the file name
-// without its extension), the track name and max jitter; exportDataset runs in one worker
-// (the core sorts the regions and writes every file, as the CLI's `dataset`), and the
-// download is a zip holding `<track>.gvl/`, ready for genvarloader.Dataset.open.
+// without its extension), or a source ticked "annotation" is an annotation track of that
+// name (one bigWig for all samples); the track name, max jitter and dataset format.
+// exportDataset runs in one worker (the core sorts the regions, checks the names and writes
+// every file, as the CLI's `dataset`), and the download is a zip holding `<track>.gvl/`,
+// ready for genvarloader.Dataset.open.
 import { zipBlob } from './zip.js';
 
 /** A source's default sample name: its file name (a URL's last path segment) without the
@@ -16,13 +18,29 @@ export function defaultSampleName(src) {
 
 export const sampleName = (src) => src.sample ?? defaultSampleName(src);
 
-/** The editable sample name of a source (kept on the source, so reordering keeps it). */
-export function sampleInput(src) {
+/** The sources that are samples (not annotation tracks): what every export reads. */
+export const sampleSources = (sources) => sources.filter((s) => !s.annot);
+
+/** A source's dataset controls: its editable name (a sample's, or an annotation track's
+ * when ticked "annotation"), kept on the source so that reordering keeps them. */
+export function datasetControls(src) {
   const input = Object.assign(document.createElement('input'), {
-    type: 'text', className: 'sample', value: sampleName(src), title: 'sample name in the GenVarLoader dataset',
+    type: 'text', className: 'sample', value: sampleName(src),
   });
   input.addEventListener('input', () => { src.sample = input.value; });
-  return input;
+  const box = Object.assign(document.createElement('input'), { type: 'checkbox', className: 'annot', checked: !!src.annot });
+  const label = Object.assign(document.createElement('label'), {
+    className: 'annot', title: 'an annotation track of the GenVarLoader dataset: one bigWig for all samples, named by the box (not a sample: Export skips it)',
+  });
+  label.append(box, ' annotation');
+  const show = () => {
+    input.title = src.annot ? 'annotation track name in the GenVarLoader dataset' : 'sample name in the GenVarLoader dataset';
+  };
+  box.addEventListener('change', () => { src.annot = box.checked; show(); });
+  show();
+  const span = document.createElement('span');
+  span.append(input, label);
+  return span;
 }
 
 /**
@@ -36,11 +54,14 @@ export async function runDataset(page) {
   if (!state.regionCount) return page.showError($('bed-info').classList.contains('bad') ? $('bed-info').textContent : 'Add regions (a BED file or pasted BED).');
   const track = page.trackName();
   const jitterText = $('max-jitter').value.trim();
-  // The core checks it (a non-negative integer); the page only turns text into a number.
+  // The core checks these (a non-negative integer; 1 or 2); the page only turns text into numbers.
   const maxJitter = jitterText === '' ? 0 : Number(jitterText);
+  const gvlFormat = Number($('gvl-format').value);
   const maxMem = Math.floor(Math.max(1, Number($('max-mem').value) || 4096) * 2 ** 20);
   const sources = page.withHeads(state.sources);
-  const rows = state.sources.map((s, i) => [sampleName(s), sources[i]]);
+  const rows = [];
+  const annot = [];
+  state.sources.forEach((s, i) => (s.annot ? annot : rows).push([sampleName(s), sources[i]]));
   const t0 = performance.now();
   const run = { workers: page.workers(1), cancelled: false };
   state.running = run;
@@ -61,15 +82,17 @@ export async function runDataset(page) {
         if (data.type === 'error') reject(new Error(data.message));
       };
       w.onerror = (e) => { e.preventDefault?.(); page.retire(w); reject(new Error(e.message || 'a worker failed')); };
-      w.postMessage({ type: 'dataset', regions: state.regionsText, tracks: [[track, rows]], maxJitter, maxMem });
+      w.postMessage({ type: 'dataset', regions: state.regionsText, tracks: [[track, rows]], annot, maxJitter, gvlFormat, maxMem });
     });
     if (run.cancelled) return;
     ok = true;
     const name = `${track}.gvl`;
     const size = Object.values(result.files).reduce((n, chunks) => n + chunks.reduce((k, c) => k + c.length, 0), 0);
+    const annotText = annot.length ? `, annotation track${annot.length === 1 ? '' : 's'} ${annot.map(([n]) => n).join(', ')}` : '';
     $('dataset-info').textContent = `Dataset ${name}: ${result.nRegions.toLocaleString()} regions × ${result.nSamples} samples `
-      + `(${result.samples.join(', ')}), ${result.nIntervals.toLocaleString()} intervals, ${page.formatBytes(size)} in `
-      + `${((performance.now() - t0) / 1000).toFixed(2)} s. Open it with genvarloader.Dataset.open("${name}").`;
+      + `(${result.samples.join(', ')})${annotText}, ${result.nIntervals.toLocaleString()} intervals, ${page.formatBytes(size)} in `
+      + `${((performance.now() - t0) / 1000).toFixed(2)} s. Open it with genvarloader.Dataset.open("${name}") `
+      + `(format ${$('gvl-format').selectedOptions[0].textContent}).`;
     // The worker's buffers go into the zip one by one and are dropped there.
     const blob = await zipBlob(Object.entries(result.files).map(([rel, chunks]) => [`${name}/${rel}`, chunks]), { consume: true });
     page.download(blob, `${name}.zip`);

@@ -29,8 +29,8 @@ self.onmessage = async ({ data }) => {
   const { shard } = data;
   try {
     if (data.type === 'dataset') {
-      const { regions, tracks, maxJitter, maxMem } = data;
-      done(shard, await exportDataset({ regions, tracks, maxJitter, maxMem, output: 'chunks', onProgress: progress(shard) }));
+      const { regions, tracks, annot, maxJitter, gvlFormat, maxMem } = data;
+      done(shard, await exportDataset({ regions, tracks, annot, maxJitter, gvlFormat, maxMem, output: 'chunks', onProgress: progress(shard) }));
       return;
     }
     const { sources, regions, layout, maxMem } = data;

@@ -64,14 +64,15 @@ export async function datasetDirTarget(opts) {
       await attempt(path.join(out, rel), () => fs.writeFile(path.join(stage, rel), bytes));
       written.push(rel);
     },
-    async track(track) {
-      const sink = await directorySink({ outDir: path.join(stage, 'intervals', track) });
+    /** A track's sink; `dir` is its directory in the dataset (the plan's, `/`-separated). */
+    async track(dir) {
+      const sink = await directorySink({ outDir: path.join(stage, ...dir.split('/')) });
       sinks.push(sink);
       return {
         ...sink,
         async finish(headers) {
           const files = await sink.finish(headers);
-          for (const f of Object.keys(files)) written.push(`intervals/${track}/${f}`);
+          for (const f of Object.keys(files)) written.push(`${dir}/${f}`);
           return files;
         },
       };

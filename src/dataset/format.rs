@@ -69,12 +69,16 @@ impl GvlFormat {
         }
     }
 
+    /// The numbers [`GvlFormat::from_number`] takes, for messages (the JS option's too).
+    pub const CHOICES: &'static str = "1 (GenVarLoader 0.35) or 2 (GenVarLoader >= 0.36)";
+
     pub fn from_number(n: u32) -> Result<Self> {
         match n {
             1 => Ok(GvlFormat::V1),
             2 => Ok(GvlFormat::V2),
             _ => Err(Error::input(format!(
-                "GenVarLoader dataset format: expected 1 (GenVarLoader 0.35) or 2 (GenVarLoader >= 0.36), got {n}"
+                "GenVarLoader dataset format: expected {}, got {n}",
+                Self::CHOICES
             ))),
         }
     }

@@ -232,6 +232,29 @@ pub fn check_track_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Track names differ from each other, per-sample (`kind` "track") and annotation
+/// ("annotation track") alike: one directory name space for `Dataset.open`.
+pub fn check_names<'a>(names: impl Iterator<Item = (&'a str, &'static str)>) -> Result<()> {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for (name, kind) in names {
+        if let Some((_, other)) = seen.iter().find(|(n, _)| *n == name) {
+            return Err(Error::input(if *other == kind {
+                format!(
+                    "{kind} '{}' is given twice: track names are directory names, they must differ",
+                    shown(name)
+                )
+            } else {
+                format!(
+                    "'{}' is both a track and an annotation track: GenVarLoader's Dataset.open refuses that",
+                    shown(name)
+                )
+            }));
+        }
+        seen.push((name, kind));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +328,22 @@ mod tests {
         assert_eq!(
             e,
             "r.bed line 2 (c:5-2147483640): with max jitter 10, end 2147483650 is outside the 32-bit range of GenVarLoader's coordinates"
+        );
+    }
+
+    #[test]
+    fn track_and_annotation_names_share_one_name_space() {
+        let names = |v: &[(&'static str, &'static str)]| {
+            check_names(v.iter().copied()).map_err(|e| e.to_string())
+        };
+        assert!(names(&[("a", "track"), ("b", "track"), ("c", "annotation track")]).is_ok());
+        assert_eq!(
+            names(&[("a", "track"), ("a", "track")]).unwrap_err(),
+            "track 'a' is given twice: track names are directory names, they must differ"
+        );
+        assert_eq!(
+            names(&[("a", "track"), ("a", "annotation track")]).unwrap_err(),
+            "'a' is both a track and an annotation track: GenVarLoader's Dataset.open refuses that"
         );
     }
 

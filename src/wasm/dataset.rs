@@ -1,26 +1,75 @@
-//! GenVarLoader datasets for JS: the core's dataset rules (sorted order with the jitter,
-//! the tracks' samples, `regions.npy`, `input_regions.arrow`, `metadata.json`) behind one
-//! [`DatasetPlan`]. The JS package exports each track with a [`Session`] given the plan's
-//! sorted regions, so every dataset decision stays here, in Rust, shared with the CLI.
+//! GenVarLoader datasets for JS: the core's dataset rules (the format, sorted order with
+//! the jitter, the tracks' samples and names, where each track goes and in which layout,
+//! `regions.npy`, `input_regions.arrow`, `metadata.json`) behind one [`DatasetPlan`]. The
+//! JS package exports each track with a [`Session`] given the plan's sorted regions and
+//! layout, so every dataset decision stays here, in Rust, shared with the CLI.
 
-use super::options::whole_number;
-use super::{js_err, push_region_arrays, Session};
+use super::options::{shown_value, whole_number};
+use super::{js_err, push_region_arrays, to_js, Session};
 use crate::dataset::{
-    check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat, SampleTable,
+    check_names, check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat,
+    SampleTable,
 };
-use crate::error::{shown, Error};
+use crate::error::Error;
+use crate::layout::Layout;
 use crate::region::{BedParser, RegionsBuilder};
 use wasm_bindgen::prelude::*;
 
 /// A dataset being planned: regions fed as the export's are (BED pieces or arrays), the
-/// tracks' sample names, then the files that are not track arrays.
+/// tracks' sample names and the annotation tracks' names, then the files that are not
+/// track arrays.
 #[wasm_bindgen]
 pub struct DatasetPlan {
     max_jitter: u32,
+    format: GvlFormat,
     bed: Option<BedParser<BedTable>>,
     arrays: Option<RegionsBuilder>,
     regions: Option<DatasetRegions>,
+    /// Per-sample track names as given, once [`DatasetPlan::set_tracks`] accepted them.
+    tracks: Vec<String>,
+    annot: Vec<String>,
     samples: Option<Vec<String>>,
+}
+
+/// One track to export, as JS gets it from [`DatasetPlan::track_exports`].
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TrackExport<'a> {
+    name: &'a str,
+    /// Its directory in the dataset, `/`-separated.
+    dir: String,
+    /// "track" or "annotation track": what its errors are prefixed with, as the CLI's.
+    what: &'static str,
+    /// True: one source per sample, in the dataset's sample order; false: one source.
+    per_sample: bool,
+}
+
+/// `gvlFormat` as JS gave it: 1 or 2 (undefined: 2, what GenVarLoader reads today).
+fn parse_gvl_format(v: &JsValue) -> Result<GvlFormat, JsValue> {
+    if v.is_undefined() {
+        return Ok(GvlFormat::default());
+    }
+    v.as_f64()
+        .filter(|x| x.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(x))
+        .and_then(|x| GvlFormat::from_number(x as u32).ok())
+        .ok_or_else(|| {
+            js_err(Error::input(format!(
+                "gvlFormat: expected {}, got {}",
+                GvlFormat::CHOICES,
+                shown_value(v)
+            )))
+        })
+}
+
+/// Names in the order given: per-sample tracks, then annotation tracks.
+fn all_names<'a>(
+    tracks: &'a [String],
+    annot: &'a [String],
+) -> impl Iterator<Item = (&'a str, &'static str)> {
+    tracks
+        .iter()
+        .map(|n| (n.as_str(), "track"))
+        .chain(annot.iter().map(|n| (n.as_str(), "annotation track")))
 }
 
 impl DatasetPlan {
@@ -33,10 +82,12 @@ impl DatasetPlan {
 
 #[wasm_bindgen]
 impl DatasetPlan {
-    /// `max_jitter`: `maxJitter` as JS gave it (undefined: 0).
+    /// `max_jitter`: `maxJitter` as JS gave it (undefined: 0); `gvl_format`: `gvlFormat`
+    /// (undefined: 2; 1 for GenVarLoader 0.35).
     #[wasm_bindgen(constructor)]
-    pub fn new(max_jitter: JsValue) -> Result<DatasetPlan, JsValue> {
+    pub fn new(max_jitter: JsValue, gvl_format: JsValue) -> Result<DatasetPlan, JsValue> {
         let j = whole_number("maxJitter", &max_jitter, 0.0)?;
+        let format = parse_gvl_format(&gvl_format)?;
         if j > f64::from(u32::MAX) {
             return Err(js_err(Error::input(format!(
                 "maxJitter: {j} is larger than GenVarLoader's coordinates allow"
@@ -44,9 +95,12 @@ impl DatasetPlan {
         }
         Ok(DatasetPlan {
             max_jitter: j as u32,
+            format,
             bed: None,
             arrays: None,
             regions: None,
+            tracks: Vec::new(),
+            annot: Vec::new(),
             samples: None,
         })
     }
@@ -92,8 +146,9 @@ impl DatasetPlan {
     }
 
     /// The tracks' sample names as `[[track, [sample, ...]], ...]`: checked (track names
-    /// are directory names and differ, no sample twice, every track the same samples) and
-    /// returned in the dataset's order (code point), the order of every track's sources.
+    /// are directory names and differ, from the annotation tracks' too; no sample twice,
+    /// every track the same samples) and returned in the dataset's order (code point), the
+    /// order of every track's sources.
     #[wasm_bindgen(js_name = setTracks)]
     pub fn set_tracks(&mut self, tracks: JsValue) -> Result<Vec<String>, JsValue> {
         let tracks: Vec<(String, Vec<String>)> = serde_wasm_bindgen::from_value(tracks)
@@ -103,25 +158,82 @@ impl DatasetPlan {
                 "no tracks given: pass at least one in `tracks` ({ name: { sample: source } })",
             )));
         }
-        let mut tables = Vec::with_capacity(tracks.len());
-        for (i, (name, samples)) in tracks.iter().enumerate() {
+        let names: Vec<String> = tracks.iter().map(|(n, _)| n.clone()).collect();
+        for name in &names {
             check_track_name(name).map_err(js_err)?;
-            if tracks[..i].iter().any(|(n, _)| n == name) {
-                return Err(js_err(Error::input(format!(
-                    "track '{}' is given twice: track names are directory names, they must differ",
-                    shown(name)
-                ))));
-            }
-            tables.push(SampleTable::from_samples(name, samples).map_err(js_err)?);
         }
+        check_names(all_names(&names, &self.annot)).map_err(js_err)?;
+        let tables = tracks
+            .iter()
+            .map(|(name, samples)| SampleTable::from_samples(name, samples))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(js_err)?;
         let named: Vec<(&str, &SampleTable)> = tracks
             .iter()
             .zip(&tables)
             .map(|((n, _), t)| (n.as_str(), t))
             .collect();
         let samples = dataset_samples(&named).map_err(js_err)?;
+        self.tracks = names;
         self.samples = Some(samples.clone());
         Ok(samples)
+    }
+
+    /// The annotation tracks' names (`[name, ...]`, each one bigWig for all samples):
+    /// checked as directory names, differing from each other and from the tracks'.
+    #[wasm_bindgen(js_name = setAnnotations)]
+    pub fn set_annotations(&mut self, names: JsValue) -> Result<(), JsValue> {
+        let names: Vec<String> = serde_wasm_bindgen::from_value(names)
+            .map_err(|e| js_err(Error::input(format!("annot: {e}"))))?;
+        for name in &names {
+            check_track_name(name).map_err(|e| js_err(Error::input(format!("annot: {e}"))))?;
+        }
+        check_names(all_names(&self.tracks, &names)).map_err(js_err)?;
+        self.annot = names;
+        Ok(())
+    }
+
+    /// The tracks to export, per-sample tracks then annotation tracks, each in the order
+    /// given: `[{ name, dir, what, perSample }]` (`dir`: e.g. `intervals/sig`).
+    #[wasm_bindgen(js_name = trackExports)]
+    pub fn track_exports(&self) -> Result<JsValue, JsValue> {
+        if self.samples.is_none() {
+            return Err(js_err(Error::input("tracks: none given yet")));
+        }
+        let jobs: Vec<TrackExport> = all_names(&self.tracks, &self.annot)
+            .map(|(name, what)| {
+                let per_sample = what == "track";
+                let dir = if per_sample {
+                    "intervals"
+                } else {
+                    "annot_intervals"
+                };
+                TrackExport {
+                    name,
+                    dir: format!("{dir}/{name}"),
+                    what,
+                    per_sample,
+                }
+            })
+            .collect();
+        to_js(&jobs)
+    }
+
+    /// The layout every track is exported in (`'aos'` or `'soa'`, raw format): the one
+    /// the dataset's format stores.
+    #[wasm_bindgen(getter)]
+    pub fn layout(&self) -> String {
+        match self.format.layout() {
+            Layout::Aos => "aos",
+            Layout::Soa => "soa",
+        }
+        .into()
+    }
+
+    /// The dataset format: 1 or 2.
+    #[wasm_bindgen(getter, js_name = gvlFormat)]
+    pub fn gvl_format(&self) -> u32 {
+        self.format.number()
     }
 
     #[wasm_bindgen(getter, js_name = nRegions)]
@@ -148,7 +260,7 @@ impl DatasetPlan {
             .samples
             .clone()
             .ok_or_else(|| js_err(Error::input("tracks: none given yet")))?;
-        Ok(self.regions()?.metadata(GvlFormat::V1, samples).to_json())
+        Ok(self.regions()?.metadata(self.format, samples).to_json())
     }
 }
 

@@ -16,7 +16,8 @@ pub use update::{update_dataset, UpdateOptions, UpdateSummary};
 
 use super::{io_reason, read_bed, write_error, HttpOptions, Parallel};
 use crate::dataset::{
-    check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat, SampleTable,
+    check_names, check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat,
+    SampleTable,
 };
 use crate::error::{shown, Error, Result};
 use crate::export::Options;
@@ -106,29 +107,6 @@ pub struct DatasetSummary {
 /// Called with the regions exported so far over all tracks, and their total (regions x
 /// tracks).
 pub type DatasetProgress<'a> = dyn Fn(u64, u64) + Sync + 'a;
-
-/// Track names differ from each other, per-sample and annotation alike (one directory
-/// name space for `Dataset.open`).
-fn check_names<'a>(names: impl Iterator<Item = (&'a str, &'static str)>) -> Result<()> {
-    let mut seen: Vec<(&str, &str)> = Vec::new();
-    for (name, kind) in names {
-        if let Some((_, other)) = seen.iter().find(|(n, _)| *n == name) {
-            return Err(Error::input(if *other == kind {
-                format!(
-                    "{kind} '{}' is given twice: track names are directory names, they must differ",
-                    shown(name)
-                )
-            } else {
-                format!(
-                    "'{}' is both a track and an annotation track: GenVarLoader's Dataset.open refuses that",
-                    shown(name)
-                )
-            }));
-        }
-        seen.push((name, kind));
-    }
-    Ok(())
-}
 
 /// Per-sample tracks, then annotation tracks, each with the directory it goes to.
 struct Job {
