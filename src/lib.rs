@@ -6,6 +6,7 @@
 //! loops regions x samples, [`layout`] encodes the output files. [`native`] adds files,
 //! rayon and the CLI driver; the wasm layer adds fetch/Blob sources and JS types.
 
+pub mod atomic;
 pub mod bed;
 pub mod bigwig;
 pub mod blocks;

@@ -519,10 +519,26 @@ fn signals_mid_dataset_remove_the_staging_directory() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let staging = t.join(format!(".sig-{sig}.gvl.partial-{}", child.id()));
-        let partial = staging.join(format!("intervals/sig/.starts.npy.partial-{}", child.id()));
+        // The staging directory is `.NAME.partial-PID-TAG`.
+        let prefix = format!(".sig-{sig}.gvl.partial-{}-", child.id());
+        let partial = || {
+            let staging = std::fs::read_dir(t).unwrap().flatten().find(|e| {
+                e.file_name()
+                    .to_str()
+                    .is_some_and(|n| n.starts_with(&prefix) && !n.ends_with(".owner"))
+            })?;
+            Some(
+                staging
+                    .path()
+                    .join(format!("intervals/sig/.starts.npy.partial-{}", child.id())),
+            )
+        };
         let t0 = Instant::now();
-        while std::fs::metadata(&partial).map_or(0, |m| m.len()) < 1 << 20 {
+        while partial()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len())
+            < 1 << 20
+        {
             assert!(t0.elapsed() < Duration::from_secs(60), "no output written");
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -551,32 +567,6 @@ fn signals_mid_dataset_remove_the_staging_directory() {
             hidden(t)
         );
     }
-}
-
-#[test]
-fn stale_staging_directories_of_dead_processes_are_swept() {
-    let tmp = tempfile::tempdir().unwrap();
-    let t = tmp.path();
-    let pid_max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
-        .map_or(4_194_304, |s| s.trim().parse().unwrap());
-    let dead = pid_max + 1;
-    let stale = [
-        format!(".x.gvl.partial-{dead}"),
-        format!(".x.gvl.old-{dead}"),
-    ];
-    let kept = [
-        format!(".x.gvl.partial-{}", std::process::id()),
-        format!(".y.gvl.partial-{dead}"),
-    ];
-    for n in stale.iter().chain(&kept) {
-        std::fs::create_dir_all(t.join(n).join("intervals")).unwrap();
-    }
-    assert!(named_bed6(t, &t.join("x.gvl"), &[]).status.success());
-    let mut left = hidden(t);
-    left.sort();
-    let mut want = kept.to_vec();
-    want.sort();
-    assert_eq!(left, want);
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Native layer: bigWig files, output directories written atomically, and the parallel
 //! (rayon) driver. Everything format-related stays in the core.
 
+mod atomic;
 mod dataset;
 mod fetch;
 mod file;

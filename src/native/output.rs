@@ -44,6 +44,8 @@ pub fn remove_partial_files() {
 /// them, so a failed export never leaves files that look complete.
 pub struct OutputDir {
     pub dir: PathBuf,
+    /// How messages name `dir` (the target a user chose, when `dir` is a staging directory).
+    shown: PathBuf,
     pub writer: TrackWriter,
     files: Vec<(PathBuf, PathBuf, BufWriter<File>)>,
     /// Directories this export created, deepest first: removed again if it fails.
@@ -53,11 +55,19 @@ pub struct OutputDir {
 
 impl OutputDir {
     pub fn create(dir: &Path, layout: Layout, format: Format) -> Result<Self> {
-        let fail = write_error;
+        Self::create_as(dir, dir, layout, format)
+    }
+
+    /// [`OutputDir::create`] in `dir`, named `shown` in messages.
+    pub fn create_as(dir: &Path, shown: &Path, layout: Layout, format: Format) -> Result<Self> {
         let created = missing_ancestors(dir);
         let writer = TrackWriter::new(layout, format);
+        let show = |p: &Path| shown_as(dir, shown, p);
+        // A temporary file is named by the file it becomes.
+        let fail = |p: &Path, e| write_error(&show(p), e);
         let mut me = OutputDir {
             dir: dir.to_path_buf(),
+            shown: shown.to_path_buf(),
             writer,
             files: Vec::new(),
             created,
@@ -70,11 +80,11 @@ impl OutputDir {
             let final_path = dir.join(f.name);
             let temp = dir.join(format!(".{}.partial-{}", f.name, std::process::id()));
             partial().paths.push(temp.clone());
-            let file = File::create(&temp).map_err(|e| fail(&temp, e))?;
+            let file = File::create(&temp).map_err(|e| fail(&final_path, e))?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
             // Room for the header, written once the counts are known.
             w.write_all(&vec![0u8; me.writer.header_len(i)])
-                .map_err(|e| fail(&temp, e))?;
+                .map_err(|e| fail(&final_path, e))?;
             me.files.push((final_path, temp, w));
         }
         Ok(me)
@@ -83,11 +93,12 @@ impl OutputDir {
     /// Write out what the track writer has buffered.
     pub fn drain(&mut self) -> Result<()> {
         let files = &mut self.files;
+        let (dir, shown) = (&self.dir, &self.shown);
         self.writer.drain(|i, bytes| {
             files[i]
                 .2
                 .write_all(bytes)
-                .map_err(|e| write_error(&files[i].1, e))
+                .map_err(|e| write_error(&shown_as(dir, shown, &files[i].0), e))
         })
     }
 
@@ -96,8 +107,9 @@ impl OutputDir {
     pub fn commit(mut self) -> Result<()> {
         self.drain()?;
         let headers = self.writer.headers();
-        for ((_, temp, w), header) in self.files.iter_mut().zip(&headers) {
-            let fail = |e| write_error(temp, e);
+        let (dir, shown) = (&self.dir, &self.shown);
+        for ((final_path, _, w), header) in self.files.iter_mut().zip(&headers) {
+            let fail = |e| write_error(&shown_as(dir, shown, final_path), e);
             w.flush().map_err(fail)?;
             if !header.is_empty() {
                 let f = w.get_mut();
@@ -111,7 +123,7 @@ impl OutputDir {
             if std::fs::symlink_metadata(final_path).is_ok_and(|m| m.is_dir()) {
                 return Err(Error::Output(format!(
                     "{}: cannot move output into place: a directory is in the way",
-                    final_path.display()
+                    shown_as(dir, shown, final_path).display()
                 )));
             }
         }
@@ -120,7 +132,7 @@ impl OutputDir {
             std::fs::rename(temp, final_path).map_err(|e| {
                 Error::Output(format!(
                     "{}: cannot move output into place: {}",
-                    final_path.display(),
+                    shown_as(dir, shown, final_path).display(),
                     io_reason(&e)
                 ))
             })?;
@@ -151,7 +163,7 @@ impl OutputDir {
             .map_err(|e| {
                 Error::Output(format!(
                     "{}: cannot create scratch file: {}",
-                    path.display(),
+                    self.shown.display(),
                     io_reason(&e)
                 ))
             })?;
@@ -173,6 +185,15 @@ impl Drop for OutputDir {
             }
         }
         self.unregister(&mut registry);
+    }
+}
+
+/// `p` (in `dir`) as messages name it: under `shown`.
+fn shown_as(dir: &Path, shown: &Path, p: &Path) -> PathBuf {
+    match p.strip_prefix(dir) {
+        Ok(rel) if rel.as_os_str().is_empty() => shown.to_path_buf(),
+        Ok(rel) => shown.join(rel),
+        Err(_) => p.to_path_buf(),
     }
 }
 

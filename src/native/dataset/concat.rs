@@ -4,11 +4,11 @@
 //! through buffers of a fixed size (large runs go through the kernel's copy), so memory
 //! does not grow with the datasets: only the regions (~50 bytes each) are held.
 
+use super::super::atomic::{check_target, commit_all, Staging};
 use super::super::{io_reason, write_error};
-use super::check_target;
 use super::copy::Gather;
-use super::staging::{commit_all, Staging, Style};
 use super::update::track_dirs;
+use crate::atomic::Role;
 use crate::dataset::concat::{Axis, ConcatInput, ConcatPlan, Run};
 use crate::error::{Error, Result};
 use std::fs::File;
@@ -67,7 +67,7 @@ pub fn concat_datasets(
     out: &Path,
     overwrite: bool,
 ) -> Result<ConcatSummary> {
-    check_target(out, overwrite)?;
+    check_target(out, Role::Dataset, overwrite, "--overwrite")?;
     if let Ok(o) = out.canonicalize() {
         if let Some(i) = inputs
             .iter()
@@ -106,27 +106,27 @@ pub fn concat_datasets(
         }
     }
 
-    let stage = Staging::create(out, Style::Dataset)?;
+    let stage = Staging::create(out, Role::Dataset)?;
     let mut bytes = 0u64;
     let put = |name: &str, data: &[u8]| -> Result<u64> {
         let p = stage.dir.join(name);
-        std::fs::write(&p, data).map_err(|e| write_error(&p, e))?;
+        std::fs::write(&p, data).map_err(|e| write_error(&stage.shown(&p), e))?;
         Ok(data.len() as u64)
     };
     bytes += put("input_regions.arrow", &plan.input_regions_arrow)?;
     bytes += put("regions.npy", &plan.regions_npy)?;
     for (kind, name, per_sample, dirs) in &sources {
         let dst = stage.dir.join(kind).join(name);
-        std::fs::create_dir_all(&dst).map_err(|e| write_error(&dst, e))?;
+        std::fs::create_dir_all(&dst).map_err(|e| write_error(&stage.shown(&dst), e))?;
         let runs: Box<dyn Iterator<Item = Run>> = if *per_sample {
             Box::new(plan.track_runs())
         } else {
             Box::new(plan.annot_runs())
         };
-        bytes += merge_track(dirs, &dst, files, runs)?;
+        bytes += merge_track(dirs, &dst, &stage.shown(&dst), files, runs)?;
     }
     bytes += put("metadata.json", &plan.metadata.to_json())?;
-    commit_all(vec![stage], overwrite)?;
+    commit_all(vec![stage], overwrite, "--overwrite")?;
     Ok(ConcatSummary {
         regions: plan.n_regions(),
         samples: plan.metadata.samples.len(),
@@ -239,6 +239,7 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 fn merge_track(
     dirs: &[PathBuf],
     dst: &Path,
+    shown: &Path,
     files: &[(&str, u64)],
     runs: impl Iterator<Item = Run>,
 ) -> Result<u64> {
@@ -246,10 +247,7 @@ fn merge_track(
     let open = |p: PathBuf| {
         File::open(&p).map_err(|e| Error::input(format!("{}: {}", p.display(), io_reason(&e))))
     };
-    let create = |f: &str| {
-        let p = dst.join(f);
-        File::create(&p).map_err(|e| write_error(&p, e))
-    };
+    let create = |f: &str| File::create(dst.join(f)).map_err(|e| write_error(&shown.join(f), e));
     let offsets_of = |d: &PathBuf| d.join("offsets.npy");
     // Each input's offsets, read front to back, and where its next cell starts.
     let mut offsets = Vec::new();
@@ -275,7 +273,7 @@ fn merge_track(
     let mut out_offsets = BufWriter::with_capacity(BUF, create("offsets.npy")?);
     let mut merged = 0i64;
     let mut written = 8u64;
-    let fail_out = |f: &str, e| write_error(&dst.join(f), e);
+    let fail_out = |f: &str, e| write_error(&shown.join(f), e);
     out_offsets
         .write_all(&0i64.to_le_bytes())
         .map_err(|e| fail_out("offsets.npy", e))?;
@@ -305,7 +303,7 @@ fn merge_track(
         let n = (at[d] - first) as u64;
         for (g, (f, item)) in data.iter_mut().zip(data_files) {
             g.take(d, n * item)
-                .map_err(|e| moving(&dirs[d], dst, f, e))?;
+                .map_err(|e| moving(&dirs[d], shown, f, e))?;
             written += n * item;
         }
     }
@@ -334,11 +332,18 @@ fn merge_track(
 
 /// A failed move of `f` from the input track `src` to `dst`.
 fn moving(src: &Path, dst: &Path, f: &str, e: std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+    use std::io::ErrorKind::*;
+    if e.kind() == UnexpectedEof {
         Error::input(format!(
             "{}: ends early (changed while merging?)",
             src.join(f).display()
         ))
+    } else if matches!(
+        e.kind(),
+        StorageFull | FileTooLarge | QuotaExceeded | WriteZero
+    ) {
+        // Only writes fail this way: the output is what the user must make room for.
+        write_error(&dst.join(f), e)
     } else {
         // A read or a write failed: name both sides.
         Error::Output(format!(

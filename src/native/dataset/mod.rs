@@ -7,14 +7,15 @@
 
 mod concat;
 mod copy;
-mod staging;
 mod tracks;
 mod update;
 
 pub use concat::{concat_datasets, ConcatSummary};
 pub use update::{update_dataset, UpdateOptions, UpdateSummary};
 
+use super::atomic::{check_target, commit_all, Staging};
 use super::{io_reason, read_bed, write_error, HttpOptions, Parallel};
+use crate::atomic::Role;
 use crate::dataset::{
     check_names, check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat,
     SampleTable,
@@ -22,7 +23,6 @@ use crate::dataset::{
 use crate::error::{shown, Error, Result};
 use crate::export::Options;
 use crate::layout::Format;
-use staging::{commit_all, Staging, Style};
 use std::path::{Path, PathBuf};
 use tracks::{in_track, open_track, write_track, TrackSource};
 
@@ -158,7 +158,7 @@ pub fn write_dataset(
             .map(|t| (t.name.as_str(), "track"))
             .chain(annot.iter().map(|a| (a.name.as_str(), "annotation track"))),
     )?;
-    check_target(out, opts.overwrite)?;
+    check_target(out, Role::Dataset, opts.overwrite, "--overwrite")?;
 
     let tables = tracks
         .iter()
@@ -218,11 +218,11 @@ pub fn write_dataset(
         });
     }
 
-    let stage = Staging::create(out, Style::Dataset)?;
+    let stage = Staging::create(out, Role::Dataset)?;
     let mut bytes = 0u64;
     let put = |name: &str, data: &[u8]| -> Result<u64> {
         let p = stage.dir.join(name);
-        std::fs::write(&p, data).map_err(|e| write_error(&p, e))?;
+        std::fs::write(&p, data).map_err(|e| write_error(&stage.shown(&p), e))?;
         Ok(data.len() as u64)
     };
     bytes += put("regions.npy", &regions.regions_npy())?;
@@ -238,8 +238,16 @@ pub fn write_dataset(
             }
         };
         let dir = stage.dir.join(job.dir).join(&job.name);
-        let s = write_track(export, &dir, opts.format, &pool, parallel, &tick)
-            .map_err(|e| in_track(job.what, &job.name, e))?;
+        let s = write_track(
+            export,
+            &dir,
+            &stage.shown(&dir),
+            opts.format,
+            &pool,
+            parallel,
+            &tick,
+        )
+        .map_err(|e| in_track(job.what, &job.name, e))?;
         intervals += s.intervals;
         bytes += s.bytes;
     }
@@ -248,7 +256,7 @@ pub fn write_dataset(
         "metadata.json",
         &regions.metadata(opts.format, samples.clone()).to_json(),
     )?;
-    commit_all(vec![stage], opts.overwrite)?;
+    commit_all(vec![stage], opts.overwrite, "--overwrite")?;
     Ok(DatasetSummary {
         regions: regions.len(),
         samples: samples.len(),
@@ -257,26 +265,6 @@ pub fn write_dataset(
         intervals,
         bytes,
     })
-}
-
-/// Before any work: a target that exists is replaced only with `overwrite`, and only if it
-/// is a dataset (or empty), so a mistyped `--out` cannot delete an unrelated directory.
-fn check_target(out: &Path, overwrite: bool) -> Result<()> {
-    let Ok(meta) = std::fs::symlink_metadata(out) else {
-        return Ok(());
-    };
-    let refuse = |why: &str| Err(Error::Output(format!("{}: {why}", out.display())));
-    if !overwrite {
-        return refuse("already exists; pass --overwrite to replace it");
-    }
-    if !meta.is_dir() {
-        return refuse("exists and is not a directory; not replacing it");
-    }
-    let empty = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_none());
-    if !empty && !out.join("metadata.json").is_file() {
-        return refuse("is not a GenVarLoader dataset (no metadata.json); not replacing it");
-    }
-    Ok(())
 }
 
 fn read_table(path: &Path) -> Result<SampleTable> {

@@ -83,16 +83,17 @@ pub(super) fn open_track(
 }
 
 /// Export `export` into the track directory `dir` (created, files renamed into place when
-/// complete) in `format`'s layout, raw.
+/// complete; messages name it `shown`) in `format`'s layout, raw.
 pub(super) fn write_track(
     export: TrackExport,
     dir: &Path,
+    shown: &Path,
     format: GvlFormat,
     pool: &rayon::ThreadPool,
     parallel: Parallel,
     tick: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary> {
-    let mut out = OutputDir::create(dir, format.layout(), Format::Raw)?;
+    let mut out = OutputDir::create_as(dir, shown, format.layout(), Format::Raw)?;
     let s = match export {
         TrackExport::Files(export) => export_parallel_with_budget(
             &export,

@@ -4,12 +4,13 @@
 //! and all of them are renamed into place together, so a failed update leaves the dataset
 //! as it was and `Dataset.open` never sees half a track.
 
+use super::super::atomic::{commit_all, sweep, Staging};
 use super::super::{io_reason, HttpOptions, Parallel};
-use super::staging::{commit_all, Staging, Style};
 use super::tracks::{in_track, open_track, write_track};
 use super::{
     annot_source, check_names, read_table, sample_sources, AnnotSpec, DatasetProgress, TrackSpec,
 };
+use crate::atomic::Role;
 use crate::dataset::stored::StoredDataset;
 use crate::dataset::GvlFormat;
 use crate::error::{shown, Error, Result};
@@ -111,6 +112,10 @@ pub fn update_dataset(
             .chain(annot.iter().map(|a| (a.name.as_str(), "annotation track"))),
     )?;
     let ds = open_dataset(dir)?;
+    // A dead update's leftovers go first (a track it had set aside is put back).
+    for kind in ["intervals", "annot_intervals"] {
+        sweep(&dir.join(kind), Role::Track);
+    }
     let have_tracks = track_dirs(dir, "intervals")?;
     let have_annot = track_dirs(dir, "annot_intervals")?;
     let name = dir.display();
@@ -176,20 +181,28 @@ pub fn update_dataset(
     let (mut intervals, mut bytes) = (0u64, 0u64);
     let mut staged = Vec::new();
     for (k, (what, track, kind, export)) in jobs.into_iter().enumerate() {
-        let stage = Staging::create(&dir.join(kind).join(track), Style::Track)?;
+        let stage = Staging::create(&dir.join(kind).join(track), Role::Track)?;
         let offset = k as u64 * n;
         let tick = |done: u64| {
             if let Some(p) = progress {
                 p(offset + done, total);
             }
         };
-        let s = write_track(export, &stage.dir, ds.format, &pool, parallel, &tick)
-            .map_err(|e| in_track(what, track, e))?;
+        let s = write_track(
+            export,
+            &stage.dir,
+            stage.target(),
+            ds.format,
+            &pool,
+            parallel,
+            &tick,
+        )
+        .map_err(|e| in_track(what, track, e))?;
         intervals += s.intervals;
         bytes += s.bytes;
         staged.push(stage);
     }
-    commit_all(staged, overwrite)?;
+    commit_all(staged, overwrite, "--overwrite")?;
     Ok(UpdateSummary {
         regions: regions.len(),
         samples: samples.len(),
