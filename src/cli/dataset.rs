@@ -2,6 +2,7 @@
 
 use super::{parallel, parse_size, progress_bar, NetArgs, RunArgs};
 use bigwig_npy::dataset::concat::Axis;
+use bigwig_npy::dataset::shard::{Shard, ShardBy};
 use bigwig_npy::dataset::GvlFormat;
 use bigwig_npy::native::{
     concat_datasets, update_dataset, write_dataset, AnnotSpec, DatasetOptions, TrackSpec,
@@ -56,6 +57,14 @@ pub struct DatasetArgs {
     /// Replace an existing dataset at DIR (once the new one is complete).
     #[arg(long)]
     overwrite: bool,
+    /// Write only part K of N of the dataset (K = 1..N, as `sbatch --array=1-N` numbers
+    /// tasks); `concat` of all N parts is the whole dataset.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// regions: a contiguous range of the BED's rows (input order); samples: a contiguous
+    /// range of the sorted samples.
+    #[arg(long, value_enum, default_value_t = AxisArg::Regions, requires = "shard")]
+    shard_by: AxisArg,
     #[command(flatten)]
     run: RunArgs,
     #[command(flatten)]
@@ -78,6 +87,31 @@ pub struct UpdateArgs {
     overwrite: bool,
     #[command(flatten)]
     run: RunArgs,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+#[derive(Args)]
+pub struct PlanArgs {
+    /// BED file of regions, as for `dataset`.
+    #[arg(long, value_name = "REGIONS.bed[.gz]")]
+    regions: PathBuf,
+    /// Tracks, as for `dataset`.
+    #[arg(long = "track", value_name = "NAME=TABLE", required = true)]
+    tracks: Vec<String>,
+    /// Annotation tracks, as for `dataset`.
+    #[arg(long = "annot", value_name = "NAME=BIGWIG")]
+    annot: Vec<String>,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    max_jitter: u32,
+    /// Plan this many parts (`dataset --shard K/N`); 1: the whole job.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    shards: u32,
+    #[arg(long, value_enum, default_value_t = AxisArg::Regions)]
+    shard_by: AxisArg,
+    /// Threads reading the sources' indexes (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
     #[command(flatten)]
     net: NetArgs,
 }
@@ -127,6 +161,17 @@ pub fn dataset(a: DatasetArgs) -> Result<(), Error> {
             GvlFormatArg::V1 => GvlFormat::V1,
             GvlFormatArg::V2 => GvlFormat::V2,
         },
+        shard: a
+            .shard
+            .as_deref()
+            .map(|k| {
+                let by = match a.shard_by {
+                    AxisArg::Regions => ShardBy::Regions,
+                    AxisArg::Samples => ShardBy::Samples,
+                };
+                Shard::parse(k, by)
+            })
+            .transpose()?,
     };
     let bar = bar(a.run.quiet);
     let tick = |done: u64, total: u64| {
@@ -154,8 +199,11 @@ pub fn dataset(a: DatasetArgs) -> Result<(), Error> {
         } else {
             String::new()
         };
+        let part = opts.shard.map_or(String::new(), |s| {
+            format!("part {}/{} by {} of ", s.k, s.n, s.by.as_str())
+        });
         eprintln!(
-            "wrote dataset {} (format {}): {} regions x {} samples, {}{annot}: {} intervals, {:.1} MB in {:.2} s",
+            "wrote {part}dataset {} (format {}): {} regions x {} samples, {}{annot}: {} intervals, {:.1} MB in {:.2} s",
             a.out.display(),
             opts.format.format_version(),
             s.regions,
@@ -233,5 +281,35 @@ pub fn concat(a: ConcatArgs) -> Result<(), Error> {
             t0.elapsed().as_secs_f64()
         );
     }
+    Ok(())
+}
+
+pub fn plan(a: PlanArgs) -> Result<(), Error> {
+    use std::io::Write;
+    let tracks: Vec<TrackSpec> = specs(&a.tracks)?;
+    let annot: Vec<AnnotSpec> = specs(&a.annot)?;
+    if a.shards == 0 {
+        return Err(Error::input("--shards: expected at least 1"));
+    }
+    let by = match a.shard_by {
+        AxisArg::Regions => ShardBy::Regions,
+        AxisArg::Samples => ShardBy::Samples,
+    };
+    let pool = parallel(a.threads, None).pool()?;
+    let p = bigwig_npy::native::plan(
+        &a.regions,
+        &tracks,
+        &annot,
+        a.max_jitter,
+        a.shards,
+        by,
+        a.net.options()?,
+        &pool,
+    )?;
+    let mut text = serde_json::to_string_pretty(&p)
+        .map_err(|e| Error::Output(format!("cannot print the plan: {e}")))?;
+    text.push('\n');
+    // A closed stdout (`| head`) is not an error worth a line.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(())
 }

@@ -3,7 +3,7 @@
 use super::fetch::{Fetcher, Location, Traffic};
 use super::http::{HttpClient, HttpOptions};
 use crate::error::{Error, Result};
-use crate::export::{open_input, Input};
+use crate::export::{open_input, open_input_head, Input};
 use crate::source::{RangeCache, ReadError, Source};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -106,5 +106,22 @@ pub fn with_read_through<T>(
     let name = src.name().to_string();
     open_input(0, name, src.clone())
         .and_then(|input| f(&input))
+        .map_err(|e| src.take_error().unwrap_or(e))
+}
+
+/// [`with_read_through`] reading only the header and chrom tree at open: `f` reads the
+/// index it needs (for the regions) through the same source.
+pub fn with_read_through_head<T>(
+    at: &Location,
+    http: HttpOptions,
+    f: impl FnOnce(Input<Rc<ReadThrough>>) -> Result<T>,
+) -> Result<T> {
+    let src = Rc::new(ReadThrough::new(Fetcher::open(
+        at,
+        &HttpClient::new(http, 1),
+    )?));
+    let name = src.name().to_string();
+    open_input_head(0, name, src.clone())
+        .and_then(f)
         .map_err(|e| src.take_error().unwrap_or(e))
 }

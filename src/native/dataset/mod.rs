@@ -16,6 +16,7 @@ pub use update::{update_dataset, UpdateOptions, UpdateSummary};
 use super::atomic::{check_target, commit_all, Staging};
 use super::{io_reason, read_bed, write_error, HttpOptions, Parallel};
 use crate::atomic::Role;
+use crate::dataset::shard::{JobHash, Shard, ShardBy, ShardInfo};
 use crate::dataset::{
     check_names, check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat,
     SampleTable,
@@ -91,6 +92,8 @@ pub struct DatasetOptions {
     pub http: HttpOptions,
     /// The on-disk format (`dataset` only: `update` keeps the dataset's).
     pub format: GvlFormat,
+    /// Write only this part of the dataset.
+    pub shard: Option<Shard>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,9 +172,36 @@ pub fn write_dataset(
         .zip(&tables)
         .map(|(t, table)| (t.name.as_str(), table))
         .collect();
-    let samples = dataset_samples(&named)?;
+    let mut samples = dataset_samples(&named)?;
     let (input, table) = read_bed(bed, BedTable::new())?;
-    let regions = DatasetRegions::new(input, table, opts.max_jitter)?;
+    let mut regions = DatasetRegions::new(input, table, opts.max_jitter)?;
+    let mut shard_info = None;
+    if let Some(shard) = opts.shard {
+        shard_info = Some(ShardInfo {
+            k: shard.k,
+            n: shard.n,
+            by: shard.by,
+            job: job_hash(&regions, tracks, &tables, annot, &opts)?,
+        });
+        match shard.by {
+            ShardBy::Regions => {
+                shard.check(regions.len(), "regions")?;
+                if let (true, Some((a, b))) = (shard.n > 1, regions.duplicate()) {
+                    return Err(Error::input(format!(
+                        "{} lines {a} and {b}: the same region twice; parts by regions could not be \
+                         merged if both fell in one (GenVarLoader's concat refuses a region twice in a \
+                         part): remove the duplicate",
+                        regions.name()
+                    )));
+                }
+                regions = regions.part(shard.range(regions.len()))?;
+            }
+            ShardBy::Samples => {
+                shard.check(samples.len(), "samples")?;
+                samples = samples[shard.range(samples.len())].to_vec();
+            }
+        }
+    }
 
     let pool = parallel.pool()?;
     // Raw files in the format's layout; the stepper (URL sources) encodes with these.
@@ -252,10 +282,11 @@ pub fn write_dataset(
         bytes += s.bytes;
     }
     // Last, as gvl.write does: a directory with metadata.json is a finished dataset.
-    bytes += put(
-        "metadata.json",
-        &regions.metadata(opts.format, samples.clone()).to_json(),
-    )?;
+    bytes += put("metadata.json", &{
+        let mut m = regions.metadata(opts.format, samples.clone());
+        m.shard = shard_info;
+        m.to_json()
+    })?;
     commit_all(vec![stage], opts.overwrite, "--overwrite")?;
     Ok(DatasetSummary {
         regions: regions.len(),
@@ -267,7 +298,7 @@ pub fn write_dataset(
     })
 }
 
-fn read_table(path: &Path) -> Result<SampleTable> {
+pub(crate) fn read_table(path: &Path) -> Result<SampleTable> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         Error::input(format!(
@@ -291,4 +322,33 @@ fn in_table(table: &SampleTable, line: u32, sample: &str, path: &Path, e: Error)
         table.name,
         shown(sample)
     ))
+}
+
+/// The fingerprint of a sharded job: everything that decides the whole dataset.
+fn job_hash(
+    regions: &DatasetRegions,
+    tracks: &[TrackSpec],
+    tables: &[SampleTable],
+    annot: &[AnnotSpec],
+    opts: &DatasetOptions,
+) -> Result<String> {
+    let mut h = JobHash::default();
+    h.add(&regions.input_regions_arrow()?);
+    for (t, table) in tracks.iter().zip(tables) {
+        h.add(t.name.as_bytes());
+        let mut rows: Vec<_> = table.rows.iter().map(|r| (&r.sample, &r.path)).collect();
+        rows.sort();
+        for (sample, path) in rows {
+            h.add(sample.as_bytes()).add(path.as_bytes());
+        }
+    }
+    for a in annot {
+        h.add(a.name.as_bytes()).add(a.source.as_bytes());
+    }
+    h.add(&opts.max_jitter.to_le_bytes())
+        .add(opts.format.format_version().as_bytes());
+    if let Some(s) = opts.shard {
+        h.add(&s.n.to_le_bytes()).add(s.by.as_str().as_bytes());
+    }
+    Ok(h.hex())
 }
