@@ -5,8 +5,8 @@ use bigwig_npy::dataset::concat::Axis;
 use bigwig_npy::dataset::shard::{Shard, ShardBy};
 use bigwig_npy::dataset::GvlFormat;
 use bigwig_npy::native::{
-    concat_datasets, update_dataset, write_dataset, AnnotSpec, DatasetOptions, TrackSpec,
-    UpdateOptions,
+    concat_datasets, update_dataset, write_dataset, AnnotSpec, DatasetOptions, DatasetProgress,
+    TrackSpec, UpdateOptions,
 };
 use bigwig_npy::Error;
 use clap::{Args, ValueEnum};
@@ -139,9 +139,21 @@ fn specs<T: std::str::FromStr<Err = Error>>(v: &[String]) -> Result<Vec<T>, Erro
     v.iter().map(|s| s.parse()).collect()
 }
 
-/// A bar for regions x tracks (known once the regions are read), and its tick.
-fn bar(quiet: bool) -> Option<ProgressBar> {
-    progress_bar(quiet, 0)
+/// Run `f` with a progress bar over regions x tracks (their total known once the regions
+/// are read), cleared when it ends.
+fn with_bar<T>(quiet: bool, f: impl FnOnce(&DatasetProgress<'_>) -> T) -> T {
+    let bar: Option<ProgressBar> = progress_bar(quiet, 0);
+    let tick = |done: u64, total: u64| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let out = f(&tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    out
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -173,26 +185,18 @@ pub fn dataset(a: DatasetArgs) -> Result<(), Error> {
             })
             .transpose()?,
     };
-    let bar = bar(a.run.quiet);
-    let tick = |done: u64, total: u64| {
-        if let Some(b) = &bar {
-            b.set_length(total);
-            b.set_position(done);
-        }
-    };
-    let summary = write_dataset(
-        &a.regions,
-        &tracks,
-        &annot,
-        &a.out,
-        opts,
-        parallel(a.run.threads, a.run.staging_budget),
-        Some(&tick),
-    );
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    let s = summary?;
+    let parallel = parallel(a.run.threads, a.run.staging_budget);
+    let s = with_bar(a.run.quiet, |tick| {
+        write_dataset(
+            &a.regions,
+            &tracks,
+            &annot,
+            &a.out,
+            opts,
+            parallel,
+            Some(tick),
+        )
+    })?;
     if !a.run.quiet {
         let annot = if s.annot > 0 {
             format!(" + {}", plural(s.annot, "annotation track"))
@@ -221,29 +225,15 @@ pub fn update(a: UpdateArgs) -> Result<(), Error> {
     let t0 = Instant::now();
     let tracks: Vec<TrackSpec> = specs(&a.tracks)?;
     let annot: Vec<AnnotSpec> = specs(&a.annot)?;
-    let bar = bar(a.run.quiet);
-    let tick = |done: u64, total: u64| {
-        if let Some(b) = &bar {
-            b.set_length(total);
-            b.set_position(done);
-        }
+    let opts = UpdateOptions {
+        overwrite: a.overwrite,
+        max_mem: parse_size("--max-mem", &a.run.max_mem)?,
+        http: a.net.options()?,
     };
-    let summary = update_dataset(
-        &a.dir,
-        &tracks,
-        &annot,
-        UpdateOptions {
-            overwrite: a.overwrite,
-            max_mem: parse_size("--max-mem", &a.run.max_mem)?,
-            http: a.net.options()?,
-        },
-        parallel(a.run.threads, a.run.staging_budget),
-        Some(&tick),
-    );
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    let s = summary?;
+    let parallel = parallel(a.run.threads, a.run.staging_budget);
+    let s = with_bar(a.run.quiet, |tick| {
+        update_dataset(&a.dir, &tracks, &annot, opts, parallel, Some(tick))
+    })?;
     if !a.run.quiet {
         eprintln!(
             "updated dataset {} (format {}): added {} and {} over {} regions x {} samples: {} intervals, {:.1} MB in {:.2} s",

@@ -2,12 +2,13 @@
 //! the sample tables and the sources' headers and indexes only (no data block is read):
 //! to choose N and the resources of each shard job before submitting them.
 
+use super::dataset::trackset::TrackSet;
 use super::dataset::{AnnotSpec, TrackSpec};
 use super::fetch::Location;
 use super::read_through::with_read_through_head;
 use super::{is_url, read_bed, HttpOptions};
 use crate::dataset::shard::{Shard, ShardBy};
-use crate::dataset::{dataset_samples, BedTable, DatasetRegions, SampleTable};
+use crate::dataset::{BedTable, DatasetRegions};
 use crate::error::{Error, Result};
 use crate::export::{Export, IndexPolicy, Options};
 use crate::layout::{Format, Layout};
@@ -84,16 +85,8 @@ pub fn plan(
     if tracks.is_empty() {
         return Err(Error::input("no tracks given: pass --track NAME=TABLE"));
     }
-    let tables = tracks
-        .iter()
-        .map(|t| super::dataset::read_table(&t.table))
-        .collect::<Result<Vec<_>>>()?;
-    let named: Vec<(&str, &SampleTable)> = tracks
-        .iter()
-        .zip(&tables)
-        .map(|(t, table)| (t.name.as_str(), table))
-        .collect();
-    let samples = dataset_samples(&named)?;
+    let set = TrackSet::read(tracks, annot)?;
+    let samples = set.samples()?;
     let (input, table) = read_bed(bed, BedTable::new())?;
     let regions = DatasetRegions::new(input, table, max_jitter)?;
     let shard = |k| Shard { k, n, by };
@@ -121,21 +114,11 @@ pub fn plan(
                 - 1
         })
         .collect();
-    let mut jobs = Vec::new();
-    for table in &tables {
-        for (s, row) in table.rows_for(&samples).into_iter().enumerate() {
-            jobs.push(SourceJob {
-                sample: Some(s),
-                path: &row.path,
-            });
-        }
-    }
-    for a in annot {
-        jobs.push(SourceJob {
-            sample: None,
-            path: &a.source,
-        });
-    }
+    let jobs: Vec<SourceJob<'_>> = set
+        .sources(&samples)
+        .into_iter()
+        .map(|(sample, path)| SourceJob { sample, path })
+        .collect();
     let sorted = regions.sorted();
     let parts = n as usize;
     let per_source: Vec<Result<Counts>> = pool.install(|| {

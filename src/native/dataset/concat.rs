@@ -113,11 +113,7 @@ pub fn concat_datasets(
 
     let stage = Staging::create(out, Role::Dataset)?;
     let mut bytes = 0u64;
-    let put = |name: &str, data: &[u8]| -> Result<u64> {
-        let p = stage.dir.join(name);
-        std::fs::write(&p, data).map_err(|e| write_error(&stage.shown(&p), e))?;
-        Ok(data.len() as u64)
-    };
+    let put = |name: &str, data: &[u8]| stage.put(name, data);
     bytes += put("input_regions.arrow", &plan.input_regions_arrow)?;
     bytes += put("regions.npy", &plan.regions_npy)?;
     for (kind, name, per_sample, dirs) in &sources {
