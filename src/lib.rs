@@ -3,8 +3,9 @@
 //! `write_track` writes them.
 //!
 //! Where a byte goes: [`source`] reads it, [`bigwig`] locates and decodes it, [`export`]
-//! loops regions x samples, [`layout`] encodes the output files. [`native`] adds files,
-//! rayon and the CLI driver; the wasm layer adds fetch/Blob sources and JS types.
+//! loops regions x samples, [`layout`] encodes the output files. [`net`] holds the rules of
+//! URL sources, without I/O, for both hosts. [`native`] adds files, rayon, ureq and the CLI
+//! driver; the wasm layer adds JS types for the npm package.
 
 pub mod bed;
 pub mod bigwig;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod export;
 pub mod interval;
 pub mod layout;
+pub mod net;
 pub mod order;
 pub mod region;
 pub mod source;
