@@ -3,9 +3,9 @@
 //! `write_track` writes them.
 //!
 //! Where a byte goes: [`source`] reads it, [`bigwig`] locates and decodes it, [`export`]
-//! loops regions x samples, [`layout`] encodes the output files. [`net`] holds the rules of
-//! URL sources, without I/O, for both hosts. [`native`] adds files, rayon, ureq and the CLI
-//! driver; the wasm layer adds JS types for the npm package.
+//! loops regions x samples, [`layout`] encodes the output files. [`net`] and [`reads`] are
+//! the rules of URL sources and read planning, without I/O, for both hosts. [`native`] adds
+//! files, rayon, ureq and the CLI driver; the wasm layer adds JS types for the npm package.
 
 pub mod bed;
 pub mod bigwig;
@@ -19,6 +19,7 @@ pub mod interval;
 pub mod layout;
 pub mod net;
 pub mod order;
+pub mod reads;
 pub mod region;
 pub mod source;
 pub mod stepper;
