@@ -19,7 +19,9 @@ mod craft;
 
 use bigwig_npy::layout::{Format, Layout, TrackWriter};
 use bigwig_npy::stepper::{Step, Stepper};
-use bigwig_npy::{open_input, Error, Export, IndexPolicy, MemSource, Options, RangeCache, Regions};
+use bigwig_npy::{
+    open_input, Error, Export, IndexPolicy, Input, MemSource, Options, RangeCache, Regions, Stop,
+};
 use std::alloc::{GlobalAlloc, Layout as AllocLayout, System};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -232,9 +234,9 @@ fn open_async(bytes: &Arc<[u8]>) -> Result<usize, String> {
     let cache = RangeCache::new();
     cache.set_size(bytes.len() as u64);
     for round in 0..MAX_ROUNDS {
-        match open_input(0, "f", &cache) {
+        match Input::open(0, "f", &cache) {
             Ok(_) => return Ok(round),
-            Err(Error::Missing(ranges)) => {
+            Err(Stop::Missing(ranges)) => {
                 for r in ranges {
                     cache.insert(r.offset, served(bytes, &r)?);
                 }

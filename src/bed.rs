@@ -7,6 +7,15 @@ use crate::region::{check_i32, Builder, Regions};
 use std::borrow::Cow;
 use std::io::Write;
 
+impl Regions {
+    /// Parse BED bytes (gzip is detected by its magic bytes). `name` labels errors.
+    pub fn from_bed(name: &str, bytes: &[u8]) -> Result<Regions> {
+        let mut p = BedParser::new(name);
+        p.feed(bytes)?;
+        p.finish()
+    }
+}
+
 /// Receives the fields of every region line, in order, once the line parsed as a region:
 /// what a caller needs of the columns past the third (the dataset writer's BED table).
 pub trait BedFields {

@@ -4,7 +4,7 @@
 
 use crate::bigwig::block::{BlockReader, DecodedBlock};
 use crate::bigwig::{BwError, Leaf};
-use crate::export::Input;
+use crate::input::Input;
 use crate::source::Source;
 use std::collections::HashMap;
 

@@ -1,7 +1,9 @@
 //! The encoded-region format drivers pass between decoding and writing when regions are
 //! decoded out of order: per region `[region u32][count u32 x S][records x 12 bytes]`,
-//! little-endian, records packed as in `intervals.npy`.
+//! little-endian, records packed as in `intervals.npy`. [`EncodedRegions`] walks a
+//! sequence of them; nothing else reads the format.
 
+use crate::error::Bug;
 use crate::interval::Interval;
 use crate::layout::{encode_aos, TrackWriter};
 
@@ -15,68 +17,100 @@ pub fn encode_region(r: usize, recs: &[Interval], counts: &[usize], out: &mut Ve
     encode_aos(recs, out);
 }
 
-pub fn u32_at(b: &[u8], at: usize) -> u32 {
+fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
 }
 
-/// The region index of the encoded region at `at`.
-pub fn region_at(b: &[u8], at: usize) -> usize {
-    u32_at(b, at) as usize
+/// One encoded region of a sequence.
+#[derive(Debug, Clone, Copy)]
+pub struct Encoded<'a> {
+    /// Its region index.
+    pub region: usize,
+    /// Where it starts in the sequence.
+    pub at: usize,
+    /// Its bytes, counts and records.
+    pub bytes: &'a [u8],
+    n_samples: usize,
 }
 
-/// Length in bytes of the encoded region starting at `at`.
-pub fn region_len(b: &[u8], at: usize, n_samples: usize) -> usize {
-    let n: usize = (0..n_samples)
-        .map(|s| u32_at(b, at + 4 + 4 * s) as usize)
-        .sum();
-    4 + 4 * n_samples + n * 12
-}
-
-/// Push the encoded region at `at` into the writer, sample after sample.
-pub fn push_region_encoded(w: &mut TrackWriter, b: &[u8], at: usize, n_samples: usize) {
-    let mut rec = at + 4 + 4 * n_samples;
-    for s in 0..n_samples {
-        let n = u32_at(b, at + 4 + 4 * s) as usize;
-        w.push_group_encoded(&b[rec..rec + n * 12]);
-        rec += n * 12;
+impl Encoded<'_> {
+    /// Push its groups into the writer, sample after sample.
+    pub fn push_into(&self, w: &mut TrackWriter) {
+        let mut rec = 4 + 4 * self.n_samples;
+        for s in 0..self.n_samples {
+            let n = u32_at(self.bytes, 4 + 4 * s) as usize;
+            w.push_group_encoded(&self.bytes[rec..rec + n * 12]);
+            rec += n * 12;
+        }
     }
 }
 
-/// Regions per reorder bucket for an export of `n_regions`: about 16 regions a bucket, at
-/// most 1024 buckets. Hosts put out-of-order regions back through these buckets.
-pub fn bucket_regions(n_regions: usize) -> usize {
-    let n_buckets = (n_regions / 16).clamp(1, 1024);
-    n_regions.div_ceil(n_buckets).max(1)
+/// The encoded regions of a whole sequence, in order. Bytes this crate encoded are walked
+/// as they are; bytes from elsewhere (a host handing them back) are checked first with
+/// [`EncodedRegions::checked`].
+#[derive(Debug, Clone)]
+pub struct EncodedRegions<'a> {
+    bytes: &'a [u8],
+    n_samples: usize,
+    at: usize,
+}
+
+impl<'a> EncodedRegions<'a> {
+    pub fn new(bytes: &'a [u8], n_samples: usize) -> Self {
+        EncodedRegions {
+            bytes,
+            n_samples,
+            at: 0,
+        }
+    }
+
+    /// [`EncodedRegions::new`] once `bytes` is known to be a whole sequence of regions
+    /// below `n_regions`.
+    pub fn checked(bytes: &'a [u8], n_samples: usize, n_regions: usize) -> Result<Self, Bug> {
+        let mut at = 0;
+        while at < bytes.len() {
+            let head = 4 + 4 * n_samples;
+            if bytes.len() - at < head || u32_at(bytes, at) as usize >= n_regions {
+                return Err(Bug::Malformed { at });
+            }
+            let n: usize = (0..n_samples)
+                .map(|s| u32_at(bytes, at + 4 + 4 * s) as usize)
+                .sum();
+            match n.checked_mul(12).and_then(|r| r.checked_add(head)) {
+                Some(len) if bytes.len() - at >= len => at += len,
+                _ => return Err(Bug::Malformed { at }),
+            }
+        }
+        Ok(Self::new(bytes, n_samples))
+    }
+}
+
+impl<'a> Iterator for EncodedRegions<'a> {
+    type Item = Encoded<'a>;
+
+    fn next(&mut self) -> Option<Encoded<'a>> {
+        let (b, at, s) = (self.bytes, self.at, self.n_samples);
+        if at >= b.len() {
+            return None;
+        }
+        let n: usize = (0..s).map(|k| u32_at(b, at + 4 + 4 * k) as usize).sum();
+        let len = 4 + 4 * s + n * 12;
+        self.at += len;
+        Some(Encoded {
+            region: u32_at(b, at) as usize,
+            at,
+            bytes: &b[at..at + len],
+            n_samples: s,
+        })
+    }
 }
 
 /// `[region, length, ...]` of each encoded region in `b` (a whole sequence), so a host can
 /// keep the bytes opaque.
 pub fn spans(b: &[u8], n_samples: usize) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < b.len() {
-        let len = region_len(b, at, n_samples);
-        out.extend([u32_at(b, at), len as u32]);
-        at += len;
-    }
-    out
-}
-
-/// Check that `b` is a whole sequence of encoded regions; returns how many.
-pub fn count_regions(b: &[u8], n_samples: usize, n_regions: usize) -> Result<usize, String> {
-    let (mut at, mut n) = (0, 0);
-    while at < b.len() {
-        if b.len() - at < 4 + 4 * n_samples || region_at(b, at) >= n_regions {
-            return Err(format!("malformed encoded regions at byte {at}"));
-        }
-        let len = region_len(b, at, n_samples);
-        if b.len() - at < len {
-            return Err(format!("malformed encoded regions at byte {at}"));
-        }
-        at += len;
-        n += 1;
-    }
-    Ok(n)
+    EncodedRegions::new(b, n_samples)
+        .flat_map(|e| [e.region as u32, e.bytes.len() as u32])
+        .collect()
 }
 
 #[cfg(test)]
@@ -100,12 +134,17 @@ mod tests {
         ];
         let mut b = Vec::new();
         encode_region(7, &recs, &[1, 0, 1], &mut b);
-        assert_eq!((region_at(&b, 0), region_len(&b, 0, 3)), (7, b.len()));
-        assert_eq!(count_regions(&b, 3, 8), Ok(1));
-        assert!(count_regions(&b[..b.len() - 1], 3, 8).is_err());
-        assert!(count_regions(&b, 3, 7).is_err());
+        let e = EncodedRegions::new(&b, 3).next().unwrap();
+        assert_eq!((e.region, e.bytes.len()), (7, b.len()));
+        assert_eq!(EncodedRegions::checked(&b, 3, 8).unwrap().count(), 1);
+        assert_eq!(
+            EncodedRegions::checked(&b[..b.len() - 1], 3, 8).unwrap_err(),
+            Bug::Malformed { at: 0 }
+        );
+        assert!(EncodedRegions::checked(&b, 3, 7).is_err());
         let mut w = TrackWriter::new(Layout::Aos, Format::Raw);
-        push_region_encoded(&mut w, &b, 0, 3);
+        e.push_into(&mut w);
         assert_eq!(w.n_intervals(), 2);
+        assert_eq!(spans(&[b.clone(), b].concat(), 3), [7, 40, 7, 40]);
     }
 }

@@ -1,17 +1,17 @@
 //! The region x sample loop, free of threads, files and JS. [`Export`] holds the opened
 //! sources and the regions with every contig resolved up front; [`Export::decode_region`]
 //! decodes one region for all samples. Native code runs it in parallel; wasm runs it one
-//! region at a time, fetching what [`Error::Missing`] asks for and retrying.
+//! region at a time, fetching what [`Stop::Missing`] asks for and retrying.
 
-use crate::bigwig::block::{BlockReader, DecodedBlock};
-use crate::bigwig::{BigWig, BwError, IndexPlan, Leaf, QuerySet};
+use crate::bigwig::{BwError, IndexPlan, Leaf, QuerySet};
 pub use crate::blocks::{BlockCache, BlockSource, Decoder};
 use crate::contig::ContigMap;
-use crate::error::{shown, ByteRange, Error, Result};
+use crate::error::{shown, Bug, ByteRange, Error, MaxMem, Result, Stop};
+use crate::input::Input;
 use crate::interval::{Interval, RECORD_BYTES};
 use crate::layout::{Format, Layout};
 use crate::region::Regions;
-use crate::source::Source;
+use crate::source::{Complete, Source};
 
 /// Default `max_mem`: 4 GiB of records for one region over all samples.
 pub const DEFAULT_MAX_MEM: u64 = 4 << 30;
@@ -34,45 +34,6 @@ impl Default for Options {
     }
 }
 
-/// One opened source (a sample).
-pub struct Input<S> {
-    /// How messages name it: a path, URL or `source N`.
-    pub name: String,
-    pub source: S,
-    pub bigwig: BigWig,
-}
-
-/// Open source number `index` (for [`ByteRange`]s) named `name` (for messages).
-pub fn open_input<S: Source>(index: usize, name: impl Into<String>, source: S) -> Result<Input<S>> {
-    opened(index, name.into(), source, BigWig::open)
-}
-
-/// Open source number `index` reading its header and chrom tree only: the export reads
-/// its index later ([`Export::read_indexes`]), knowing the regions.
-pub fn open_input_head<S: Source>(
-    index: usize,
-    name: impl Into<String>,
-    source: S,
-) -> Result<Input<S>> {
-    opened(index, name.into(), source, BigWig::open_head)
-}
-
-fn opened<S: Source>(
-    index: usize,
-    name: String,
-    source: S,
-    open: fn(&S) -> std::result::Result<BigWig, BwError>,
-) -> Result<Input<S>> {
-    match open(&source) {
-        Ok(bigwig) => Ok(Input {
-            name,
-            source,
-            bigwig,
-        }),
-        Err(e) => Err(source_error(index, &name, e, None)),
-    }
-}
-
 /// How [`Export::read_indexes`] reads each source's R-tree index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IndexPolicy {
@@ -90,51 +51,6 @@ pub enum IndexPolicy {
 pub const LAZY_INDEX_MIN: u64 = 64 << 10;
 /// Bytes a region is reckoned to cost in a lazy walk: about one leaf node (256 items).
 const LAZY_BYTES_PER_REGION: u64 = 4 + 256 * 32;
-
-impl<S: Source> Input<S> {
-    /// Read the leaves `plan` asks for (source number `index`); errors name this source.
-    pub fn read_index(&mut self, index: usize, plan: IndexPlan<'_>) -> Result<()> {
-        self.bigwig
-            .read_index(&self.source, plan)
-            .map_err(|e| source_error(index, &self.name, e, None))
-    }
-
-    /// Bytes of the R-tree index, when known.
-    pub fn index_len(&self) -> Option<u64> {
-        self.bigwig.index_len(self.source.size())
-    }
-
-    /// Read and decode one data block (source number `index`); errors name this source.
-    pub fn read_block(
-        &self,
-        index: usize,
-        reader: &mut BlockReader,
-        leaf: &Leaf,
-    ) -> Result<DecodedBlock> {
-        reader
-            .read(&self.source, &self.bigwig, leaf)
-            .map_err(|e| source_error(index, &self.name, e, None))
-    }
-}
-
-fn source_error(index: usize, name: &str, e: BwError, context: Option<&str>) -> Error {
-    match e {
-        BwError::Missing(ranges) => Error::Missing(
-            ranges
-                .into_iter()
-                .map(|(offset, len)| ByteRange {
-                    source: index,
-                    offset,
-                    len,
-                })
-                .collect(),
-        ),
-        BwError::Invalid(m) => match context {
-            Some(c) => Error::Input(format!("{}: {m} (while reading {c})", shown(name))),
-            None => Error::Input(format!("{}: {m}", shown(name))),
-        },
-    }
-}
 
 /// What one (region, sample) reads: the chrom id and the clamped query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,9 +112,9 @@ impl<S: Source> Export<S> {
     }
 
     /// Read the R-tree index of every source whose index is not read yet, as `policy`
-    /// says. Every missing byte of this round comes back at once as [`Error::Missing`];
+    /// says. Every missing byte of this round comes back at once as [`Stop::Missing`];
     /// call again once they are held (a round per tree level when lazy).
-    pub fn read_indexes(&mut self, policy: IndexPolicy) -> Result<()> {
+    pub fn read_indexes(&mut self, policy: IndexPolicy) -> Result<(), Stop> {
         let mut missing = Vec::new();
         for s in 0..self.inputs.len() {
             if self.inputs[s].bigwig.index_read() {
@@ -229,14 +145,14 @@ impl<S: Source> Export<S> {
             };
             match self.inputs[s].read_index(s, plan) {
                 Ok(()) => {}
-                Err(Error::Missing(m)) => missing.extend(m),
+                Err(Stop::Missing(m)) => missing.extend(m),
                 Err(e) => return Err(e),
             }
         }
         if missing.is_empty() {
             Ok(())
         } else {
-            Err(Error::Missing(missing))
+            Err(Stop::Missing(missing))
         }
     }
 
@@ -263,15 +179,6 @@ impl<S: Source> Export<S> {
         self.inputs[s].bigwig.blocks(q.chrom, q.start, q.end)
     }
 
-    /// Region indices in genome order (contig name, then query start and end): decoding in
-    /// this order inflates each block once however the regions were shuffled.
-    pub fn genome_order(&self) -> Vec<u32> {
-        let ranks = self.contig_ranks();
-        let mut order: Vec<u32> = (0..self.n_regions() as u32).collect();
-        order.sort_by_key(|&r| self.genome_key(&ranks, r as usize));
-        order
-    }
-
     /// Each region contig's rank by name ([`Export::genome_key`] compares numbers, not names).
     pub fn contig_ranks(&self) -> Vec<u32> {
         let names = self.regions.contigs();
@@ -291,7 +198,9 @@ impl<S: Source> Export<S> {
         (ranks[self.regions.get(r).contig as usize], q.start, q.end)
     }
 
-    /// The decoded-size bound [`Export::touched_blocks`] counts for a block of source `s`.
+    /// An upper bound on the decoded size of a block of source `s` (decoded records take at
+    /// most 3x the inflated bytes: fixedStep 4 -> 12), what [`crate::order::OrderPlan`]
+    /// weighs against its budget.
     pub fn decoded_bound(&self, s: usize, leaf: &Leaf) -> u64 {
         let bw = &self.inputs[s].bigwig;
         let inflated = if bw.compressed() {
@@ -300,28 +209,6 @@ impl<S: Source> Export<S> {
             leaf.size
         };
         inflated * 3 + 64
-    }
-
-    /// Every (sample, block) some region reads, once, if an upper bound on their decoded
-    /// size stays within `limit` bytes (decoded records take at most 3x the inflated bytes:
-    /// fixedStep 4 -> 12); `None` as soon as it does not.
-    pub fn touched_blocks(&self, limit: u64) -> Option<Vec<(usize, Leaf)>> {
-        let mut seen = std::collections::HashSet::new();
-        let (mut out, mut bound) = (Vec::new(), 0u64);
-        for r in 0..self.n_regions() {
-            for s in 0..self.n_samples() {
-                for l in self.leaves(r, s) {
-                    if seen.insert((s, l.offset)) {
-                        out.push((s, *l));
-                        bound += self.decoded_bound(s, l);
-                        if bound > limit {
-                            return None;
-                        }
-                    }
-                }
-            }
-        }
-        Some(out)
     }
 
     /// Every data block region `r` reads, over all samples, decoded or not.
@@ -349,24 +236,24 @@ impl<S: Source> Export<S> {
     }
 
     /// Decode region `r` for all samples into `out` (cleared first), sample after sample;
-    /// `counts[s]` gets sample `s`'s record count. If any block is not available yet the
-    /// error is [`Error::Missing`] listing every missing block of the region at once.
+    /// `counts[s]` gets sample `s`'s record count. If any block is not available yet it
+    /// stops with [`Stop::Missing`], listing every missing block of the region at once.
     pub fn decode_region(
         &self,
         r: usize,
         blocks: &mut impl BlockSource,
         out: &mut Vec<Interval>,
         counts: &mut [usize],
-    ) -> Result<()> {
+    ) -> Result<(), Stop> {
         out.clear();
         let mut missing = Vec::new();
         for (s, input) in self.inputs.iter().enumerate() {
             if !input.bigwig.index_read() {
                 // Leaves unknown would read as "no data": never a silent empty region.
-                return Err(Error::Output(format!(
-                    "internal error: the index of {} was not read before decoding",
-                    shown(&input.name)
-                )));
+                return Err(Bug::IndexNotRead {
+                    source: input.name.clone(),
+                }
+                .into());
             }
             let before = out.len();
             let q = self.query(r, s);
@@ -382,12 +269,8 @@ impl<S: Source> Export<S> {
                         continue;
                     }
                     Err(e) => {
-                        return Err(source_error(
-                            s,
-                            &input.name,
-                            e,
-                            Some(&self.regions.describe(r)),
-                        ))
+                        let region = Some(self.regions.describe(r));
+                        return Err(crate::input::stop(s, &input.name, e, region));
                     }
                 };
                 // bigtools skips sections of another chrom that share a leaf's span.
@@ -398,20 +281,21 @@ impl<S: Source> Export<S> {
             counts[s] = out.len() - before;
             let bytes = out.len() as u64 * RECORD_BYTES;
             if bytes > self.options.max_mem {
-                return Err(Error::MaxMem(format!(
-                    "{} needs more than {bytes} bytes ({} intervals over {} of {} samples), over the max-mem limit of {} bytes",
-                    self.regions.describe(r),
-                    out.len(),
-                    s + 1,
-                    self.n_samples(),
-                    self.options.max_mem
-                )));
+                return Err(MaxMem {
+                    region: self.regions.describe(r),
+                    bytes,
+                    intervals: out.len(),
+                    samples: s + 1,
+                    n_samples: self.n_samples(),
+                    limit: self.options.max_mem,
+                }
+                .into());
             }
         }
         if !missing.is_empty() {
             missing.sort();
             missing.dedup();
-            return Err(Error::Missing(missing));
+            return Err(Stop::Missing(missing));
         }
         Ok(())
     }
@@ -420,7 +304,7 @@ impl<S: Source> Export<S> {
 /// Decoded-block budget for the one-region-at-a-time driver.
 pub const SEQUENTIAL_CACHE: usize = 32 << 20;
 
-impl<S: Source> Export<S> {
+impl<S: Complete> Export<S> {
     /// Export every region in input order, one at a time, into `writer`. After each region
     /// `after_region(r, writer)` runs: drain the writer there, report progress, or return
     /// an error (e.g. [`Error::Cancelled`]) to stop.
@@ -433,7 +317,8 @@ impl<S: Source> Export<S> {
         let mut recs = Vec::new();
         let mut counts = vec![0usize; self.n_samples()];
         for r in 0..self.n_regions() {
-            self.decode_region(r, &mut decoder, &mut recs, &mut counts)?;
+            self.decode_region(r, &mut decoder, &mut recs, &mut counts)
+                .map_err(Stop::complete)?;
             push_region(writer, &recs, &counts);
             after_region(r, writer)?;
         }

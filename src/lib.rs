@@ -13,15 +13,18 @@ pub mod bigwig;
 pub mod blocks;
 pub mod contig;
 pub mod dataset;
+pub mod drive;
 pub mod encoded;
 pub mod error;
 pub mod export;
+pub mod input;
 pub mod interval;
 pub mod layout;
 pub mod net;
 pub mod order;
 pub mod reads;
 pub mod region;
+pub mod reorder;
 pub mod source;
 pub mod stepper;
 
@@ -30,11 +33,10 @@ pub mod native;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use error::{ByteRange, Error, Result};
-pub use export::{
-    open_input, open_input_head, BlockCache, Export, IndexPolicy, Input, Options, DEFAULT_MAX_MEM,
-};
+pub use error::{ByteRange, Error, Result, Stop};
+pub use export::{BlockCache, Export, IndexPolicy, Options, DEFAULT_MAX_MEM};
+pub use input::{open_input, open_input_head, Input};
 pub use interval::Interval;
 pub use layout::{Format, Layout, TrackWriter};
 pub use region::{Region, Regions};
-pub use source::{MemSource, RangeCache, ReadError, Source};
+pub use source::{Complete, MemSource, RangeCache, ReadError, Source};

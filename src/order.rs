@@ -4,8 +4,11 @@
 //!
 //! Regions are decoded in input order when every data block they touch fits the decoded
 //! block cache, or when they already are in genome order; otherwise in genome order (each
-//! block fetched and inflated once) and put back in input order afterwards.
+//! block fetched and inflated once) and put back in input order afterwards. The one rule
+//! for every host: the stepper plans in slices, the parallel driver in one go
+//! ([`OrderPlan::run`]).
 
+use crate::bigwig::Leaf;
 use crate::export::Export;
 use crate::source::Source;
 use std::collections::HashSet;
@@ -40,6 +43,16 @@ impl DecodeOrder {
     }
 }
 
+/// A planned order, and what a host with threads decodes up front.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub order: DecodeOrder,
+    /// In input order because every block fits the budget: those blocks, `(sample, leaf)`,
+    /// each once. `None` when the regions were in genome order already, or are not kept in
+    /// input order.
+    pub touched: Option<Vec<(usize, Leaf)>>,
+}
+
 /// Initial sorted runs of the merge sort.
 const RUN: usize = 4096;
 
@@ -48,6 +61,7 @@ enum Phase {
     Touched {
         next: usize,
         seen: HashSet<(usize, u64)>,
+        touched: Vec<(usize, Leaf)>,
         bound: u64,
     },
     /// Checking that regions `..next` are in genome order.
@@ -85,24 +99,35 @@ impl OrderPlan {
             phase: Phase::Touched {
                 next: 0,
                 seen: HashSet::new(),
+                touched: Vec::new(),
                 bound: 0,
             },
         }
     }
 
     /// Plan on for about `work` regions' worth; the order once it is known.
-    pub fn step<S: Source>(&mut self, export: &Export<S>, work: usize) -> Option<DecodeOrder> {
+    pub fn step<S: Source>(&mut self, export: &Export<S>, work: usize) -> Option<Planned> {
+        let order = |order| Planned {
+            order,
+            touched: None,
+        };
         let n = export.n_regions();
         let key = |r: u32| export.genome_key(&self.ranks, r as usize);
         let mut budget = work.max(1);
         loop {
             match &mut self.phase {
-                Phase::Touched { next, seen, bound } => {
+                Phase::Touched {
+                    next,
+                    seen,
+                    touched,
+                    bound,
+                } => {
                     let end = (*next + budget).min(n);
                     for r in *next..end {
                         for s in 0..export.n_samples() {
                             for l in export.leaves(r, s) {
                                 if seen.insert((s, l.offset)) {
+                                    touched.push((s, *l));
                                     *bound += export.decoded_bound(s, l);
                                 }
                             }
@@ -112,10 +137,13 @@ impl OrderPlan {
                             break;
                         }
                     }
-                    if let Phase::Touched { next, .. } = &mut self.phase {
+                    if let Phase::Touched { next, touched, .. } = &mut self.phase {
                         *next = end;
                         if end == n {
-                            return Some(DecodeOrder::Input(n));
+                            return Some(Planned {
+                                order: DecodeOrder::Input(n),
+                                touched: Some(std::mem::take(touched)),
+                            });
                         }
                         return None;
                     }
@@ -136,7 +164,7 @@ impl OrderPlan {
                         prev = k;
                     }
                     *next = end;
-                    return (end >= n).then_some(DecodeOrder::Input(n));
+                    return (end >= n).then(|| order(DecodeOrder::Input(n)));
                 }
                 Phase::Runs { order, next } => {
                     while budget > 0 && *next < n {
@@ -193,14 +221,14 @@ impl OrderPlan {
                         m.j = (m.lo + m.width).min(n);
                         m.k = m.lo;
                     }
-                    return Some(DecodeOrder::Genome(std::mem::take(&mut m.from)));
+                    return Some(order(DecodeOrder::Genome(std::mem::take(&mut m.from))));
                 }
             }
         }
     }
 
     /// Plan in one go (hosts with threads, and tests).
-    pub fn run<S: Source>(export: &Export<S>, cache_budget: u64) -> DecodeOrder {
+    pub fn run<S: Source>(export: &Export<S>, cache_budget: u64) -> Planned {
         let mut p = OrderPlan::new(export, cache_budget);
         loop {
             if let Some(o) = p.step(export, usize::MAX / 2) {
@@ -213,7 +241,8 @@ impl OrderPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::export::{open_input, Options};
+    use crate::export::Options;
+    use crate::input::open_input;
     use crate::region::Regions;
     use crate::source::MemSource;
 
@@ -223,6 +252,14 @@ mod tests {
         let input = open_input(0, "volvox.bw", src).unwrap();
         let regions = Regions::from_bed("r.bed", bed.as_bytes()).unwrap();
         Export::new(vec![input], regions, Options::default()).unwrap()
+    }
+
+    /// Region indices in genome order (contig name, then query start and end), by one sort.
+    fn genome_order<S: Source>(e: &Export<S>) -> Vec<u32> {
+        let ranks = e.contig_ranks();
+        let mut order: Vec<u32> = (0..e.n_regions() as u32).collect();
+        order.sort_by_key(|&r| e.genome_key(&ranks, r as usize));
+        order
     }
 
     fn shuffled(n: usize, seed: u64) -> String {
@@ -239,23 +276,32 @@ mod tests {
     #[test]
     fn small_exports_and_sorted_regions_keep_input_order() {
         let e = export(&shuffled(500, 1));
-        assert_eq!(OrderPlan::run(&e, u64::MAX), DecodeOrder::Input(500));
+        let fits = OrderPlan::run(&e, u64::MAX);
+        assert_eq!(fits.order, DecodeOrder::Input(500));
+        let touched = fits.touched.unwrap();
+        assert!(!touched.is_empty() && touched.len() <= e.inputs[0].bigwig.leaves.len());
         let sorted = export("ctgA\t0\t10\nctgA\t5\t10\nctgA\t5\t20\nctgA\t9\t9\n");
-        assert_eq!(OrderPlan::run(&sorted, 0), DecodeOrder::Input(4));
+        assert_eq!(
+            OrderPlan::run(&sorted, 0),
+            Planned {
+                order: DecodeOrder::Input(4),
+                touched: None
+            }
+        );
     }
 
     #[test]
     fn shuffled_regions_past_the_cache_get_the_stable_genome_order_in_any_slices() {
         for (n, seed) in [(1, 1), (2, 2), (4095, 3), (4097, 4), (20_000, 5)] {
             let e = export(&shuffled(n, seed));
-            let want = e.genome_order();
+            let want = genome_order(&e);
             let identity = want.iter().enumerate().all(|(k, &r)| k == r as usize);
             let expected = if identity {
                 DecodeOrder::Input(n)
             } else {
                 DecodeOrder::Genome(want.clone())
             };
-            assert_eq!(OrderPlan::run(&e, 0), expected, "n {n}");
+            assert_eq!(OrderPlan::run(&e, 0).order, expected, "n {n}");
             // Sliced finely, with a step count that shows the slices are bounded.
             for work in [1, 7, 1000] {
                 let mut p = OrderPlan::new(&e, 0);
@@ -263,7 +309,7 @@ mod tests {
                 let got = loop {
                     steps += 1;
                     if let Some(o) = p.step(&e, work) {
-                        break o;
+                        break o.order;
                     }
                 };
                 let order: Vec<u32> = (0..got.len()).map(|k| got.region(k) as u32).collect();

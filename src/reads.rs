@@ -32,6 +32,9 @@ pub struct ReadPolicy {
     pub read_ahead_budget: u64,
     /// A read partly covered by one under way asks only for the rest (in pieces).
     pub trim_under_way: bool,
+    /// A stalled step waits for every read under way, not only the first to land
+    /// ([`crate::drive::Drive::next`]).
+    pub stall_settles: bool,
 }
 
 impl ReadPolicy {
@@ -46,6 +49,7 @@ impl ReadPolicy {
         max_request: 4 << 20,
         read_ahead_budget: 0,
         trim_under_way: true,
+        stall_settles: false,
     };
 
     /// The npm package: wasm linear memory never shrinks, so shorter windows; a read is one
@@ -58,6 +62,7 @@ impl ReadPolicy {
         max_request: u64::MAX,
         read_ahead_budget: 4 << 20,
         trim_under_way: false,
+        stall_settles: true,
     };
 
     /// The read-ahead window for [`crate::stepper::Stepper::step`].

@@ -1,10 +1,9 @@
 //! Regions: what to export, in output order (never sorted). Parsed from BED text (plain or
-//! gzip, whole or fed in pieces by [`BedParser`]) or built from arrays.
+//! gzip, whole or fed in pieces by [`crate::bed::BedParser`]) or built from arrays.
 //!
 //! Stored compactly, 16 bytes a region (contig names interned), so ten million regions
 //! take 160 MB, not the gigabyte that a `String` per region took.
 
-pub use crate::bed::{BedFields, BedParser, NoFields};
 use crate::error::{shown, Error, Result};
 use std::collections::HashMap;
 
@@ -99,13 +98,6 @@ impl Regions {
             contigs,
             list,
         })
-    }
-
-    /// Parse BED bytes (gzip is detected by its magic bytes). `name` labels errors.
-    pub fn from_bed(name: &str, bytes: &[u8]) -> Result<Regions> {
-        let mut p = BedParser::new(name);
-        p.feed(bytes)?;
-        p.finish()
     }
 
     /// Regions from parallel arrays (the JS API); `line` becomes the 1-based index.

@@ -38,6 +38,16 @@ macro_rules! forward_source {
 
 forward_source!(&T, Box<T>, std::rc::Rc<T>, Arc<T>);
 
+/// A source that holds every byte (a file, a buffer, a reader that fetches on demand): its
+/// reads never fail with [`ReadError::Missing`], so operations over it never stop on
+/// missing bytes ([`crate::error::Stop::complete`]).
+pub trait Complete: Source {}
+
+impl<T: Complete + ?Sized> Complete for &T {}
+impl<T: Complete + ?Sized> Complete for Box<T> {}
+impl<T: Complete + ?Sized> Complete for std::rc::Rc<T> {}
+impl<T: Complete + ?Sized> Complete for Arc<T> {}
+
 /// The byte ranges of a remote or sliced source fetched so far. A read it cannot serve
 /// yet is [`ReadError::Missing`]; the async driver fetches the range and retries.
 ///
@@ -213,6 +223,8 @@ pub fn read_slice(bytes: &[u8], offset: u64, buf: &mut [u8]) -> Result<(), ReadE
         }),
     }
 }
+
+impl Complete for MemSource {}
 
 impl Source for MemSource {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {

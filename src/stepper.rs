@@ -1,20 +1,20 @@
 //! The one-region-at-a-time driver behind every single-threaded host (the wasm module
-//! today): it opens the sources through the missing-range protocol, plans the decode
-//! order in slices, decodes with read-ahead and buffers the output. A host only moves
-//! bytes: it adds what [`Stepper::open`] and [`Stepper::step`] ask for, and takes output.
+//! today, and native exports with URL sources): it opens the sources through the
+//! missing-range protocol, plans the decode order in slices, decodes with read-ahead and
+//! buffers the output. A host only moves bytes: it adds what [`Stepper::open`] and
+//! [`Stepper::step`] ask for, and takes output ([`crate::drive::Drive`] runs the loop).
 //!
-//! Sources are [`RangeCache`]s the host fills. The read-ahead policy lives here, so plain
-//! `cargo test` pins it: each region's ranges are handed out once, a stalled region keeps
-//! its raw bytes until it is decoded, and raw bytes behind the read-ahead window go.
+//! Sources are [`RangeCache`]s the host fills. The read-ahead policy lives here
+//! ([`ahead`]), so plain `cargo test` pins it.
+
+mod ahead;
 
 use crate::bigwig::IndexPlan;
-use crate::encoded::{
-    bucket_regions, count_regions, encode_region, push_region_encoded, region_at, region_len,
-};
-use crate::error::{ByteRange, Error, Result};
-use crate::export::{
-    open_input_head, push_region, Decoder, Export, IndexPolicy, Input, Options, LAZY_INDEX_MIN,
-};
+use crate::blocks::Decoder;
+use crate::encoded::{encode_region, EncodedRegions};
+use crate::error::{Bug, ByteRange, Error, Result, Stop};
+use crate::export::{push_region, Export, IndexPolicy, Options, LAZY_INDEX_MIN};
+use crate::input::Input;
 use crate::interval::Interval;
 use crate::layout::TrackWriter;
 use crate::order::{DecodeOrder, OrderPlan};
@@ -43,29 +43,45 @@ pub enum Step {
     Stalled(Vec<ByteRange>),
 }
 
+/// Where the stepper stands.
+enum Phase {
+    /// Sources being opened (headers and chrom trees, small indexes with them); the
+    /// regions, once given, wait here.
+    Opening {
+        regions: Option<Regions>,
+        opened: Vec<Option<Input<Src>>>,
+    },
+    /// Regions resolved; the indexes they need being read.
+    Indexing(Export<Src>),
+    /// Indexes read; the decode order being planned.
+    Planning(Export<Src>, OrderPlan),
+    /// Decoding in the planned order.
+    Decoding(Decoding),
+}
+
+/// The decoding phase: the export, its order, and how far decoding and read-ahead got.
+struct Decoding {
+    export: Export<Src>,
+    order: DecodeOrder,
+    decoder: Decoder,
+    /// Regions decoded so far (positions in the decode order).
+    next: usize,
+    /// Positions in the decode order below this had their ranges handed out already.
+    asked: usize,
+}
+
 pub struct Stepper {
     names: Vec<String>,
     caches: Vec<Src>,
     options: Options,
     index_policy: IndexPolicy,
-    /// The export's indexes are read (open is done).
-    indexed: bool,
-    regions: Option<Regions>,
-    opened: Vec<Option<Input<Src>>>,
-    export: Option<Export<Src>>,
-    plan: Option<OrderPlan>,
-    order: Option<DecodeOrder>,
-    decoder: Decoder,
+    phase: Phase,
     /// Decoded-block budget: when every block the export touches fits, regions are decoded
     /// in input order (wasm linear memory never shrinks, so keep it modest).
     cache_budget: usize,
     pub writer: TrackWriter,
     recs: Vec<Interval>,
     counts: Vec<usize>,
-    /// Regions decoded so far (positions in the decode order).
-    next: usize,
-    /// Positions in the decode order below this had their ranges handed out already.
-    asked: usize,
     /// Genome order: encoded regions (see [`crate::encoded`]) not yet taken by the host.
     unordered: Vec<u8>,
     /// `[region, length, ...]` of `unordered`, recorded as it is encoded.
@@ -80,37 +96,44 @@ impl Stepper {
         let n = names.len();
         Stepper {
             caches: (0..n).map(|_| Rc::new(RangeCache::new())).collect(),
-            opened: (0..n).map(|_| None).collect(),
+            phase: Phase::Opening {
+                regions: None,
+                opened: (0..n).map(|_| None).collect(),
+            },
             names,
             options,
             index_policy: IndexPolicy::Auto,
-            indexed: false,
-            regions: None,
-            export: None,
-            plan: None,
-            order: None,
-            decoder: Decoder::new(cache_budget),
             cache_budget,
             writer: TrackWriter::new(options.layout, options.format),
             recs: Vec::new(),
             counts: vec![0; n],
-            next: 0,
-            asked: 0,
             unordered: Vec::new(),
             unordered_spans: Vec::new(),
             pushed: 0,
         }
     }
 
-    pub fn set_regions(&mut self, regions: Regions) {
-        self.regions = Some(regions);
+    /// The regions to export (taken when open resolves them; ignored after).
+    pub fn set_regions(&mut self, given: Regions) {
+        if let Phase::Opening { regions, .. } = &mut self.phase {
+            *regions = Some(given);
+        }
     }
 
-    /// The regions, once given (until the export takes them at open).
+    fn export(&self) -> Option<&Export<Src>> {
+        match &self.phase {
+            Phase::Opening { .. } => None,
+            Phase::Indexing(e) | Phase::Planning(e, _) => Some(e),
+            Phase::Decoding(d) => Some(&d.export),
+        }
+    }
+
+    /// The regions, once given.
     pub fn regions(&self) -> Option<&Regions> {
-        self.regions
-            .as_ref()
-            .or_else(|| self.export.as_ref().map(|e| &e.regions))
+        match &self.phase {
+            Phase::Opening { regions, .. } => regions.as_ref(),
+            _ => self.export().map(|e| &e.regions),
+        }
     }
 
     /// How open reads the R-tree indexes (default [`IndexPolicy::Auto`]: lazily for few
@@ -133,62 +156,31 @@ impl Stepper {
     /// need. Returns the ranges still missing; empty when the export is ready (or,
     /// without regions, when the sources' headers and chrom trees are read).
     pub fn open(&mut self) -> Result<Vec<ByteRange>> {
-        if self.indexed {
-            return Ok(Vec::new());
-        }
-        if self.export.is_none() {
-            let mut missing = Vec::new();
-            for i in 0..self.caches.len() {
-                if self.opened[i].is_some() {
-                    continue;
-                }
-                match open_input_head(i, self.names[i].clone(), self.caches[i].clone()) {
-                    Ok(input) => self.opened[i] = Some(input),
-                    Err(Error::Missing(ranges)) => {
-                        for mut r in ranges {
-                            let limit = self.caches[i]
-                                .size()
-                                .map_or(u64::MAX, |s| s.saturating_sub(r.offset));
-                            r.len = r.len.max(MIN_OPEN_READ).min(limit.max(r.len));
-                            missing.push(r);
-                        }
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            // A small index is read whole with the head, regions or not: one round, and
-            // an inspected source's head then holds everything an export needs.
-            if self.index_policy != IndexPolicy::Lazy && missing.is_empty() {
-                for (i, input) in self.opened.iter_mut().enumerate() {
-                    let input = input.as_mut().expect("opened");
-                    if input.index_len().is_some_and(|len| len <= LAZY_INDEX_MIN) {
-                        match input.read_index(i, IndexPlan::Whole) {
-                            Ok(()) => {}
-                            Err(Error::Missing(m)) => missing.extend(m),
-                            Err(e) => return Err(e),
-                        }
-                    }
-                }
-            }
+        if let Phase::Opening { regions, opened } = &mut self.phase {
+            let missing = open_heads(&self.names, &self.caches, opened, self.index_policy)?;
             if !missing.is_empty() {
                 return Ok(missing);
             }
-            let Some(regions) = self.regions.take() else {
+            let Some(regions) = regions.take() else {
                 return Ok(Vec::new());
             };
-            let inputs = self.opened.iter_mut().map(|o| o.take().unwrap()).collect();
-            self.export = Some(Export::new(inputs, regions, self.options)?);
+            let inputs = opened.iter_mut().map(|o| o.take().unwrap()).collect();
+            self.phase = Phase::Indexing(Export::new(inputs, regions, self.options)?);
         }
-        let export = self.export.as_mut().expect("resolved");
-        // Index nodes are read at the sizes the walk asks for (a level per round when
-        // lazy), not rounded up.
-        match export.read_indexes(self.index_policy) {
-            Ok(()) => {}
-            Err(Error::Missing(ranges)) => return Ok(ranges),
-            Err(e) => return Err(e),
+        if let Phase::Indexing(export) = &mut self.phase {
+            // Index nodes are read at the sizes the walk asks for (a level per round when
+            // lazy), not rounded up.
+            match export.read_indexes(self.index_policy) {
+                Ok(()) => {}
+                Err(Stop::Missing(ranges)) => return Ok(ranges),
+                Err(Stop::Failed(e)) => return Err(e),
+            }
+            let Phase::Indexing(export) = std::mem::replace(&mut self.phase, placeholder()) else {
+                unreachable!()
+            };
+            let plan = OrderPlan::new(&export, self.cache_budget as u64);
+            self.phase = Phase::Planning(export, plan);
         }
-        self.indexed = true;
-        self.plan = Some(OrderPlan::new(export, self.cache_budget as u64));
         // What open read is kept: a read extended past the index or header may hold the
         // first data blocks. The first step that misses drops all outside its window.
         Ok(Vec::new())
@@ -198,21 +190,31 @@ impl Stepper {
     /// single-threaded host calls it until then, yielding in between (millions of
     /// shuffled regions take seconds to sort).
     pub fn plan_order(&mut self, work: usize) -> Result<bool> {
-        if self.order.is_some() {
-            return Ok(true);
-        }
-        let (Some(export), Some(plan)) = (self.export.as_ref(), self.plan.as_mut()) else {
-            return Err(Error::input("planOrder() before open() finished"));
+        let order = match &mut self.phase {
+            Phase::Decoding(_) => return Ok(true),
+            Phase::Opening { .. } | Phase::Indexing(_) => {
+                return Err(Error::input("planOrder() before open() finished"))
+            }
+            Phase::Planning(export, plan) => match plan.step(export, work) {
+                Some(order) => order.order,
+                None => return Ok(false),
+            },
         };
-        let Some(order) = plan.step(export, work) else {
-            return Ok(false);
+        let Phase::Planning(export, _) = std::mem::replace(&mut self.phase, placeholder()) else {
+            unreachable!()
         };
-        if order.is_genome() {
-            self.decoder =
-                Decoder::new(GENOME_ORDER_BLOCK_CACHE.min(self.cache_budget.max(1 << 20)));
-        }
-        self.order = Some(order);
-        self.plan = None;
+        let budget = if order.is_genome() {
+            GENOME_ORDER_BLOCK_CACHE.min(self.cache_budget.max(1 << 20))
+        } else {
+            self.cache_budget
+        };
+        self.phase = Phase::Decoding(Decoding {
+            export,
+            order,
+            decoder: Decoder::new(budget),
+            next: 0,
+            asked: 0,
+        });
         Ok(true)
     }
 
@@ -223,14 +225,18 @@ impl Stepper {
     /// host skips those it is reading already.
     pub fn step(&mut self, max_bytes: usize, lookahead: usize) -> Result<Step> {
         while !self.plan_order(usize::MAX / 2)? {}
-        let export = self.export.as_ref().expect("planned");
-        let order = self.order.as_ref().expect("planned");
-        let genome = order.is_genome();
-        while self.next < export.n_regions() {
-            let r = order.region(self.next);
-            match export.decode_region(r, &mut self.decoder, &mut self.recs, &mut self.counts) {
+        let Phase::Decoding(d) = &mut self.phase else {
+            unreachable!("planned above")
+        };
+        let genome = d.order.is_genome();
+        while d.next < d.export.n_regions() {
+            let r = d.order.region(d.next);
+            match d
+                .export
+                .decode_region(r, &mut d.decoder, &mut self.recs, &mut self.counts)
+            {
                 Ok(()) => {
-                    self.next += 1;
+                    d.next += 1;
                     let full = if genome {
                         let start = self.unordered.len();
                         encode_region(r, &self.recs, &self.counts, &mut self.unordered);
@@ -242,110 +248,18 @@ impl Stepper {
                         self.writer.pending() >= max_bytes
                     };
                     if full {
-                        return Ok(Step::ReadAhead(self.read_ahead(lookahead)));
+                        let ahead = d.read_ahead(&self.caches, self.cache_budget, lookahead);
+                        return Ok(Step::ReadAhead(ahead));
                     }
                 }
-                Err(Error::Missing(_)) => return Ok(Step::Stalled(self.stalled_at(r, lookahead))),
-                Err(e) => return Err(e),
+                Err(Stop::Missing(_)) => {
+                    let ranges = d.stalled_at(&self.caches, self.cache_budget, r, lookahead);
+                    return Ok(Step::Stalled(ranges));
+                }
+                Err(Stop::Failed(e)) => return Err(e),
             }
         }
         Ok(Step::Done)
-    }
-
-    /// Double buffering: once half the horizon is decoded, ask for the next `lookahead`
-    /// regions in one go (few, large, coalesced reads), each region's ranges looked up once.
-    fn read_ahead(&mut self, lookahead: usize) -> Vec<ByteRange> {
-        if self.asked >= self.next + lookahead {
-            return Vec::new();
-        }
-        let from = self.next.max(self.asked);
-        let to = self.next + 2 * lookahead;
-        self.asked = to;
-        let mut ahead = self.window(from, to);
-        // Reads land without stalls, so this is where raw bytes behind the window go:
-        // nothing else would drop them.
-        let mut keep = self.window(self.next, from);
-        keep.extend_from_slice(&ahead);
-        self.retain_raw(&keep);
-        ahead.retain(|r| self.within(r) && !self.holds(r));
-        ahead
-    }
-
-    /// Region `r` (at `next`) misses bytes: its raw blocks stay held until it is done, and
-    /// its decoded blocks are not fetched again. Should the decoded cache drop one before
-    /// its use, the next stall asks for it: the raw bytes held only grow while the region
-    /// is current, so it completes.
-    fn stalled_at(&mut self, r: usize, lookahead: usize) -> Vec<ByteRange> {
-        let export = self.export.as_ref().expect("open");
-        let all = export.region_ranges(r);
-        let mut ranges = all.clone();
-        ranges.retain(|b| !self.decoder.cache.contains(b.source, b.offset));
-        let (near, horizon) = (self.next + 1 + lookahead, self.next + 1 + 2 * lookahead);
-        let soon = self.window(self.next + 1, near);
-        // Raw bytes behind the read-ahead horizon were decoded already (or are not needed
-        // again): drop them.
-        let mut keep = self.window(near, horizon);
-        keep.extend_from_slice(&all);
-        keep.extend_from_slice(&soon);
-        self.retain_raw(&keep);
-        ranges.extend(soon);
-        self.asked = self.asked.max(near);
-        ranges.sort();
-        ranges.dedup();
-        ranges.retain(|r| self.within(r) && !self.holds(r));
-        ranges
-    }
-
-    /// Drop raw chunks that overlap none of `keep`, oldest first, until those left
-    /// outside it fit the spare budget (a quarter of the decoded-block budget): small
-    /// files stay whole (nothing read twice), large ones do not pile up.
-    fn retain_raw(&self, keep: &[ByteRange]) {
-        let mut outside = Vec::new();
-        for (i, c) in self.caches.iter().enumerate() {
-            let keep: Vec<(u64, u64)> = keep
-                .iter()
-                .filter(|r| r.source == i)
-                .map(|r| (r.offset, r.len))
-                .collect();
-            outside.extend(c.outside(&keep).into_iter().map(|(s, n, t)| (t, i, s, n)));
-        }
-        let mut spare: usize = outside.iter().map(|c| c.3).sum();
-        outside.sort_unstable();
-        for (_, i, start, n) in outside {
-            if spare <= self.cache_budget / 4 {
-                break;
-            }
-            self.caches[i].remove(start);
-            spare -= n;
-        }
-    }
-
-    /// Byte ranges of the regions at positions `[from, to)` of the decode order that are
-    /// not decoded yet.
-    fn window(&self, from: usize, to: usize) -> Vec<ByteRange> {
-        let (Some(export), Some(order)) = (self.export.as_ref(), self.order.as_ref()) else {
-            return Vec::new();
-        };
-        let to = to.min(export.n_regions());
-        let mut ranges: Vec<ByteRange> = (from.min(to)..to)
-            .flat_map(|k| export.needed_ranges(order.region(k), &self.decoder.cache))
-            .collect();
-        ranges.sort();
-        ranges.dedup();
-        ranges
-    }
-
-    /// False for a range past the end of its source (a corrupt leaf): it is not worth a
-    /// request, and decoding its block says what is wrong, naming the source.
-    fn within(&self, r: &ByteRange) -> bool {
-        self.caches[r.source]
-            .size()
-            .is_none_or(|size| r.offset.checked_add(r.len).is_some_and(|end| end <= size))
-    }
-
-    /// True when the raw bytes of `r` are in its source's range cache.
-    fn holds(&self, r: &ByteRange) -> bool {
-        self.caches[r.source].has(r.offset, r.len)
     }
 
     /// Raw source bytes held in the range caches (fetched, not yet dropped).
@@ -357,7 +271,7 @@ impl Stepper {
     /// [`Stepper::take_unordered`] and gives them back in input order with
     /// [`Stepper::push_encoded`]. False until the order is planned.
     pub fn genome_order(&self) -> bool {
-        self.order.as_ref().is_some_and(DecodeOrder::is_genome)
+        matches!(&self.phase, Phase::Decoding(d) if d.order.is_genome())
     }
 
     /// Genome order: the encoded regions decoded since the last call, and their
@@ -369,41 +283,31 @@ impl Stepper {
         )
     }
 
-    /// Regions per bucket the host reorders genome-order output through.
-    pub fn bucket_regions(&self) -> usize {
-        bucket_regions(self.n_regions())
-    }
-
     /// Genome order: encoded regions in input order, continuing where the last call ended.
     pub fn push_encoded(&mut self, bytes: &[u8]) -> Result<()> {
-        let s = self.names.len();
-        count_regions(bytes, s, self.n_regions())
-            .map_err(|m| Error::Output(format!("internal error: {m}")))?;
-        let mut at = 0;
-        while at < bytes.len() {
-            if region_at(bytes, at) != self.pushed {
-                return Err(Error::Output(format!(
-                    "internal error: region {} pushed where region {} belongs",
-                    region_at(bytes, at),
-                    self.pushed
-                )));
+        for e in EncodedRegions::checked(bytes, self.names.len(), self.n_regions())? {
+            if e.region != self.pushed {
+                return Err(Bug::OutOfTurn {
+                    got: e.region,
+                    want: self.pushed,
+                }
+                .into());
             }
-            push_region_encoded(&mut self.writer, bytes, at, s);
+            e.push_into(&mut self.writer);
             self.pushed += 1;
-            at += region_len(bytes, at, s);
         }
         Ok(())
     }
 
     pub fn regions_done(&self) -> usize {
-        self.next
+        match &self.phase {
+            Phase::Decoding(d) => d.next,
+            _ => 0,
+        }
     }
 
     pub fn n_regions(&self) -> usize {
-        self.export.as_ref().map_or_else(
-            || self.regions.as_ref().map_or(0, Regions::len),
-            Export::n_regions,
-        )
+        self.regions().map_or(0, Regions::len)
     }
 
     pub fn n_samples(&self) -> usize {
@@ -412,10 +316,61 @@ impl Stepper {
 
     /// Source `i` once opened.
     pub fn bigwig(&self, i: usize) -> Option<&crate::bigwig::BigWig> {
-        match (&self.export, &self.opened[i]) {
-            (Some(e), _) => Some(&e.inputs[i].bigwig),
-            (None, Some(input)) => Some(&input.bigwig),
+        match (&self.phase, self.export()) {
+            (_, Some(e)) => Some(&e.inputs[i].bigwig),
+            (Phase::Opening { opened, .. }, None) => opened[i].as_ref().map(|o| &o.bigwig),
             _ => None,
         }
     }
+}
+
+/// A phase held for a moment while the real one moves on.
+fn placeholder() -> Phase {
+    Phase::Opening {
+        regions: None,
+        opened: Vec::new(),
+    }
+}
+
+/// Open the heads of the sources not opened yet; returns what they miss. A small index
+/// is read whole with the head, regions or not: one round, and an inspected source's
+/// head then holds everything an export needs.
+fn open_heads(
+    names: &[String],
+    caches: &[Src],
+    opened: &mut [Option<Input<Src>>],
+    policy: IndexPolicy,
+) -> Result<Vec<ByteRange>> {
+    let mut missing = Vec::new();
+    for (i, slot) in opened.iter_mut().enumerate() {
+        if slot.is_some() {
+            continue;
+        }
+        match Input::open_head(i, names[i].clone(), caches[i].clone()) {
+            Ok(input) => *slot = Some(input),
+            Err(Stop::Missing(ranges)) => {
+                for mut r in ranges {
+                    let limit = caches[i]
+                        .size()
+                        .map_or(u64::MAX, |s| s.saturating_sub(r.offset));
+                    r.len = r.len.max(MIN_OPEN_READ).min(limit.max(r.len));
+                    missing.push(r);
+                }
+            }
+            Err(Stop::Failed(e)) => return Err(e),
+        }
+    }
+    if policy != IndexPolicy::Lazy && missing.is_empty() {
+        for (i, input) in opened.iter_mut().enumerate() {
+            let input = input.as_mut().expect("every head is open");
+            if input.index_len().is_some_and(|len| len <= LAZY_INDEX_MIN) {
+                match input.read_index(i, IndexPlan::Whole) {
+                    Ok(()) => {}
+                    Err(Stop::Missing(m)) => missing.extend(m),
+                    Err(Stop::Failed(e)) => return Err(e),
+                }
+            }
+        }
+    }
+    Ok(missing)
 }

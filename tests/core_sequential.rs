@@ -4,14 +4,14 @@
 
 mod common;
 use bigwig_npy::{
-    open_input, ByteRange, Error, Export, Format, Layout, MemSource, Options, ReadError, Regions,
-    Source, TrackWriter,
+    open_input, ByteRange, Error, Export, Format, Input, Layout, MemSource, Options, ReadError,
+    Regions, Source, Stop, TrackWriter,
 };
 use common::*;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 
-fn run<S: Source>(export: &Export<S>) -> Vec<Vec<u8>> {
+fn run<S: bigwig_npy::Complete>(export: &Export<S>) -> Vec<Vec<u8>> {
     let mut w = TrackWriter::new(export.options.layout, export.options.format);
     let mut files = vec![Vec::new(); w.files().len()];
     export
@@ -113,9 +113,9 @@ fn missing_ranges_are_reported_for_all_samples_at_once_and_retry_succeeds() {
     let mut open_rounds = 0;
     for (i, l) in lazies.iter().enumerate() {
         loop {
-            match open_input(i, format!("source {i}"), l) {
+            match Input::open(i, format!("source {i}"), l) {
                 Ok(input) => break inputs.push(input),
-                Err(Error::Missing(ranges)) => {
+                Err(Stop::Missing(ranges)) => {
                     open_rounds += 1;
                     assert!(ranges.iter().all(|r| r.source == i));
                     ranges.iter().for_each(load);
@@ -144,7 +144,7 @@ fn missing_ranges_are_reported_for_all_samples_at_once_and_retry_succeeds() {
             let planned = export.needed_ranges(r, &decoder.cache);
             match export.decode_region(r, &mut decoder, &mut recs, &mut counts) {
                 Ok(()) => break,
-                Err(Error::Missing(ranges)) => {
+                Err(Stop::Missing(ranges)) => {
                     rounds += 1;
                     assert!(rounds == 1, "one round of fetching is enough for a region");
                     assert_eq!(

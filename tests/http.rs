@@ -163,16 +163,21 @@ fn every_layout_and_format_and_genome_order_match_local_files() {
             let opts = options(Layout::Aos, Format::Npy);
             let (want, _) = export_to_dir(&bed, &local(&case.sources), opts);
             let out = tempfile::tempdir().unwrap();
-            let export = RemoteExport::open_with_budget(
+            let parallel = Parallel {
+                block_budget: 0,
+                staging_budget: 4096,
+                ..Parallel::threads(1)
+            };
+            let export = RemoteExport::open(
                 &urls(&s, "range", &case.sources),
                 read_regions(&bed).unwrap(),
                 opts,
                 HttpOptions::default(),
-                0,
+                &parallel,
             )
             .unwrap();
             let mut dir = OutputDir::create(out.path(), opts.layout, opts.format).unwrap();
-            export.run(&mut dir, None, 4096).unwrap();
+            export.run(&mut dir, None).unwrap();
             dir.commit().unwrap();
             assert_eq!(read_dir(out.path()), want, "{} shuffled", case.name);
         }

@@ -1,12 +1,12 @@
 //! `dataset`, `update` and `concat`: GenVarLoader datasets from the command line.
 
-use super::{parallel, parse_size, progress_bar, NetArgs, RunArgs};
+use super::{parallel, parse_size, progress_bar, threads, NetArgs, RunArgs};
 use bigwig_npy::dataset::concat::Axis;
 use bigwig_npy::dataset::shard::{Shard, ShardBy};
 use bigwig_npy::dataset::GvlFormat;
 use bigwig_npy::native::{
     concat_datasets, update_dataset, write_dataset, AnnotSpec, DatasetOptions, DatasetProgress,
-    TrackSpec, UpdateOptions,
+    Parallel, TrackSpec, UpdateOptions,
 };
 use bigwig_npy::Error;
 use clap::{Args, ValueEnum};
@@ -185,7 +185,7 @@ pub fn dataset(a: DatasetArgs) -> Result<(), Error> {
             })
             .transpose()?,
     };
-    let parallel = parallel(a.run.threads, a.run.staging_budget);
+    let parallel = parallel(&a.run);
     let s = with_bar(a.run.quiet, |tick| {
         write_dataset(
             &a.regions,
@@ -230,7 +230,7 @@ pub fn update(a: UpdateArgs) -> Result<(), Error> {
         max_mem: parse_size("--max-mem", &a.run.max_mem)?,
         http: a.net.options()?,
     };
-    let parallel = parallel(a.run.threads, a.run.staging_budget);
+    let parallel = parallel(&a.run);
     let s = with_bar(a.run.quiet, |tick| {
         update_dataset(&a.dir, &tracks, &annot, opts, parallel, Some(tick))
     })?;
@@ -285,7 +285,7 @@ pub fn plan(a: PlanArgs) -> Result<(), Error> {
         AxisArg::Regions => ShardBy::Regions,
         AxisArg::Samples => ShardBy::Samples,
     };
-    let pool = parallel(a.threads, None).pool()?;
+    let pool = Parallel::threads(threads(a.threads)).pool()?;
     let p = bigwig_npy::native::plan(
         &a.regions,
         &tracks,

@@ -3,10 +3,11 @@
 mod dataset;
 
 use bigwig_npy::bigwig::block::BlockReader;
+use bigwig_npy::error::Stop;
 use bigwig_npy::native::with_read_through;
 use bigwig_npy::native::{
     export_locations, read_regions, remove_partial_files, FileSource, HttpOptions, Location,
-    Parallel, Traffic, STAGING_BUDGET,
+    Parallel, Traffic,
 };
 use bigwig_npy::{open_input, Error, Format, Input, Layout, Options, Source};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -94,9 +95,10 @@ pub struct NetArgs {
     /// URL sources: seconds without data before a request is retried (twice), then fails.
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     timeout: f64,
-    /// URL sources: a server ignoring range requests is read whole up to this size.
-    #[arg(long, hide = true, default_value = "256M", value_name = "SIZE")]
-    whole_file_limit: String,
+    /// Test hook: a server ignoring range requests is read whole up to this size.
+    #[cfg(feature = "test-hooks")]
+    #[arg(long, hide = true, value_name = "SIZE")]
+    whole_file_limit: Option<String>,
 }
 
 impl NetArgs {
@@ -107,10 +109,16 @@ impl NetArgs {
                 self.timeout
             )));
         }
-        Ok(HttpOptions {
+        #[allow(unused_mut)]
+        let mut http = HttpOptions {
             timeout: std::time::Duration::from_secs_f64(self.timeout),
-            whole_file_limit: parse_size("--whole-file-limit", &self.whole_file_limit)?,
-        })
+            ..HttpOptions::default()
+        };
+        #[cfg(feature = "test-hooks")]
+        if let Some(limit) = &self.whole_file_limit {
+            http.whole_file_limit = parse_size("--whole-file-limit", limit)?;
+        }
+        Ok(http)
     }
 }
 
@@ -123,8 +131,10 @@ pub struct RunArgs {
     /// Most memory one region's records may need over all samples (e.g. 512M, 4G).
     #[arg(long, default_value = "4G", value_name = "SIZE")]
     max_mem: String,
-    /// Output staged in memory before out-of-order regions spill to a scratch file
-    /// (tests set it low to exercise the spill).
+    /// Test hook: output staged in memory before out-of-order regions spill to a scratch
+    /// file (tests set it low to exercise the spill); below the default, no block is
+    /// decoded up front either, so shuffled regions go in genome order.
+    #[cfg(feature = "test-hooks")]
     #[arg(long, hide = true, value_name = "BYTES")]
     staging_budget: Option<usize>,
     /// No progress bar and no summary line.
@@ -227,7 +237,7 @@ fn export(a: ExportArgs) -> Result<(), Error> {
     let t0 = Instant::now();
     let regions = read_regions(&regions)?;
     let n_regions = regions.len() as u64;
-    let parallel = parallel(a.run.threads, a.run.staging_budget);
+    let parallel = parallel(&a.run);
     let bar = progress_bar(quiet, n_regions);
     let tick = |done: u64| {
         if let Some(b) = &bar {
@@ -272,12 +282,22 @@ fn fetched(t: Traffic) -> String {
     )
 }
 
-pub(crate) fn parallel(threads: Option<usize>, staging_budget: Option<usize>) -> Parallel {
-    Parallel {
-        threads: threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        staging_budget: staging_budget.unwrap_or(STAGING_BUDGET),
+/// `--threads`, all cores by default.
+pub(crate) fn threads(threads: Option<usize>) -> usize {
+    threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+pub(crate) fn parallel(run: &RunArgs) -> Parallel {
+    #[allow(unused_mut)]
+    let mut parallel = Parallel::threads(threads(run.threads));
+    #[cfg(feature = "test-hooks")]
+    if let Some(b) = run.staging_budget {
+        parallel.staging_budget = b;
+        if b < bigwig_npy::native::STAGING_BUDGET {
+            parallel.block_budget = 0;
+        }
     }
+    parallel
 }
 
 /// A bar on a terminal (not with --quiet); its length is set once known.
@@ -338,7 +358,10 @@ fn print_info<S: Source>(input: &Input<S>, count_records: bool) -> Result<(), Er
         let mut reader = BlockReader::new();
         let mut records = 0u64;
         for leaf in &bw.leaves {
-            records += input.read_block(0, &mut reader, leaf)?.records.len() as u64;
+            let block = input
+                .read_block(0, &mut reader, leaf)
+                .map_err(Stop::complete)?;
+            records += block.records.len() as u64;
         }
         println!("records: {records}");
     } else {

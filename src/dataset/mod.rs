@@ -57,7 +57,7 @@ pub struct DatasetRegions {
 }
 
 impl DatasetRegions {
-    /// `input` and `table` as parsed together (see [`crate::region::BedParser::with_fields`]).
+    /// `input` and `table` as parsed together (see [`crate::bed::BedParser::with_fields`]).
     pub fn new(input: Regions, mut table: BedTable, max_jitter: u32) -> Result<Self> {
         table.infer_extra_columns();
         natural::check_names(input.contigs())
@@ -312,7 +312,7 @@ pub fn check_names<'a>(names: impl Iterator<Item = (&'a str, &'static str)>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::region::BedParser;
+    use crate::bed::BedParser;
 
     fn regions(bed: &str, jitter: u32) -> Result<DatasetRegions> {
         let mut p = BedParser::with_fields("r.bed", BedTable::new());

@@ -8,8 +8,8 @@
 //! null. Where GenVarLoader writes a dataset it cannot open, this differs: a strand of
 //! `.` (or a missing one) is written `+`, the meaning GenVarLoader's writer gives it.
 
+use crate::bed::BedFields;
 use crate::error::{shown, Error, Result};
-use crate::region::BedFields;
 
 /// What a column holds, as polars types it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,7 +319,7 @@ fn is_float(v: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::region::BedParser;
+    use crate::bed::BedParser;
 
     fn table(bed: &str) -> Result<BedTable> {
         let mut p = BedParser::with_fields("r.bed", BedTable::new());

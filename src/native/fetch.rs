@@ -1,14 +1,14 @@
 //! Where a source's bytes come from, and the threads that fetch them: files with `pread`,
-//! URLs with range requests, several reads at once, as the core's [`Planner`] plans them
+//! URLs with range requests, several reads at once, as the core's [`Drive`] plans them
 //! (coalesced, split, each range asked for once while it is under way). Finished reads land
-//! in the core's [`Stepper`].
+//! in its stepper.
 
 use super::http::{is_url, HttpClient, HttpSource};
 use super::FileSource;
-use crate::error::{ByteRange, Error, Result};
-use crate::reads::{Planner, ReadPolicy, SourceInfo};
+use crate::drive::Drive;
+use crate::error::{Bug, ByteRange, Error, Result};
+use crate::reads::SourceInfo;
 use crate::source::{ReadError, Source};
-use crate::stepper::Stepper;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
@@ -73,7 +73,7 @@ impl Fetcher {
                 let mut buf = vec![0u8; (end - offset) as usize];
                 f.read_at(offset, &mut buf).map_err(|e| match e {
                     ReadError::Failed(m) => Error::input(m),
-                    _ => Error::input(format!("{}: cannot read bytes {offset}-{end}", self.name())),
+                    _ => Error::of_source(self.name(), format!("cannot read bytes {offset}-{end}")),
                 })?;
                 Ok(buf)
             }
@@ -105,18 +105,17 @@ pub(super) struct Pool {
     fetchers: Arc<Vec<Fetcher>>,
     jobs: mpsc::Sender<ByteRange>,
     done: mpsc::Receiver<(ByteRange, Result<Vec<u8>>)>,
-    planner: Planner,
     stop: Arc<AtomicBool>,
 }
 
 impl Pool {
-    /// `policy.concurrency` threads, reading as `policy` plans.
-    pub(super) fn new(fetchers: Arc<Vec<Fetcher>>, policy: ReadPolicy) -> Result<Self> {
+    /// `concurrency` threads.
+    pub(super) fn new(fetchers: Arc<Vec<Fetcher>>, concurrency: usize) -> Result<Self> {
         let (jobs, job_rx) = mpsc::channel::<ByteRange>();
         let (done_tx, done) = mpsc::channel();
         let job_rx = Arc::new(Mutex::new(job_rx));
         let stop = Arc::new(AtomicBool::new(false));
-        for _ in 0..policy.concurrency {
+        for _ in 0..concurrency {
             let (rx, tx, f, stop) = (
                 job_rx.clone(),
                 done_tx.clone(),
@@ -137,11 +136,7 @@ impl Pool {
                     // A bug in a read must not leave the driver waiting for it forever.
                     let read = || f[job.source].read(job.offset, job.len);
                     let bytes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
-                        .unwrap_or_else(|_| {
-                            Err(Error::Output(
-                                "internal error: a fetch thread panicked".into(),
-                            ))
-                        });
+                        .unwrap_or_else(|_| Err(Bug::FetchPanicked.into()));
                     if tx.send((job, bytes)).is_err() {
                         return;
                     }
@@ -152,48 +147,36 @@ impl Pool {
             fetchers,
             jobs,
             done,
-            planner: Planner::new(policy),
             stop,
         })
     }
 
-    pub(super) fn busy(&self) -> bool {
-        self.planner.busy()
+    /// What the reads know of source `s` now.
+    pub(super) fn info(&self, s: usize) -> SourceInfo {
+        SourceInfo {
+            size: self.fetchers[s].size(),
+            min_read: 0,
+        }
     }
 
-    /// Start reading `ranges` as the core plans them (skipping what is under way already,
-    /// coalesced per source, cut at its end when known, split); returns how many reads
-    /// started.
-    pub(super) fn start(&mut self, mut ranges: Vec<ByteRange>) -> usize {
-        // Source after source, in file order.
-        ranges.sort();
-        let fetchers = &self.fetchers;
-        let reads = self.planner.plan(&ranges, |s| SourceInfo {
-            size: fetchers[s].size(),
-            min_read: 0,
-        });
-        let mut started = 0;
+    /// Start `reads` (planned by `drive`).
+    pub(super) fn start(&mut self, reads: Vec<ByteRange>, drive: &mut Drive) {
         for read in reads {
             if self.jobs.send(read).is_err() {
                 // The threads are gone; the next landing reports it.
-                self.planner.done(read);
-                continue;
+                drive.read_done(read);
             }
-            started += 1;
         }
-        started
     }
 
-    /// Move finished reads into the stepper: wait for one if `wait`, then take all that are
-    /// done. The first failed read fails the export.
-    pub(super) fn land(&mut self, stepper: &mut Stepper, wait: bool) -> Result<()> {
+    /// Move finished reads into the drive's stepper: wait for one if `wait`, then take all
+    /// that are done. The first failed read fails the export.
+    pub(super) fn land(&mut self, drive: &mut Drive, wait: bool) -> Result<()> {
         let mut first = wait;
         loop {
             let got = if first {
                 first = false;
-                self.done.recv().map_err(|_| {
-                    Error::Output("internal error: the fetch threads stopped".into())
-                })?
+                self.done.recv().map_err(|_| Bug::FetchStopped)?
             } else {
                 match self.done.try_recv() {
                     Ok(got) => got,
@@ -201,21 +184,13 @@ impl Pool {
                 }
             };
             let (job, bytes) = got;
-            self.planner.done(job);
-            let bytes = bytes?;
+            drive.read_done(job);
+            let bytes = bytes.map_err(|e| e.at_source(job.source))?;
             if let Some(size) = self.fetchers[job.source].size() {
-                stepper.set_size(job.source, size);
+                drive.stepper.set_size(job.source, size);
             }
-            stepper.add_range(job.source, job.offset, bytes);
+            drive.stepper.add_range(job.source, job.offset, bytes);
         }
-    }
-
-    /// Wait for every read under way.
-    pub(super) fn settle(&mut self, stepper: &mut Stepper) -> Result<()> {
-        while self.busy() {
-            self.land(stepper, true)?;
-        }
-        Ok(())
     }
 
     pub(super) fn traffic(&self) -> Traffic {

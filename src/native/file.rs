@@ -1,6 +1,6 @@
 use super::io_reason;
 use crate::error::{Error, Result};
-use crate::source::{ReadError, Source};
+use crate::source::{Complete, ReadError, Source};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -16,13 +16,11 @@ impl FileSource {
     pub fn open(path: &Path) -> Result<Self> {
         let name = path.display().to_string();
         let fail =
-            |e: std::io::Error| Error::input(format!("{name}: cannot open: {}", io_reason(&e)));
+            |e: std::io::Error| Error::of_source(&name, format!("cannot open: {}", io_reason(&e)));
         let file = File::open(path).map_err(fail)?;
         let meta = file.metadata().map_err(fail)?;
         if meta.is_dir() {
-            return Err(Error::input(format!(
-                "{name}: is a directory, not a bigWig file"
-            )));
+            return Err(Error::of_source(name, "is a directory, not a bigWig file"));
         }
         Ok(FileSource {
             file,
@@ -31,6 +29,8 @@ impl FileSource {
         })
     }
 }
+
+impl Complete for FileSource {}
 
 impl Source for FileSource {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {

@@ -4,7 +4,7 @@
 //! the bytes it says to keep, and words the client's errors. Every failure is one line
 //! naming the URL.
 
-use crate::error::{shown, Error, Result};
+use crate::error::{shown, Bug, Error, Result};
 use crate::net::{self, Action, Fault, Head, Host, Identity, RangeRead, Rules};
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -160,10 +160,8 @@ impl HttpSource {
                     whole: to_whole,
                 } => {
                     let Some(b) = body.as_mut() else {
-                        return Err(Error::Output(format!(
-                            "internal error: {}: no body to read",
-                            self.name
-                        )));
+                        let source = self.name.clone();
+                        return Err(Bug::NoBody { source }.into());
                     };
                     buf.resize(BODY_CHUNK, 0);
                     let n = want.min(BODY_CHUNK as u64) as usize;
@@ -193,7 +191,7 @@ impl HttpSource {
                     self.state().whole = Some(w.clone());
                     return Ok(slice(&w, offset, len));
                 }
-                Action::Fail(why) => return Err(Error::input(format!("{}: {why}", self.name))),
+                Action::Fail(why) => return Err(Error::of_source(&self.name, why)),
             };
             if !action.reads_body() {
                 // Dropped unread with its connection, never drained.

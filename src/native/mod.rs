@@ -6,6 +6,7 @@ mod dataset;
 mod fetch;
 mod file;
 mod http;
+mod opened;
 mod output;
 mod parallel;
 mod plan;
@@ -20,17 +21,18 @@ pub use dataset::{
 pub use fetch::{Fetcher, Location, Traffic};
 pub use file::FileSource;
 pub use http::{is_url, HttpClient, HttpOptions, HttpSource};
+pub use opened::Opened;
 pub use output::{remove_partial_files, OutputDir};
-pub use parallel::{
-    export_parallel, export_parallel_with_budget, Progress, Summary, STAGING_BUDGET,
-};
+pub use parallel::{export_parallel, Progress, Summary, BLOCK_BUDGET, STAGING_BUDGET};
 pub use plan::{plan, Plan, ShardPlan};
 pub use read_through::{with_read_through, with_read_through_head, ReadThrough};
-pub use remote::{export_remote, RemoteExport};
+pub use remote::RemoteExport;
 
+use crate::bed::{BedFields, BedParser, NoFields};
 use crate::error::{Error, Result};
-use crate::export::{open_input, Export, Input, Options};
-use crate::region::{BedFields, BedParser, NoFields, Regions};
+use crate::export::Options;
+use crate::input::{open_input, Input};
+use crate::region::Regions;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -77,20 +79,28 @@ pub fn open_files(paths: &[PathBuf], pool: &rayon::ThreadPool) -> Result<Vec<Inp
         paths
             .par_iter()
             .enumerate()
-            .map(|(i, p)| open_input(i, p.display().to_string(), FileSource::open(p)?))
+            .map(|(i, p)| {
+                let src = FileSource::open(p).map_err(|e| e.at_source(i))?;
+                open_input(i, p.display().to_string(), src)
+            })
             .collect::<Vec<Result<_>>>()
     })
     .into_iter()
     .collect()
 }
 
-/// How the native driver runs.
+/// How the native drivers run: threads, and the memory budgets that choose the decode
+/// order and bound the reorder.
 #[derive(Debug, Clone, Copy)]
 pub struct Parallel {
     /// Worker threads.
     pub threads: usize,
+    /// Decoded data blocks an export may hold: when every block the regions touch fits,
+    /// they are decoded once and the regions cut in input order; otherwise regions are
+    /// decoded in genome order, unless they are in it already (see [`crate::order`]).
+    pub block_budget: u64,
     /// Encoded output held in memory when regions are decoded out of order, before it
-    /// spills to a scratch file; below the default it also forces that mode (for tests).
+    /// spills to a scratch file.
     pub staging_budget: usize,
 }
 
@@ -103,16 +113,18 @@ impl Parallel {
             .map_err(|e| Error::Output(format!("cannot start threads: {e}")))
     }
 
+    /// `threads` worker threads and the default budgets.
     pub fn threads(threads: usize) -> Self {
         Parallel {
             threads,
+            block_budget: BLOCK_BUDGET,
             staging_budget: STAGING_BUDGET,
         }
     }
 }
 
-/// The whole native export: open sources, resolve regions, decode in parallel, write `out`
-/// atomically. Nothing is left in `out` when it fails.
+/// The whole native export of bigWig files: open them, resolve regions, decode in
+/// parallel, write `out` atomically. Nothing is left in `out` when it fails.
 pub fn export_files(
     regions: Regions,
     sources: &[PathBuf],
@@ -121,19 +133,14 @@ pub fn export_files(
     parallel: Parallel,
     progress: Option<&Progress<'_>>,
 ) -> Result<Summary> {
-    let pool = parallel.pool()?;
-    let inputs = open_files(sources, &pool)?;
-    let export = Export::new(inputs, regions, options)?;
-    let mut dir = OutputDir::create(out, options.layout, options.format)?;
-    let summary =
-        export_parallel_with_budget(&export, &pool, &mut dir, progress, parallel.staging_budget)?;
-    dir.commit()?;
-    Ok(summary)
+    let files: Vec<Location> = sources.iter().cloned().map(Location::File).collect();
+    let http = HttpOptions::default();
+    Ok(export_locations(regions, &files, out, options, parallel, http, progress)?.0)
 }
 
-/// [`export_files`] for sources that may be URLs: all-local exports take the parallel
-/// driver as they always did; with any URL, every source goes through the stepper driver
-/// ([`export_remote`]), which also reports what the network carried.
+/// [`export_files`] for sources that may be URLs, on the driver they call for
+/// ([`Opened`]); with any URL, it also reports what the network carried. Nothing is left
+/// in `out` when it fails.
 pub fn export_locations(
     regions: Regions,
     sources: &[Location],
@@ -143,27 +150,12 @@ pub fn export_locations(
     http: HttpOptions,
     progress: Option<&Progress<'_>>,
 ) -> Result<(Summary, Option<Traffic>)> {
-    let files: Option<Vec<PathBuf>> = sources
-        .iter()
-        .map(|s| match s {
-            Location::File(p) => Some(p.clone()),
-            Location::Url(_) => None,
-        })
-        .collect();
-    let Some(paths) = files else {
-        let (summary, traffic) = export_remote(
-            regions,
-            sources,
-            out,
-            options,
-            http,
-            parallel.staging_budget,
-            progress,
-        )?;
-        return Ok((summary, Some(traffic)));
-    };
-    let summary = export_files(regions, &paths, out, options, parallel, progress)?;
-    Ok((summary, None))
+    let pool = parallel.pool()?;
+    let opened = Opened::open(sources, regions, options, http, &parallel, &pool)?;
+    let mut dir = OutputDir::create(out, options.layout, options.format)?;
+    let done = opened.write(&mut dir, &pool, progress, &parallel)?;
+    dir.commit()?;
+    Ok(done)
 }
 
 /// A write to `path` failed: one line naming it.

@@ -1,33 +1,37 @@
-//! The parallel driver, in one of two modes.
+//! The parallel driver, in the order the core's [`OrderPlan`] chooses.
 //!
-//! *Direct*: when every block the export touches fits in memory decoded, decode each once
-//! (in parallel), then cut regions in input order on all threads and write them in order.
+//! *Input order*, every block the export touches fitting the block budget decoded: decode
+//! each once (in parallel), then cut regions in input order on all threads and write them
+//! in order. Regions already in genome order but over the budget go the same way, each
+//! thread keeping the blocks it decodes recently.
 //!
-//! *Genome order*: otherwise decoding wants locality, since a block many regions touch should be
-//! inflated once. Regions are decoded in genome order (sorted by contig and start) in
-//! parallel tasks, and their encoded records are put back in input order through buckets
-//! of consecutive regions: each bucket's bytes stay in memory while they fit a budget and
-//! go to an unlinked scratch file past it ([`super::reorder`]). Output is then written
-//! bucket by bucket.
+//! *Genome order*: otherwise decoding wants locality, since a block many regions touch
+//! should be inflated once. Regions are decoded in genome order (sorted by contig and
+//! start) in parallel tasks, and their encoded records are put back in input order
+//! through the core's buckets ([`crate::reorder`], [`super::reorder`]). Output is then
+//! written bucket by bucket.
 //!
 //! Either way memory is bounded by budgets, not by the number of regions.
 
 use super::reorder::Reorder;
-use super::OutputDir;
+use super::{OutputDir, Parallel};
 use crate::bigwig::block::{BlockReader, DecodedBlock};
 use crate::bigwig::{BwError, Leaf};
-use crate::encoded::{encode_region, push_region_encoded, region_len};
-use crate::error::{Error, Result};
-use crate::export::{BlockSource, Decoder, Export, Input};
+use crate::encoded::{encode_region, EncodedRegions};
+use crate::error::{Bug, Error, Result, Stop};
+use crate::export::{BlockSource, Decoder, Export};
+use crate::input::Input;
 use crate::interval::Interval;
-use crate::source::Source;
+use crate::order::{DecodeOrder, OrderPlan};
+use crate::source::{Complete, Source};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
 
-/// Most memory the direct mode may spend on decoded blocks (estimated from the index).
-const DIRECT_BUDGET: u64 = 64 << 20;
+/// Decoded blocks an export may hold by default: the parallel driver's blocks decoded up
+/// front, the stepper driver's cache (URL sources).
+pub const BLOCK_BUDGET: u64 = 64 << 20;
 /// Encoded records held in memory before genome-order buckets spill to the scratch file.
 pub use crate::reads::STAGING_BUDGET;
 /// Regions per chunk a worker hands to the writer.
@@ -48,32 +52,30 @@ pub struct Summary {
 
 /// Decode every region of `export` on `pool` and write the groups, in region order, to
 /// `out`'s track writer (which the caller commits).
-pub fn export_parallel<S: Source + Sync>(
+pub fn export_parallel<S: Complete + Sync>(
     export: &Export<S>,
     pool: &rayon::ThreadPool,
     out: &mut OutputDir,
     progress: Option<&Progress<'_>>,
+    parallel: &Parallel,
 ) -> Result<Summary> {
-    export_parallel_with_budget(export, pool, out, progress, STAGING_BUDGET)
-}
-
-/// [`export_parallel`] with a chosen staging budget; 0 forces genome order (tests use a
-/// tiny budget to exercise the scratch-file path).
-#[doc(hidden)]
-pub fn export_parallel_with_budget<S: Source + Sync>(
-    export: &Export<S>,
-    pool: &rayon::ThreadPool,
-    out: &mut OutputDir,
-    progress: Option<&Progress<'_>>,
-    staging_budget: usize,
-) -> Result<Summary> {
-    // A reduced staging budget (tests) asks for genome order; skip the index walk then.
-    let touched = (staging_budget >= STAGING_BUDGET)
-        .then(|| export.touched_blocks(DIRECT_BUDGET))
-        .flatten();
-    match touched {
-        Some(touched) => direct(export, pool, out, progress, &touched)?,
-        None => in_genome_order(export, pool, out, progress, staging_budget)?,
+    let planned = OrderPlan::run(export, parallel.block_budget);
+    match (planned.order, planned.touched) {
+        (DecodeOrder::Input(_), Some(touched)) => {
+            let map = predecode(export, pool, &touched);
+            let blocks = || Predecoded {
+                map: &map,
+                reader: BlockReader::new(),
+                reread: None,
+            };
+            in_input_order(export, pool, out, progress, blocks)?
+        }
+        (DecodeOrder::Input(_), None) => {
+            in_input_order(export, pool, out, progress, || Decoder::new(TASK_CACHE))?
+        }
+        (DecodeOrder::Genome(order), _) => {
+            in_genome_order(export, &order, pool, out, progress, parallel.staging_budget)?
+        }
     }
     let (n_regions, n_samples) = (export.n_regions(), export.n_samples());
     let intervals = out.writer.n_intervals();
@@ -106,7 +108,7 @@ impl Buffers {
     }
 }
 
-fn encode_regions<S: Source>(
+fn encode_regions<S: Complete>(
     export: &Export<S>,
     regions: impl Iterator<Item = usize>,
     blocks: &mut impl BlockSource,
@@ -116,7 +118,9 @@ fn encode_regions<S: Source>(
 ) -> Result<usize> {
     let mut n = 0;
     for r in regions {
-        export.decode_region(r, blocks, recs, counts)?;
+        export
+            .decode_region(r, blocks, recs, counts)
+            .map_err(Stop::complete)?;
         encode_region(r, recs, counts, bytes);
         n += 1;
     }
@@ -147,14 +151,14 @@ impl BlockSource for Predecoded<'_> {
     }
 }
 
-fn direct<S: Source + Sync>(
+/// Decode every block of `touched` once, in parallel; one that fails is left out (the
+/// region needing it reads it again and names itself in the error).
+fn predecode<S: Source + Sync>(
     export: &Export<S>,
     pool: &rayon::ThreadPool,
-    out: &mut OutputDir,
-    progress: Option<&Progress<'_>>,
     touched: &[(usize, Leaf)],
-) -> Result<()> {
-    let map: HashMap<(usize, u64), DecodedBlock> = pool.install(|| {
+) -> HashMap<(usize, u64), DecodedBlock> {
+    pool.install(|| {
         touched
             .par_iter()
             .map_init(BlockReader::new, |reader, &(s, leaf)| {
@@ -166,7 +170,18 @@ fn direct<S: Source + Sync>(
             })
             .flatten()
             .collect()
-    });
+    })
+}
+
+/// Cut regions in input order on every thread, each with the blocks `blocks()` gives it,
+/// and write them in order.
+fn in_input_order<S: Complete + Sync, B: BlockSource>(
+    export: &Export<S>,
+    pool: &rayon::ThreadPool,
+    out: &mut OutputDir,
+    progress: Option<&Progress<'_>>,
+    blocks: impl Fn() -> B + Sync,
+) -> Result<()> {
     let n_regions = export.n_regions();
     let n_chunks = n_regions.div_ceil(CHUNK_REGIONS);
     let threads = pool.current_num_threads().max(1);
@@ -178,14 +193,10 @@ fn direct<S: Source + Sync>(
     let (tx, rx) = mpsc::channel::<Result<EncodedRun>>();
     let n_samples = export.n_samples();
     std::thread::scope(|scope| -> Result<()> {
-        let (next, gate, buffers, map) = (&next, &gate, &buffers, &map);
+        let (next, gate, buffers, blocks) = (&next, &gate, &buffers, &blocks);
         scope.spawn(move || {
             pool.broadcast(|_| {
-                let mut blocks = Predecoded {
-                    map,
-                    reader: BlockReader::new(),
-                    reread: None,
-                };
+                let mut blocks = blocks();
                 let (mut recs, mut counts) = (Vec::new(), vec![0usize; n_samples]);
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
@@ -225,10 +236,8 @@ fn direct<S: Source + Sync>(
                 let chunk = chunk?;
                 pending.insert(chunk.index, chunk);
                 while let Some(c) = pending.remove(&next_out) {
-                    let mut at = 0;
-                    while at < c.bytes.len() {
-                        push_region_encoded(&mut out.writer, &c.bytes, at, n_samples);
-                        at += region_len(&c.bytes, at, n_samples);
+                    for e in EncodedRegions::new(&c.bytes, n_samples) {
+                        e.push_into(&mut out.writer);
                     }
                     if out.writer.pending() > 4 << 20 {
                         out.drain()?;
@@ -243,9 +252,7 @@ fn direct<S: Source + Sync>(
                 }
             }
             if next_out != n_chunks {
-                return Err(Error::Output(
-                    "internal error: a decoding thread stopped early".into(),
-                ));
+                return Err(Bug::DecodeStopped.into());
             }
             out.drain()
         })();
@@ -293,8 +300,9 @@ impl Gate {
     }
 }
 
-fn in_genome_order<S: Source + Sync>(
+fn in_genome_order<S: Complete + Sync>(
     export: &Export<S>,
+    order: &[u32],
     pool: &rayon::ThreadPool,
     out: &mut OutputDir,
     progress: Option<&Progress<'_>>,
@@ -304,8 +312,6 @@ fn in_genome_order<S: Source + Sync>(
     let n_samples = export.n_samples();
     let threads = pool.current_num_threads().max(1);
 
-    // Genome order for decoding.
-    let order = export.genome_order();
     // Few long tasks (a block at a task boundary is inflated twice), each streaming its
     // output in small chunks so memory in flight stays small.
     let task_len = n_regions.div_ceil(threads * 4).max(64);
@@ -357,11 +363,9 @@ fn in_genome_order<S: Source + Sync>(
             }
             Ok(())
         })();
-        let produced = producer.join().unwrap_or_else(|_| {
-            Err(Error::Output(
-                "internal error: a decoding thread panicked".into(),
-            ))
-        });
+        let produced = producer
+            .join()
+            .unwrap_or_else(|_| Err(Bug::DecodePanicked.into()));
         // Whichever side failed first explains it; the other only saw the hang-up.
         match (produced, consumed) {
             (Err(Error::Cancelled), Err(e)) | (Err(e), _) | (Ok(()), Err(e)) => Err(e),

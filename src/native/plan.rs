@@ -9,7 +9,7 @@ use super::read_through::with_read_through_head;
 use super::{is_url, read_bed, HttpOptions};
 use crate::dataset::shard::{Shard, ShardBy};
 use crate::dataset::{BedTable, DatasetRegions};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Stop};
 use crate::export::{Export, IndexPolicy, Options};
 use crate::layout::{Format, Layout};
 use crate::source::Source;
@@ -135,7 +135,9 @@ pub fn plan(
                             max_mem: u64::MAX,
                         },
                     )?;
-                    export.read_indexes(IndexPolicy::Auto)?;
+                    export
+                        .read_indexes(IndexPolicy::Auto)
+                        .map_err(Stop::complete)?;
                     Ok(counts(
                         &export,
                         |r| match (by, job.sample) {

@@ -3,8 +3,8 @@
 use super::fetch::{Fetcher, Location, Traffic};
 use super::http::{HttpClient, HttpOptions};
 use crate::error::{Error, Result};
-use crate::export::{open_input, open_input_head, Input};
-use crate::source::{RangeCache, ReadError, Source};
+use crate::input::{open_input, open_input_head, Input};
+use crate::source::{Complete, RangeCache, ReadError, Source};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -50,6 +50,9 @@ impl ReadThrough {
         self.error.borrow_mut().take()
     }
 }
+
+/// Reads that miss bytes fetch them.
+impl Complete for ReadThrough {}
 
 impl Source for ReadThrough {
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), ReadError> {

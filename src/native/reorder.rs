@@ -1,15 +1,17 @@
-//! Genome-order output put back in input order: encoded regions wait in buckets of
-//! consecutive regions (sized by [`bucket_regions`], the core's policy), in memory while
-//! they fit a budget and in an unlinked scratch file past it; then every group is written
-//! in region order.
+//! Genome-order output put back in input order, natively: the core's [`Buckets`] say
+//! which bucket each encoded region waits in and which bucket goes to the scratch file
+//! when; this keeps the bytes (in memory, and in an unlinked scratch file) and writes
+//! every group in region order at the end.
 
 use super::OutputDir;
-use crate::encoded::{bucket_regions, push_region_encoded, region_len, u32_at};
+use crate::encoded::EncodedRegions;
 use crate::error::{Error, Result};
+use crate::reorder::Buckets;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 
+#[derive(Default)]
 struct Bucket {
     mem: Vec<u8>,
     /// Pieces already in the scratch file: (offset, len).
@@ -18,10 +20,8 @@ struct Bucket {
 
 pub(super) struct Reorder {
     n_samples: usize,
-    bucket_regions: usize,
-    buckets: Vec<Bucket>,
-    staged: usize,
-    budget: usize,
+    buckets: Buckets,
+    held: Vec<Bucket>,
     scratch: File,
     scratch_len: u64,
 }
@@ -35,44 +35,27 @@ fn scratch_error(e: std::io::Error) -> Error {
 
 impl Reorder {
     pub(super) fn new(n_regions: usize, n_samples: usize, scratch: File, budget: usize) -> Self {
-        let bucket_regions = bucket_regions(n_regions);
-        let buckets = (0..n_regions.div_ceil(bucket_regions))
-            .map(|_| Bucket {
-                mem: Vec::new(),
-                spilled: Vec::new(),
-            })
-            .collect();
+        let buckets = Buckets::new(n_regions, Some(budget));
         Reorder {
             n_samples,
-            bucket_regions,
+            held: (0..buckets.len()).map(|_| Bucket::default()).collect(),
             buckets,
-            staged: 0,
-            budget,
             scratch,
             scratch_len: 0,
         }
     }
 
+    /// Take encoded regions decoded out of order.
     pub(super) fn add(&mut self, bytes: &[u8]) -> Result<()> {
-        let mut at = 0;
-        while at < bytes.len() {
-            let r = u32_at(bytes, at) as usize;
-            let len = region_len(bytes, at, self.n_samples);
-            self.buckets[r / self.bucket_regions]
-                .mem
-                .extend_from_slice(&bytes[at..at + len]);
-            self.staged += len;
-            at += len;
+        for e in EncodedRegions::new(bytes, self.n_samples) {
+            let b = self.buckets.add(e.region, e.bytes.len());
+            self.held[b].mem.extend_from_slice(e.bytes);
         }
-        while self.staged > self.budget {
-            let big = (0..self.buckets.len())
-                .max_by_key(|&b| self.buckets[b].mem.len())
-                .unwrap();
-            let b = &mut self.buckets[big];
+        while let Some(b) = self.buckets.spill() {
+            let b = &mut self.held[b];
             self.scratch.write_all(&b.mem).map_err(scratch_error)?;
             b.spilled.push((self.scratch_len, b.mem.len()));
             self.scratch_len += b.mem.len() as u64;
-            self.staged -= b.mem.len();
             b.mem = Vec::new();
         }
         Ok(())
@@ -80,9 +63,9 @@ impl Reorder {
 
     /// Write every group in region order.
     pub(super) fn write(mut self, out: &mut OutputDir) -> Result<()> {
-        let s = self.n_samples;
+        let per = self.buckets.per();
         let mut data = Vec::new();
-        for (bi, b) in std::mem::take(&mut self.buckets).into_iter().enumerate() {
+        for (bi, b) in std::mem::take(&mut self.held).into_iter().enumerate() {
             data.clear();
             for &(off, len) in &b.spilled {
                 let start = data.len();
@@ -93,16 +76,14 @@ impl Reorder {
             }
             data.extend_from_slice(&b.mem);
             drop(b);
-            // Where each region of the bucket starts in `data`.
-            let first = bi * self.bucket_regions;
-            let mut at_of = vec![usize::MAX; self.bucket_regions];
-            let mut at = 0;
-            while at < data.len() {
-                at_of[u32_at(&data, at) as usize - first] = at;
-                at += region_len(&data, at, s);
+            // Each region of the bucket at its place.
+            let first = self.buckets.first(bi);
+            let mut at_of = vec![None; per];
+            for e in EncodedRegions::new(&data, self.n_samples) {
+                at_of[e.region - first] = Some(e);
             }
-            for &at in at_of.iter().filter(|&&a| a != usize::MAX) {
-                push_region_encoded(&mut out.writer, &data, at, s);
+            for e in at_of.into_iter().flatten() {
+                e.push_into(&mut out.writer);
                 if out.writer.pending() > 4 << 20 {
                     out.drain()?;
                 }

@@ -6,13 +6,14 @@
 
 use super::options::{shown_value, whole_number};
 use super::{js_err, push_region_arrays, to_js, Session};
+use crate::bed::BedParser;
 use crate::dataset::{
     check_names, check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat,
     SampleTable,
 };
 use crate::error::Error;
 use crate::layout::Layout;
-use crate::region::{BedParser, RegionsBuilder};
+use crate::region::RegionsBuilder;
 use wasm_bindgen::prelude::*;
 
 /// A dataset being planned: regions fed as the export's are (BED pieces or arrays), the

@@ -124,7 +124,14 @@ pub fn export_spilling(case: &Case, threads: usize) -> Vec<(String, Vec<u8>)> {
     )
     .unwrap();
     let mut dir = OutputDir::create(out.path(), opts.layout, opts.format).unwrap();
-    bigwig_npy::native::export_parallel_with_budget(&export, &pool, &mut dir, None, 4096).unwrap();
+    // No block decoded up front, so shuffled regions go in genome order; a tiny staging
+    // budget makes the reorder spill.
+    let parallel = Parallel {
+        block_budget: 0,
+        staging_budget: 4096,
+        ..Parallel::threads(threads)
+    };
+    bigwig_npy::native::export_parallel(&export, &pool, &mut dir, None, &parallel).unwrap();
     dir.commit().unwrap();
     read_dir(out.path())
 }

@@ -1,6 +1,6 @@
 use super::*;
+use crate::bed::BedParser;
 use crate::dataset::{BedTable, DatasetRegions};
-use crate::region::BedParser;
 
 /// A dataset's files (as `dataset` writes them) for `bed` and `samples`.
 fn input(name: &str, bed: &str, samples: &[&str], jitter: u32) -> Result<ConcatInput> {

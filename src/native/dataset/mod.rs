@@ -23,7 +23,7 @@ use crate::dataset::{
 };
 use crate::error::{shown, Error, Result};
 use std::path::{Path, PathBuf};
-use trackset::{write_all, TrackSet};
+use trackset::{track_options, write_all, TrackSet};
 
 /// One `--track NAME=TABLE`.
 #[derive(Debug, Clone)]
@@ -161,9 +161,9 @@ pub fn write_dataset(
     let opened = set.open(
         &samples,
         regions.sorted(),
-        opts.format,
-        opts.max_mem,
+        track_options(opts.format, opts.max_mem),
         opts.http,
+        &parallel,
         &pool,
     )?;
 
@@ -213,19 +213,12 @@ pub(crate) fn read_table(path: &Path) -> Result<SampleTable> {
     SampleTable::parse(&name, &bytes)
 }
 
-/// A bigWig's error, placed at its table line.
+/// A bigWig's error, placed at its table line (with a hint when it is a relative path
+/// that does not exist).
 fn in_table(table: &SampleTable, line: u32, sample: &str, path: &Path, e: Error) -> Error {
     let url = path.to_str().is_some_and(super::is_url);
-    let hint = if !url && path.is_relative() && !path.exists() {
-        " (relative paths are taken from the current directory, as in GenVarLoader)"
-    } else {
-        ""
-    };
-    Error::input(format!(
-        "{} line {line} (sample '{}'): {e}{hint}",
-        table.name,
-        shown(sample)
-    ))
+    let hint = !url && path.is_relative() && !path.exists();
+    e.at_table_line(&table.name, line, sample, hint)
 }
 
 /// The fingerprint of a sharded job: everything that decides the whole dataset.

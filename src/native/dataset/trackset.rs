@@ -3,8 +3,9 @@
 //! resolved before anything is written), then written one after another with progress
 //! over all of them.
 
+use super::super::Opened;
 use super::super::{HttpOptions, Parallel};
-use super::tracks::{in_track, open_track, write_track, TrackExport, TrackSource};
+use super::tracks::{open_track, write_track, TrackSource};
 use super::{check_names, in_table, read_table, AnnotSpec, DatasetProgress, TrackSpec};
 use crate::dataset::{dataset_samples, GvlFormat, SampleTable};
 use crate::error::Result;
@@ -13,6 +14,16 @@ use crate::layout::Format;
 use crate::region::Regions;
 use std::path::{Path, PathBuf};
 
+/// How a dataset in `format` exports its tracks: raw files in the format's layout, each
+/// region within `max_mem`.
+pub(super) fn track_options(format: GvlFormat, max_mem: u64) -> Options {
+    Options {
+        format: Format::Raw,
+        layout: format.layout(),
+        max_mem,
+    }
+}
+
 pub(crate) struct TrackSet<'a> {
     pub tracks: &'a [TrackSpec],
     pub tables: Vec<SampleTable>,
@@ -20,11 +31,11 @@ pub(crate) struct TrackSet<'a> {
 }
 
 /// One opened track: what messages call it, its name, the directory kind it goes to.
-pub(super) struct Opened {
+pub(super) struct OpenedTrack {
     pub what: &'static str,
     pub name: String,
     pub kind: &'static str,
-    pub export: TrackExport,
+    pub export: Opened,
 }
 
 impl<'a> TrackSet<'a> {
@@ -71,22 +82,17 @@ impl<'a> TrackSet<'a> {
         out
     }
 
-    /// Open every track for `regions`, per-sample tracks' sources in `samples`' order.
+    /// Open every track for `regions`, per-sample tracks' sources in `samples`' order,
+    /// exported with `options` ([`track_options`]).
     pub(super) fn open(
         &self,
         samples: &[String],
         regions: &Regions,
-        format: GvlFormat,
-        max_mem: u64,
+        options: Options,
         http: HttpOptions,
+        parallel: &Parallel,
         pool: &rayon::ThreadPool,
-    ) -> Result<Vec<Opened>> {
-        // Raw files in the format's layout; the stepper (URL sources) encodes with these.
-        let options = Options {
-            format: Format::Raw,
-            layout: format.layout(),
-            max_mem,
-        };
+    ) -> Result<Vec<OpenedTrack>> {
         let mut out = Vec::new();
         for (t, table) in self.tracks.iter().zip(&self.tables) {
             let sources: Vec<TrackSource<'_>> = table
@@ -99,25 +105,25 @@ impl<'a> TrackSet<'a> {
                     }),
                 })
                 .collect();
-            let place = |e| in_track("track", &t.name, e);
-            out.push(Opened {
+            let place = |e: crate::Error| e.in_track("track", &t.name);
+            out.push(OpenedTrack {
                 what: "track",
                 name: t.name.clone(),
                 kind: "intervals",
-                export: open_track(&place, &sources, regions, options, http, pool)?,
+                export: open_track(&place, &sources, regions, options, http, parallel, pool)?,
             });
         }
         for a in self.annot {
-            let place = |e| in_track("annotation track", &a.name, e);
+            let place = |e: crate::Error| e.in_track("annotation track", &a.name);
             let sources = [TrackSource {
                 path: &a.source,
-                place: Box::new(move |e| in_track("annotation track", &a.name, e)),
+                place: Box::new(place),
             }];
-            out.push(Opened {
+            out.push(OpenedTrack {
                 what: "annotation track",
                 name: a.name.clone(),
                 kind: "annot_intervals",
-                export: open_track(&place, &sources, regions, options, http, pool)?,
+                export: open_track(&place, &sources, regions, options, http, parallel, pool)?,
             });
         }
         Ok(out)
@@ -127,13 +133,13 @@ impl<'a> TrackSet<'a> {
 /// Write opened tracks one after another: `place(track)` gives the directory to write it
 /// in and the path messages name it by. Returns (intervals, bytes).
 pub(super) fn write_all(
-    opened: Vec<Opened>,
+    opened: Vec<OpenedTrack>,
     n_regions: usize,
     format: GvlFormat,
     parallel: Parallel,
     pool: &rayon::ThreadPool,
     progress: Option<&DatasetProgress<'_>>,
-    mut place: impl FnMut(&Opened) -> Result<(PathBuf, PathBuf)>,
+    mut place: impl FnMut(&OpenedTrack) -> Result<(PathBuf, PathBuf)>,
 ) -> Result<(u64, u64)> {
     let n = n_regions as u64;
     let total = n * opened.len() as u64;
@@ -146,8 +152,8 @@ pub(super) fn write_all(
             }
         };
         let (dir, shown) = place(&track)?;
-        let s = write_track(track.export, &dir, &shown, format, pool, parallel, &tick)
-            .map_err(|e| in_track(track.what, &track.name, e))?;
+        let s = write_track(track.export, &dir, &shown, format, pool, &parallel, &tick)
+            .map_err(|e| e.in_track(track.what, &track.name))?;
         intervals += s.intervals;
         bytes += s.bytes;
     }

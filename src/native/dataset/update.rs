@@ -6,7 +6,7 @@
 
 use super::super::atomic::{commit_all, sweep, Staging};
 use super::super::{io_reason, HttpOptions, Parallel};
-use super::trackset::{write_all, TrackSet};
+use super::trackset::{track_options, write_all, TrackSet};
 use super::{AnnotSpec, DatasetProgress, TrackSpec};
 use crate::atomic::Role;
 use crate::dataset::stored::StoredDataset;
@@ -144,7 +144,8 @@ pub fn update_dataset(
     let regions = ds.regions()?;
     let samples = &ds.metadata.samples;
     let pool = parallel.pool()?;
-    let opened = set.open(samples, &regions, ds.format, max_mem, http, &pool)?;
+    let options = track_options(ds.format, max_mem);
+    let opened = set.open(samples, &regions, options, http, &parallel, &pool)?;
     let mut staged = Vec::new();
     let (intervals, bytes) = write_all(
         opened,
