@@ -50,6 +50,19 @@ pub struct Summary {
     pub bytes: u64,
 }
 
+impl Summary {
+    /// What an export of `regions` x `samples` wrote through `out`.
+    pub(super) fn new(regions: usize, samples: usize, out: &OutputDir) -> Self {
+        let intervals = out.writer.n_intervals();
+        Summary {
+            regions,
+            samples,
+            intervals,
+            bytes: intervals * 12 + (regions * samples + 1) as u64 * 8,
+        }
+    }
+}
+
 /// Decode every region of `export` on `pool` and write the groups, in region order, to
 /// `out`'s track writer (which the caller commits).
 pub fn export_parallel<S: Complete + Sync>(
@@ -77,14 +90,7 @@ pub fn export_parallel<S: Complete + Sync>(
             in_genome_order(export, &order, pool, out, progress, parallel.staging_budget)?
         }
     }
-    let (n_regions, n_samples) = (export.n_regions(), export.n_samples());
-    let intervals = out.writer.n_intervals();
-    Ok(Summary {
-        regions: n_regions,
-        samples: n_samples,
-        intervals,
-        bytes: intervals * 12 + (n_regions * n_samples + 1) as u64 * 8,
-    })
+    Ok(Summary::new(export.n_regions(), export.n_samples(), out))
 }
 
 /// A run of regions in the [`crate::encoded`] format; `index` orders chunks in direct mode.

@@ -124,13 +124,7 @@ impl RemoteExport {
             None => std::mem::swap(&mut out.writer, &mut drive.stepper.writer),
         }
         out.drain()?;
-        let intervals = out.writer.n_intervals();
-        let summary = Summary {
-            regions: n_regions,
-            samples: n_samples,
-            intervals,
-            bytes: intervals * 12 + (n_regions * n_samples + 1) as u64 * 8,
-        };
+        let summary = Summary::new(n_regions, n_samples, out);
         Ok((summary, self.pool.traffic()))
     }
 }
