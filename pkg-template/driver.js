@@ -1,6 +1,7 @@
-// The driver: opens the sources through the core's missing-range protocol, plans the
-// decode order, steps the core while reads run in the background, and hands the output
-// to a sink (memory or a directory). Every rule about bigWigs and regions is the core's.
+// The driver: does what the core's step loop says (`session.openNext`, `session.next`:
+// reads to start, output to move, when to wait for a read), plans the decode order in
+// slices, and hands the output to a sink (memory or a directory). Every rule about
+// bigWigs, regions, reads and the loop itself is the core's.
 
 import { fail, abortError, describe, printable } from './errors.js';
 import { using, translate } from './module.js';
@@ -13,6 +14,12 @@ import { setRegions } from './regions.js';
 export const STEP_BYTES = 1 << 20;
 /** Regions of the decode order planned per call (the core sorts shuffled regions). */
 const PLAN_WORK = 1 << 16;
+/** What the core's step loop says to do next (`session.openNext`, `session.next`): the
+ * codes of `next_js` in src/wasm/reads.rs; POLL is anything else. */
+const DONE = 0;
+const READ = 1;
+const OUTPUT = 2;
+const WAIT = 3;
 
 /** One controller per export or inspection: a single listener on the caller's signal, and
  * every read chained to it, so that reads in flight can be aborted when the call fails. */
@@ -46,10 +53,10 @@ export async function openSources(session, sources, signal) {
   try {
     for (;;) {
       if (signal?.aborted) throw abortError(signal);
-      const missing = session.open();
-      if (missing.length === 0) return;
-      reads.start(missing);
-      await reads.settled();
+      const next = session.openNext(...reads.known());
+      if (next[0] === DONE) return;
+      if (next[0] === READ) reads.start(next);
+      else await reads.landed();
     }
   } finally {
     reads.close();
@@ -108,31 +115,25 @@ export async function run(opts, sink) {
           const out = session.takeOutput();
           for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
         };
-        const reorder = session.genomeOrder
-          ? new Reorder(total, session.bucketRegions, await sink.spill?.(), session.stagingBudget) : null;
+        const reorder = session.genomeOrder ? new Reorder(session, await sink.spill?.()) : null;
         const reads = new Reads(sources, session, signal);
         try {
           for (;;) {
             if (signal.aborted) throw abortError(signal);
-            // Start the reads before anything awaits: a read landing meanwhile would make
-            // these ranges stale (held, no longer under way) and they would be read twice.
-            // The read-ahead window is the core's (its ReadPolicy, by decode order).
-            const started = reads.start(session.step(STEP_BYTES, session.lookahead));
-            const waiting = reads.busy;
-            if (reorder) {
-              const [bytes, spans] = session.takeUnordered();
-              await reorder.add(bytes, spans);
-            } else await drain();
-            if (opts.onProgress) opts.onProgress({ ...session.progress(), bytesFetched: tally(sources, 'fetched') });
-            await pacer.tick();
-            if (session.stalled) {
-              // A stall with nothing to read and nothing under way would repeat forever.
-              if (!started && !waiting) throw fail('bigwig-npy internal error: a region misses bytes that no read provides', 'InternalError');
-              await reads.settled();
-              continue;
-            }
-            if (session.regionsDone === total) break;
-            await reads.poll();
+            // Reads come first and start before anything awaits: a read landing meanwhile
+            // would make them stale (held, no longer under way) and they would be read twice.
+            const next = session.next(STEP_BYTES, ...reads.known());
+            if (next[0] === DONE) break;
+            if (next[0] === READ) reads.start(next);
+            else if (next[0] === OUTPUT) {
+              if (reorder) {
+                const [bytes, spans] = session.takeUnordered();
+                await reorder.add(bytes, spans);
+              } else await drain();
+              if (opts.onProgress) opts.onProgress({ ...session.progress(), bytesFetched: tally(sources, 'fetched') });
+              await pacer.tick();
+            } else if (next[0] === WAIT) await reads.landed();
+            else await reads.poll(); // POLL
           }
           await reads.settled();
         } finally {

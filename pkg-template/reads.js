@@ -1,4 +1,4 @@
-// Reading what the core asks for: the core plans the reads (`session.planReads`: ranges
+// Reading what the core asks for: the core plans the reads (`session.next`: ranges
 // coalesced into few requests, none asked for while a read covering it is under way; the
 // numbers are its `ReadPolicy`), at most `session.readConcurrency` run at once, landing in
 // the session as they complete; and pacing, so that synchronous work never holds the
@@ -26,13 +26,15 @@ export class Reads {
     Object.assign(this, { sources, session, signal, inflight: [], queue: [], active: 0, error: null, closed: false });
   }
 
-  /** Start reading `[source, offset, length, ...]` as the core plans it (what sources
-   * know of their size and minimum read now); returns how many reads started. */
-  start(flat) {
-    const sizes = this.sources.map((s) => s.size ?? -1);
-    const minReads = this.sources.map((s) => s.minRead ?? 0);
-    const reads = this.session.planReads(flat, sizes, minReads);
-    for (let k = 0; k < reads.length; k += 3) {
+  /** What the sources know now, for the core's plans: `[sizes, minReads]`. */
+  known() {
+    return [this.sources.map((s) => s.size ?? -1), this.sources.map((s) => s.minRead ?? 0)];
+  }
+
+  /** Start the reads the core planned: `[code, source, offset, length, ...]` (`code` is
+   * the core's, skipped); returns how many started. */
+  start(reads) {
+    for (let k = 1; k < reads.length; k += 3) {
       const [s, o, n] = [reads[k], reads[k + 1], reads[k + 2]];
       const src = this.sources[s];
       const entry = {};
@@ -50,7 +52,7 @@ export class Reads {
       });
       this.inflight.push(entry);
     }
-    return reads.length / 3;
+    return (reads.length - 1) / 3;
   }
 
   #limit(read) {
@@ -71,11 +73,15 @@ export class Reads {
     });
   }
 
-  get busy() { return this.inflight.length > 0; }
+  /** Wait until a read under way lands; the first failure is thrown. */
+  async landed() {
+    if (this.inflight.length && !this.error) await Promise.race(this.inflight.map((r) => r.done));
+    if (this.error) throw this.error;
+  }
 
   /** Wait for every read under way; the first failure is thrown. */
   async settled() {
-    while (this.inflight.length && !this.error) await Promise.race(this.inflight.map((r) => r.done));
+    while (this.inflight.length && !this.error) await this.landed();
     if (this.error) throw this.error;
   }
 

@@ -1,8 +1,9 @@
 // Genome order: the core decodes shuffled regions in genome order (each block fetched and
 // inflated once) and hands over encoded regions as opaque bytes with their spans
-// ([region, length, ...]). They wait in buckets of consecutive regions (the core says how
-// many a bucket holds; spilled to a scratch file past a budget when the sink has one) and
-// go back to the core in input order for the track writer.
+// ([region, length, ...]). They wait in the core's buckets of consecutive regions: the
+// core keeps the books (`session.reorderBuckets`, `reorderAdd`) and says which bucket goes
+// to the sink's scratch file when (`session.nextSpill`, past its staging budget); this
+// keeps the bytes, and gives them back to the core in input order for the track writer.
 
 export function concat(parts) {
   if (parts.length === 1) return parts[0];
@@ -13,38 +14,35 @@ export function concat(parts) {
 }
 
 export class Reorder {
-  /** `per`: regions per bucket (`session.bucketRegions`); `budget`: encoded bytes held in
-   * memory before the buckets spill (`session.stagingBudget`; Node, to a directory). */
-  constructor(nRegions, per, spill, budget) {
-    this.per = per;
+  /** `spill`: the sink's scratch file (Node, to a directory), if it has one; `budget`
+   * lowers the core's staging budget (tests). */
+  constructor(session, spill, budget) {
+    this.session = session;
+    this.spill = spill;
     // Per bucket: segments in memory with their regions, and spilled parts as
     // [offset, length, regions, lengths] (the bytes on disk, their spans here).
-    this.buckets = Array.from({ length: Math.ceil(nRegions / per) }, () => ({ segs: [], regions: [], bytes: 0, spilled: [] }));
-    this.spill = spill;
-    this.budget = budget;
-    this.staged = 0;
+    const n = session.reorderBuckets(!!spill, budget);
+    this.buckets = Array.from({ length: n }, () => ({ segs: [], regions: [], spilled: [] }));
   }
 
-  /** Take `bytes` of encoded regions described by `spans`. */
+  /** Take `bytes` of encoded regions described by `spans` (`[region, length, ...]`), each
+   * into the bucket the core books it in. */
   async add(bytes, spans) {
+    const into = this.session.reorderAdd(spans);
     for (let k = 0, at = 0; k < spans.length; k += 2) {
       const [r, len] = [spans[k], spans[k + 1]];
-      const b = this.buckets[Math.floor(r / this.per)];
+      const b = this.buckets[into[k / 2]];
       b.segs.push(bytes.subarray(at, at + len));
       b.regions.push(r);
-      b.bytes += len;
-      this.staged += len;
       at += len;
     }
-    while (this.spill && this.staged > this.budget) {
-      const b = this.buckets.reduce((x, y) => (y.bytes > x.bytes ? y : x));
+    for (let bi; this.spill && (bi = this.session.nextSpill()) >= 0;) {
+      const b = this.buckets[bi];
       const data = concat(b.segs);
       const lengths = b.segs.map((s) => s.length);
       b.spilled.push([await this.spill.append(data), data.length, b.regions, lengths]);
-      this.staged -= b.bytes;
       b.segs = [];
       b.regions = [];
-      b.bytes = 0;
     }
   }
 
@@ -59,17 +57,17 @@ export class Reorder {
       next = load(bi + 1);
       next.catch(() => {}); // awaited (and thrown) at the next bucket
       this.buckets[bi] = null;
-      const first = bi * this.per;
-      const at = new Array(this.per);
+      // Each region of the bucket at its place: in region order.
+      const at = [];
       loaded.forEach((data, p) => {
         const [, , regions, lengths] = b.spilled[p];
-        for (let k = 0, o = 0; k < regions.length; o += lengths[k], k++) at[regions[k] - first] = data.subarray(o, o + lengths[k]);
+        for (let k = 0, o = 0; k < regions.length; o += lengths[k], k++) at.push([regions[k], data.subarray(o, o + lengths[k])]);
       });
-      for (let k = 0; k < b.segs.length; k++) at[b.regions[k] - first] = b.segs[k];
+      for (let k = 0; k < b.segs.length; k++) at.push([b.regions[k], b.segs[k]]);
+      at.sort((x, y) => x[0] - y[0]);
       let batch = [];
       let size = 0;
-      for (const seg of at) {
-        if (!seg) continue;
+      for (const [, seg] of at) {
         batch.push(seg);
         size += seg.length;
         if (size >= batchBytes) { yield concat(batch); batch = []; size = 0; }

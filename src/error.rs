@@ -100,6 +100,10 @@ pub enum Bug {
     },
     /// A region stalled on bytes with no read to start and none under way.
     Unfed,
+    /// Encoded regions joined reorder books that were never started, or out of their range.
+    Unbooked {
+        region: usize,
+    },
     /// A read returned an answer without a body to read.
     NoBody {
         source: String,
@@ -260,6 +264,7 @@ impl fmt::Display for Bug {
             }
             Bug::Malformed { at } => write!(f, "malformed encoded regions at byte {at}"),
             Bug::Unfed => f.write_str("a region misses bytes that no read provides"),
+            Bug::Unbooked { region } => write!(f, "region {region} is not in the reorder books"),
             Bug::NoBody { source } => write!(f, "{source}: no body to read"),
             Bug::FetchPanicked => f.write_str("a fetch thread panicked"),
             Bug::FetchStopped => f.write_str("the fetch threads stopped"),

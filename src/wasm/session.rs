@@ -5,7 +5,7 @@
 use super::{flat, ints, js_err, push_region_arrays, to_js};
 use crate::bed::BedParser;
 use crate::drive::Drive;
-use crate::error::Error;
+use crate::error::{Bug, Error};
 use crate::layout::{Format, Layout};
 use crate::reads::ReadPolicy;
 use crate::region::{Regions, RegionsBuilder};
@@ -165,7 +165,9 @@ impl Session {
     }
 
     /// Open every source and resolve the regions. Returns the ranges still missing as
-    /// `[source, offset, length, ...]`; empty when the export is ready to step.
+    /// `[source, offset, length, ...]`; empty when the export is ready to step. The
+    /// stepper's own protocol, for a host that steps it itself (the Rust wasm tests); the
+    /// package's driver follows the core's loop (`openNext`, `next`).
     pub fn open(&mut self) -> Result<Vec<f64>, JsValue> {
         self.drive.stepper.open().map(|m| flat(&m)).map_err(js_err)
     }
@@ -221,33 +223,45 @@ impl Session {
     #[wasm_bindgen(js_name = takeUnordered)]
     pub fn take_unordered(&mut self) -> js_sys::Array {
         let (bytes, spans) = self.drive.stepper.take_unordered();
-        if let Some(b) = self.buckets.as_mut() {
-            for s in spans.chunks_exact(2) {
-                b.add(s[0] as usize, s[1] as usize);
-            }
-        }
         js_sys::Array::of2(
             &js_sys::Uint8Array::from(&bytes[..]),
             &js_sys::Uint32Array::from(&spans[..]),
         )
     }
 
-    /// Genome order: regions per bucket to put the output back in input order through.
-    #[wasm_bindgen(getter, js_name = bucketRegions)]
-    pub fn bucket_regions(&self) -> usize {
-        crate::reorder::bucket_regions(self.drive.stepper.n_regions())
+    /// Genome order: start the books of the buckets the output goes back to input order
+    /// through; past `budget` bytes held (the core's staging budget unless a test lowers
+    /// it), buckets spill when `can_spill`. Returns the number of buckets.
+    #[wasm_bindgen(js_name = reorderBuckets)]
+    pub fn reorder_buckets(&mut self, can_spill: bool, budget: Option<f64>) -> usize {
+        let budget = budget.map_or(crate::reads::STAGING_BUDGET, |b| b.max(0.0) as usize);
+        let b = Buckets::new(self.drive.stepper.n_regions(), can_spill.then_some(budget));
+        let n = b.len();
+        self.buckets = Some(b);
+        n
     }
 
-    /// Genome order: start the bookkeeping of the buckets (past the staging budget, buckets
-    /// spill when `can_spill`); the regions [`Session::take_unordered`] hands out join them.
-    /// Returns regions per bucket.
-    #[wasm_bindgen(js_name = reorderBuckets)]
-    pub fn reorder_buckets(&mut self, can_spill: bool) -> usize {
-        let budget = can_spill.then_some(crate::reads::STAGING_BUDGET);
-        let b = Buckets::new(self.drive.stepper.n_regions(), budget);
-        let per = b.per();
-        self.buckets = Some(b);
-        per
+    /// Genome order: regions given by their spans (`[region, length, ...]`, as
+    /// [`Session::take_unordered`] hands them out) join the books; returns the bucket
+    /// each waits in.
+    #[wasm_bindgen(js_name = reorderAdd)]
+    pub fn reorder_add(&mut self, spans: &[u32]) -> Result<Vec<u32>, JsValue> {
+        let n = self.drive.stepper.n_regions();
+        let bad = spans
+            .chunks_exact(2)
+            .map(|s| s[0] as usize)
+            .find(|&r| r >= n);
+        let b = match (self.buckets.as_mut(), bad) {
+            (Some(b), None) => b,
+            (_, region) => {
+                let region = region.or(spans.first().map(|&r| r as usize)).unwrap_or(0);
+                return Err(js_err(Bug::Unbooked { region }.into()));
+            }
+        };
+        Ok(spans
+            .chunks_exact(2)
+            .map(|s| b.add(s[0] as usize, s[1] as usize) as u32)
+            .collect())
     }
 
     /// Genome order: the bucket whose bytes JS moves to its scratch space now, or -1.
