@@ -11,6 +11,7 @@ mod parallel;
 mod read_through;
 mod remote;
 mod reorder;
+mod sweep;
 
 pub use dataset::{
     concat_datasets, update_dataset, write_dataset, AnnotSpec, ConcatSummary, DatasetOptions,
