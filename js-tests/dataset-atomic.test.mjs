@@ -1,7 +1,8 @@
 // exportDatasetToDir under hostile use (issue 21): what the user puts at the target during
 // an export is never replaced, deleted or hidden (the rule holds at the moment of the swap);
-// 20 exports at once to one target all end whole; outDir as a file: URL; a full disk names
-// the target, never the staging directory, and leaves the old dataset as it was.
+// 20 exports at once to one target all end whole; an abort at any moment and a full disk
+// (which names the target, never the staging directory) leave the old dataset as it was;
+// outDir as a file: URL.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -87,6 +88,26 @@ test('20 exports at once with overwrite to one outDir all finish, last wins, the
   for (const [n, b] of Object.entries(want)) assert.ok(got[n].equals(b), n);
   assert.deepEqual(hiddenIn(parent), [], 'nothing hidden left');
   assert.equal(failed.length, 0, 'each finished (the retries were enough)');
+});
+
+test('an abort at any moment leaves the old dataset as it was and nothing behind', async () => {
+  const big = fs.readFileSync(bigBed(tmp, 4000), 'utf8');
+  const parent = path.join(tmp, 'abort');
+  const out = path.join(parent, 'x.gvl');
+  copyTree(path.join(NAMED, 'dataset.gvl'), out);
+  const was = snapshot(out);
+  // At once (while it sweeps and looks at the target), then at the k-th progress report.
+  for (const k of [0, 1, 4, 16]) {
+    const ac = new AbortController();
+    const reason = new Error(`stop at ${k}`);
+    let seen = 0;
+    const onProgress = () => { if (++seen === k) ac.abort(reason); };
+    const p = exportDatasetToDir({ regions: big, tracks, outDir: out, overwrite: true, signal: ac.signal, onProgress });
+    if (k === 0) setImmediate(() => ac.abort(reason));
+    await assert.rejects(p, (e) => e === reason);
+    assert.deepEqual(snapshot(out), was, `abort at ${k}: the old dataset is as it was`);
+    assert.deepEqual(hiddenIn(parent), [], `abort at ${k}: nothing left`);
+  }
 });
 
 test('outDir may be a file: URL (as Node\'s fs takes one); other schemes and types are one-line errors', async () => {
