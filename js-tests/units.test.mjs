@@ -1,18 +1,39 @@
-// The package's pure pieces, on their own: read planning, the genome-order reorder (with a
-// spill), pacing, and the counting and recording wrappers of the ByteSource contract.
+// The package's pure pieces, on their own: the reads it starts for the core's plan, the
+// genome-order reorder (with a spill), pacing, and the counting and recording wrappers of
+// the ByteSource contract.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coalesce, planReads, Pacer } from '../pkg/reads.js';
+import { Reads, Pacer } from '../pkg/reads.js';
+import { using } from '../pkg/module.js';
 import { Reorder, concat } from '../pkg/reorder.js';
 import { counted, recorded } from '../pkg/sources/index.js';
 
-test('reads: neighbours within 4 KiB coalesce; sources with a minimum read are extended within a budget', () => {
-  assert.deepEqual(coalesce([[0, 10], [5, 10], [4096 + 15, 1], [10000, 5]]), [[0, 4112], [10000, 5]]);
-  // Source 0 has no minimum; source 1 reads at least 1000 bytes, up to its end.
-  const sources = [{ size: 1e6 }, { size: 5000, minRead: 1000 }];
-  const flat = [1, 4800, 10, 0, 100, 50, 1, 0, 10, 0, 0, 20];
-  // Source 1: 0+10 grows to 1000 and 4800+10 to the end (200); 3800 apart, they merge.
-  assert.deepEqual(planReads(flat, sources), [[1, 0, 5000], [0, 0, 150]]);
+test('reads: the JS driver starts the reads the core plans, and none while one covering it is under way', async () => {
+  // The planning cases themselves are the core's tests (src/reads/tests.rs).
+  await using(async (m) => {
+    const session = new m.Session(['a', 'b'], 'raw', 'aos', 0, 0);
+    try {
+      const started = [];
+      const source = (i, size, minRead) => ({
+        size, minRead, async read(o, n) { started.push([i, o, n]); return new Uint8Array(n); },
+      });
+      // Source 0 has no minimum; source 1 reads at least 1000 bytes, up to its end.
+      const sources = [source(0, 1e6), source(1, 5000, 1000)];
+      const reads = new Reads(sources, session);
+      const flat = [1, 4800, 10, 0, 100, 50, 1, 0, 10, 0, 0, 20];
+      assert.equal(reads.start(flat), 2);
+      // Source 1: 0+10 grows to 1000 and 4800+10 to the end (200); 3800 apart, they merge.
+      assert.deepEqual(started, [[1, 0, 5000], [0, 0, 150]]);
+      assert.equal(reads.start(flat), 0, 'under way');
+      await reads.settled();
+      assert.equal(reads.start([0, 0, 20]), 1, 'landed: no longer under way');
+      await reads.settled();
+      reads.close();
+      assert.equal(session.readConcurrency, 8);
+    } finally {
+      session.free();
+    }
+  });
 });
 
 test('reorder: opaque encoded regions come back in input order, spilled or not', async () => {
@@ -26,7 +47,7 @@ test('reorder: opaque encoded regions come back in input order, spilled or not',
       async append(bytes) { disk.push(bytes.slice()); return disk.length - 1; },
       async read(off) { return disk[off]; },
     } : null;
-    const ro = new Reorder(n, 7, spill);
+    const ro = new Reorder(n, 7, spill, 32 << 20);
     for (let k = 0; k < n; k += 10) {
       const part = order.slice(k, k + 10);
       const bytes = concat(part.map(seg));

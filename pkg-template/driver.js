@@ -11,11 +11,6 @@ import { setRegions } from './regions.js';
 
 /** Output bytes buffered in wasm before they are moved out. */
 export const STEP_BYTES = 1 << 20;
-/** Regions whose blocks are fetched with a region that stalls, and half the horizon read
- * in the background while decoding goes on; in genome order their blocks are neighbours
- * in the file, so a longer window coalesces into fewer, larger requests. */
-const LOOKAHEAD = 32;
-const SWEEP_LOOKAHEAD = 512;
 /** Regions of the decode order planned per call (the core sorts shuffled regions). */
 const PLAN_WORK = 1 << 16;
 
@@ -113,14 +108,16 @@ export async function run(opts, sink) {
           const out = session.takeOutput();
           for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
         };
-        const reorder = session.genomeOrder ? new Reorder(total, session.bucketRegions, await sink.spill?.()) : null;
+        const reorder = session.genomeOrder
+          ? new Reorder(total, session.bucketRegions, await sink.spill?.(), session.stagingBudget) : null;
         const reads = new Reads(sources, session, signal);
         try {
           for (;;) {
             if (signal.aborted) throw abortError(signal);
             // Start the reads before anything awaits: a read landing meanwhile would make
             // these ranges stale (held, no longer under way) and they would be read twice.
-            const started = reads.start(session.step(STEP_BYTES, reorder ? SWEEP_LOOKAHEAD : LOOKAHEAD));
+            // The read-ahead window is the core's (its ReadPolicy, by decode order).
+            const started = reads.start(session.step(STEP_BYTES, session.lookahead));
             const waiting = reads.busy;
             if (reorder) {
               const [bytes, spans] = session.takeUnordered();

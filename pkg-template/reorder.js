@@ -4,9 +4,6 @@
 // many a bucket holds; spilled to a scratch file past a budget when the sink has one) and
 // go back to the core in input order for the track writer.
 
-/** Encoded regions held in memory before the buckets spill (Node, to a directory). */
-const STAGING_BUDGET = 32 << 20;
-
 export function concat(parts) {
   if (parts.length === 1) return parts[0];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -16,13 +13,15 @@ export function concat(parts) {
 }
 
 export class Reorder {
-  /** `per`: regions per bucket (`session.bucketRegions`). */
-  constructor(nRegions, per, spill) {
+  /** `per`: regions per bucket (`session.bucketRegions`); `budget`: encoded bytes held in
+   * memory before the buckets spill (`session.stagingBudget`; Node, to a directory). */
+  constructor(nRegions, per, spill, budget) {
     this.per = per;
     // Per bucket: segments in memory with their regions, and spilled parts as
     // [offset, length, regions, lengths] (the bytes on disk, their spans here).
     this.buckets = Array.from({ length: Math.ceil(nRegions / per) }, () => ({ segs: [], regions: [], bytes: 0, spilled: [] }));
     this.spill = spill;
+    this.budget = budget;
     this.staged = 0;
   }
 
@@ -37,7 +36,7 @@ export class Reorder {
       this.staged += len;
       at += len;
     }
-    while (this.spill && this.staged > STAGING_BUDGET) {
+    while (this.spill && this.staged > this.budget) {
       const b = this.buckets.reduce((x, y) => (y.bytes > x.bytes ? y : x));
       const data = concat(b.segs);
       const lengths = b.segs.map((s) => s.length);

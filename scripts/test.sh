@@ -4,20 +4,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/ensure-rust.sh
 source scripts/ensure-wasm-tools.sh
+# Each stage says how long the script has run (CI must stay well under its 90 minutes).
+stage() { echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }
 
-echo "== native: cargo test"
+stage "native: cargo test"
 cargo test --locked 2>&1
 
-echo "== wasm: Rust tests in Node and headless Chrome"
+stage "wasm: Rust tests in Node and headless Chrome"
 wasm-pack test --node 2>&1
 WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" 2>&1
 
-echo "== npm package: build, then JS tests against it (and the native CLI)"
+stage "npm package: build, then JS tests against it (and the native CLI)"
 cargo build --release --locked --quiet
 npm run build --silent
 npm test 2>&1
 
-echo "== GenVarLoader opens our datasets, from the CLI and the npm package: 0.43.1 format 2, 0.35 format 1 (Python; virtualenvs cached in target/)"
+stage "GenVarLoader opens our datasets, from the CLI and the npm package: 0.43.1 format 2, 0.35 format 1 (Python; virtualenvs cached in target/)"
 gvl2_python=$(bash scripts/gvl-venv.sh 0.43.1)
 "$gvl2_python" tests/python/test_gvl2_open.py target/release/bigwig-npy
 cargo build --release --locked --quiet --example natural_order

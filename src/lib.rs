@@ -3,8 +3,9 @@
 //! `write_track` writes them.
 //!
 //! Where a byte goes: [`source`] reads it, [`bigwig`] locates and decodes it, [`export`]
-//! loops regions x samples, [`layout`] encodes the output files. [`native`] adds files,
-//! rayon and the CLI driver; the wasm layer adds fetch/Blob sources and JS types.
+//! loops regions x samples, [`layout`] encodes the output files. [`net`] and [`reads`] are
+//! the rules of URL sources and read planning, without I/O, for both hosts. [`native`] adds
+//! files, rayon, ureq and the CLI driver; the wasm layer adds JS types for the npm package.
 
 pub mod atomic;
 pub mod bed;
@@ -17,7 +18,9 @@ pub mod error;
 pub mod export;
 pub mod interval;
 pub mod layout;
+pub mod net;
 pub mod order;
+pub mod reads;
 pub mod region;
 pub mod source;
 pub mod stepper;

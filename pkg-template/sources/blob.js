@@ -3,7 +3,8 @@ import { fail, reason } from '../errors.js';
 
 /** Blob/File reads are latency-bound (measured in Chromium: ~4 ms a round for 8 parallel
  * reads of 16 or 64 KiB alike, ~640 MB/s beyond), so each is extended forward to at least
- * this many bytes, the next blocks in file order (see `planReads`). */
+ * this many bytes, the next blocks in file order (`minRead`, which the core's read planner
+ * honours: src/reads.rs). */
 const BLOB_MIN_READ = 256 << 10;
 
 export function blobSource(blob, name) {

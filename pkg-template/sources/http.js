@@ -1,30 +1,26 @@
-// URL sources: byte ranges through fetch, hardened against what servers, proxies and CDNs
-// do. Short bodies are continued from where they stopped, bodies longer than asked are cut,
-// a file that changes mid-export is detected, stalls time out, dropped connections are
-// retried (a few times), and limits hold while the body streams in. Every failure is one
-// line naming the URL.
-import { fail, abortError, describe, printable, reason } from '../errors.js';
+// URL sources: byte ranges through fetch. Every network rule is the core's (`RangeRead`,
+// src/net/, which the native CLI's client follows too): what to request, what an answer
+// means, when to continue, retry or fail, and every message. This file moves the bytes:
+// it makes the requests, times out stalls, aborts with the export, and keeps the prefix
+// of each chunk the core says to keep.
+import { fail, abortError, describe, reason } from '../errors.js';
+import { using } from '../module.js';
 
-/** Tries per read for network errors, timeouts and bodies cut off: two retries. */
-const ATTEMPTS = 3;
-const BACKOFF_MS = [100, 400];
-/** Requests one read may take: a few, plus one per KiB asked. Servers capping bodies at
- * 1 KiB or more work; one sending crumbs fails rather than being asked millions of times. */
-const maxRounds = (n) => 8 + Math.ceil(n / 1024);
-
-/** A fault of one request worth retrying (network error, timeout, body cut off). */
-class Retry extends Error {}
 const TIMEOUT = Symbol('timeout');
 
 const isResponse = (r) => r != null && typeof r === 'object' && typeof r.status === 'number'
   && typeof r.headers?.get === 'function' && (r.body == null || typeof r.body.getReader === 'function');
 
-/** Bytes of the body as sent, or null when unknown (absent, or the body is encoded). */
-function contentLength(res) {
-  const enc = res.headers.get('content-encoding');
-  const cl = res.headers.get('content-length');
-  return cl != null && /^\d+$/.test(cl.trim()) && (!enc || enc.trim() === 'identity') ? Number(cl) : null;
-}
+/** The status and headers the core judges. */
+const headOf = (res) => ({
+  status: res.status,
+  statusText: res.statusText,
+  contentRange: res.headers.get('content-range'),
+  contentLength: res.headers.get('content-length'),
+  contentEncoding: res.headers.get('content-encoding'),
+  etag: res.headers.get('etag'),
+  lastModified: res.headers.get('last-modified'),
+});
 
 /** zlib/brotli failures while fetch decodes a Content-Encoding (Node's codes; browsers
  * report a plain network error). */
@@ -41,21 +37,30 @@ function sleep(ms, signal) {
   });
 }
 
+function concat(parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
 /**
  * A source read with HTTP range requests. `read(offset, length, signal)` resolves with the
  * bytes (fewer only at the end of the file); `signal` is the export's, and aborting it
- * aborts the requests in flight (their connections close).
+ * aborts the requests in flight (their connections close). `wholeLimit` and `timeoutMs`
+ * default to the core's (256 MiB, 60 s) when undefined.
  */
 export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs }) {
   const src = {
     name,
+    /** The file's identity as its answers said (the core reads and updates both). */
     size: null,
+    /** The validators of the first answer (ETag, Last-Modified), checked on every later one. */
+    version: null,
     /** The body of a server that ignored Range. */
     whole: null,
     /** Bytes received and HTTP requests made (one read may take several). */
     stats: { fetched: 0, requests: 0 },
-    /** The file's version as first seen (ETag, Last-Modified), checked on every response. */
-    version: null,
     /** Start from what inspectSource saw: a file changed since fails on its first response. */
     adopt(head) {
       src.size = head.size;
@@ -63,55 +68,49 @@ export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs }) {
     },
     async read(o, n, signal) {
       if (src.whole) return src.whole.subarray(o, o + n);
-      const out = new Uint8Array(n);
-      const at = { got: 0 };
-      let faults = 0;
-      for (let round = 1; at.got < n; round++) {
-        if (signal?.aborted) throw abortError(signal);
-        if (round > maxRounds(n)) {
-          throw fail(`${name}: the server keeps sending short responses (${round - 1} requests for bytes ${o}-${o + n - 1}, ${at.got} bytes received)`);
-        }
-        let r;
+      return using(async (m) => {
+        const read = new m.RangeRead(o, n, wholeLimit, timeoutMs);
         try {
-          r = await request(o, n, out, at, signal);
-        } catch (e) {
-          if (!(e instanceof Retry)) throw e;
-          faults += 1;
-          if (faults >= ATTEMPTS) throw fail(`${name}: ${e.message} (${faults} attempts)`);
-          await sleep(BACKOFF_MS[faults - 1], signal);
-          continue;
+          return await readRange(read, o, n, signal);
+        } finally {
+          read.free();
         }
-        if (r.whole) return r.whole.subarray(o, o + n);
-        if (r.eof) break;
-      }
-      return at.got === n ? out : out.subarray(0, at.got);
+      });
     },
     async close() { src.whole = null; },
   };
 
-  /** A response's validators against the first ones seen, and its total size. */
-  function checkVersion(res, total) {
-    const seen = { etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') };
-    const v = src.version;
-    if (!v) {
-      src.version = seen;
-    } else if (v.etag && seen.etag) {
-      if (v.etag !== seen.etag) throw fail(`${name}: changed while reading (ETag ${printable(v.etag)}, now ${printable(seen.etag)})`);
-    } else if (v.lastModified && seen.lastModified && v.lastModified !== seen.lastModified) {
-      throw fail(`${name}: changed while reading (Last-Modified ${printable(v.lastModified)}, now ${printable(seen.lastModified)})`);
-    }
-    if (total != null) {
-      if (src.size != null && total !== src.size) throw fail(`${name}: changed while reading (${src.size} bytes, now ${total})`);
-      src.size = total;
+  /** One read, as the core's `read` directs it. */
+  async function readRange(read, o, n, signal) {
+    const out = new Uint8Array(n);
+    // Bytes kept in `out`, and the parts of a whole body.
+    const at = { got: 0, parts: null };
+    let act = read.start();
+    for (;;) {
+      switch (act.do) {
+        case 'request':
+          if (signal?.aborted) throw abortError(signal);
+          act = await request(read, act.range, out, at, signal);
+          break;
+        case 'wait':
+          await sleep(act.ms, signal);
+          act = read.resume();
+          break;
+        case 'done':
+          return at.got === n ? out : out.subarray(0, at.got);
+        case 'whole':
+          src.whole = concat(at.parts);
+          return src.whole.subarray(o, o + n);
+        default:
+          throw fail(`${name}: ${act.message}`);
+      }
     }
   }
 
-  /** One request for bytes [o + at.got, o + n) into `out`; `at.got` counts what arrived,
-   * even when the request then fails. */
-  async function request(o, n, out, at, signal) {
-    const pos = o + at.got;
-    const last = o + n - 1;
+  /** One request for `range`: its answer and body go to the core, which says what next. */
+  async function request(read, range, out, at, signal) {
     src.stats.requests += 1;
+    const timeoutMs = read.timeoutMs;
     // Its own controller, chained to the export's: a timeout aborts this request only.
     const rc = new AbortController();
     const chain = () => rc.abort(signal.reason);
@@ -127,121 +126,67 @@ export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs }) {
       rc.signal.addEventListener('abort', () => reject(rc.signal.reason), { once: true });
     });
     aborted.catch(() => {});
-    const whyAborted = () => (rc.signal.reason === TIMEOUT ? new Retry(`timed out: no data for ${timeoutMs} ms`) : abortError(signal));
-    let complete = false;
+    /** A failure of fetch or of the body: the core's to judge, unless the export was aborted. */
+    const fault = (e, kind) => {
+      if (rc.signal.aborted) {
+        if (rc.signal.reason !== TIMEOUT) throw abortError(signal);
+        return read.fault('timeout');
+      }
+      return read.fault(kind, reason(e));
+    };
+    let ended = false;
     let res;
     try {
       arm();
       try {
-        res = await Promise.race([fetchFn(url, { headers: { Range: `bytes=${pos}-${last}` }, signal: rc.signal }), aborted]);
+        res = await Promise.race([fetchFn(url, { headers: { Range: range }, signal: rc.signal }), aborted]);
       } catch (e) {
-        if (rc.signal.aborted) throw whyAborted();
-        throw new Retry(`network error: ${reason(e)}`);
+        return fault(e, 'network');
       }
       if (!isResponse(res)) throw fail(`${name}: the fetch option returned ${describe(res)}, not a Response`);
       arm();
-
-      /** Stream the body into `put(chunk)` until it ends (true) or `put` says stop (false). */
-      const pump = async (put, what) => {
-        if (!res.body) return true;
-        const reader = res.body.getReader();
-        let done = false;
-        try {
-          for (;;) {
-            const chunk = await Promise.race([reader.read(), aborted]);
-            if (chunk.done) { done = true; return true; }
-            arm();
-            if (put(chunk.value) === false) return false;
+      let act = read.response(headOf(res), src);
+      if (act.do !== 'read') return act;
+      at.parts = act.whole ? [] : null;
+      if (!res.body) {
+        ended = true;
+        return read.end(src);
+      }
+      const reader = res.body.getReader();
+      try {
+        while (act.do === 'read') {
+          let chunk;
+          try {
+            chunk = await Promise.race([reader.read(), aborted]);
+          } catch (e) {
+            return fault(e, isDecodeError(e) ? 'decode' : 'network');
           }
-        } catch (e) {
-          if (rc.signal.aborted) throw whyAborted();
-          if (isDecodeError(e)) {
-            throw fail(`${name}: cannot decode the response (Content-Encoding: ${printable(res.headers.get('content-encoding'))}): ${reason(e)}`);
+          if (chunk.done) {
+            ended = true;
+            return read.end(src);
           }
-          throw new Retry(`truncated response: ${what()} (${reason(e)})`);
-        } finally {
-          if (!done) reader.cancel().catch(() => {});
+          arm();
+          const bytes = chunk.value;
+          act = read.body(bytes.length);
+          if (act.keep > 0) {
+            const part = act.keep === bytes.length ? bytes : bytes.subarray(0, act.keep);
+            if (at.parts) at.parts.push(part);
+            else {
+              out.set(part, at.got);
+              at.got += act.keep;
+            }
+            src.stats.fetched += act.keep;
+          }
         }
-      };
-
-      if (res.status === 206) {
-        const cr = res.headers.get('content-range');
-        const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr?.trim() ?? '');
-        const [a, b, total] = m ? [Number(m[1]), Number(m[2]), m[3] === '*' ? null : Number(m[3])] : [];
-        if (!m || a !== pos || b < a || (total != null && b >= total)) {
-          throw fail(`${name}: bad Content-Range '${printable(cr)}' for bytes ${pos}-${last}`);
-        }
-        checkVersion(res, total);
-        const announced = b - a + 1;
-        // A body longer than asked (a server ignoring the range end) is read as asked.
-        const take = Math.min(announced, last - pos + 1);
-        let k = 0;
-        let longer = false;
-        const ended = await pump((chunk) => {
-          const use = Math.min(take - k, chunk.length);
-          out.set(use === chunk.length ? chunk : chunk.subarray(0, use), at.got);
-          at.got += use;
-          k += use;
-          src.stats.fetched += use;
-          if (use < chunk.length) { longer = take === announced; return false; }
-          // Past what was asked: stop. At what was announced: read on, to see the end.
-          return !(k === take && take < announced);
-        }, () => `expected ${take} bytes at offset ${pos}, got ${k}`);
-        if (longer) throw fail(`${name}: the response is longer than its Content-Range says (bytes ${a}-${b})`);
-        if (ended && k < take) throw new Retry(`truncated response: expected ${take} bytes at offset ${pos}, got ${k}`);
-        complete = ended;
-        // A shorter answer ending at the end of the file is the end of the read.
-        return { eof: total != null && b + 1 >= total };
+        return act;
+      } finally {
+        if (!ended) reader.cancel().catch(() => {});
       }
-
-      if (res.status === 200) {
-        // The server ignored Range: the whole body, if it is small enough.
-        checkVersion(res, null);
-        const declared = contentLength(res);
-        const overLimit = () => fail(`${name}: the server ignores HTTP range requests and the file is ${declared != null ? `${declared} bytes, over` : 'over'} the ${wholeLimit}-byte limit for reading it whole`);
-        if (declared != null && declared > wholeLimit) throw overLimit();
-        const parts = [];
-        let k = 0;
-        let over = false;
-        const ended = await pump((chunk) => {
-          k += chunk.length;
-          if (k > wholeLimit || (declared != null && k > declared)) { over = true; return false; }
-          parts.push(chunk);
-          return true;
-        }, () => `expected ${declared != null ? `${declared} bytes` : 'the whole file'}, got ${k}`);
-        if (over && declared != null && k > declared) throw fail(`${name}: the response is longer than its Content-Length says (${declared} bytes)`);
-        if (over) throw overLimit();
-        if (declared != null && k < declared) throw new Retry(`truncated response: expected ${declared} bytes, got ${k}`);
-        complete = ended;
-        const whole = new Uint8Array(k);
-        let p = 0;
-        for (const c of parts) { whole.set(c, p); p += c.length; }
-        src.stats.fetched += k;
-        if (src.size != null && k !== src.size) throw fail(`${name}: changed while reading (${src.size} bytes, now ${k})`);
-        src.whole = whole;
-        src.size = k;
-        return { whole };
-      }
-
-      if (res.status === 416) {
-        const m = /bytes \*\/(\d+)/.exec(res.headers.get('content-range') ?? '');
-        const total = m ? Number(m[1]) : null;
-        if (src.size != null && pos < src.size) {
-          throw fail(`${name}: the server said the file has ${src.size} bytes, then answered HTTP 416 for bytes ${pos}-${last}`);
-        }
-        // A continued read of a file of unknown size ran into its end.
-        if (at.got > 0) {
-          src.size = total ?? pos;
-          return { eof: true };
-        }
-        throw fail(`${name}: HTTP 416: bytes ${pos}-${last} lie past the end of the file (truncated file?)`);
-      }
-      throw fail(`${name}: HTTP ${res.status}${res.statusText ? ` ${printable(res.statusText)}` : ''}`);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', chain);
       // A body not read to its end is dropped with its connection.
-      if (!complete) {
+      if (!ended) {
         res?.body?.cancel?.().catch(() => {});
         rc.abort();
       }

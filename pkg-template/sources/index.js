@@ -10,11 +10,6 @@ import { blobSource } from './blob.js';
 import { pathSource } from './path.js';
 import { httpSource } from './http.js';
 
-/** A server that ignores Range is read whole only up to this size (option `wholeFileLimit`). */
-const WHOLE_FILE_LIMIT = 256 << 20;
-/** An HTTP request with no bytes arriving for this long is retried, then fails (option `timeoutMs`). */
-const TIMEOUT_MS = 60_000;
-
 export function isBytes(x) {
   return x instanceof Uint8Array || x instanceof ArrayBuffer || ArrayBuffer.isView(x);
 }
@@ -74,8 +69,9 @@ async function open(x, i, opts) {
     return src;
   }
   const fetchFn = opts.fetch ?? globalThis.fetch?.bind(globalThis);
-  const wholeLimit = opts.wholeFileLimit ?? WHOLE_FILE_LIMIT;
-  const timeoutMs = opts.timeoutMs ?? TIMEOUT_MS;
+  // Undefined: the core's defaults (256 MiB read whole at most, 60 s without a byte).
+  const wholeLimit = opts.wholeFileLimit;
+  const timeoutMs = opts.timeoutMs;
   // Sources without a name of their own are named by position, or as the caller labels
   // them (a dataset: by sample).
   const label = opts.sourceLabels?.[i];

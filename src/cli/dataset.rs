@@ -2,10 +2,11 @@
 
 use super::{parallel, parse_size, progress_bar, NetArgs, RunArgs};
 use bigwig_npy::dataset::concat::Axis;
+use bigwig_npy::dataset::shard::{Shard, ShardBy};
 use bigwig_npy::dataset::GvlFormat;
 use bigwig_npy::native::{
-    concat_datasets, update_dataset, write_dataset, AnnotSpec, DatasetOptions, TrackSpec,
-    UpdateOptions,
+    concat_datasets, update_dataset, write_dataset, AnnotSpec, DatasetOptions, DatasetProgress,
+    TrackSpec, UpdateOptions,
 };
 use bigwig_npy::Error;
 use clap::{Args, ValueEnum};
@@ -56,6 +57,14 @@ pub struct DatasetArgs {
     /// Replace an existing dataset at DIR (once the new one is complete).
     #[arg(long)]
     overwrite: bool,
+    /// Write only part K of N of the dataset (K = 1..N, as `sbatch --array=1-N` numbers
+    /// tasks); `concat` of all N parts is the whole dataset.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// regions: a contiguous range of the BED's rows (input order); samples: a contiguous
+    /// range of the sorted samples.
+    #[arg(long, value_enum, default_value_t = AxisArg::Regions, requires = "shard")]
+    shard_by: AxisArg,
     #[command(flatten)]
     run: RunArgs,
     #[command(flatten)]
@@ -83,6 +92,31 @@ pub struct UpdateArgs {
 }
 
 #[derive(Args)]
+pub struct PlanArgs {
+    /// BED file of regions, as for `dataset`.
+    #[arg(long, value_name = "REGIONS.bed[.gz]")]
+    regions: PathBuf,
+    /// Tracks, as for `dataset`.
+    #[arg(long = "track", value_name = "NAME=TABLE", required = true)]
+    tracks: Vec<String>,
+    /// Annotation tracks, as for `dataset`.
+    #[arg(long = "annot", value_name = "NAME=BIGWIG")]
+    annot: Vec<String>,
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    max_jitter: u32,
+    /// Plan this many parts (`dataset --shard K/N`); 1: the whole job.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    shards: u32,
+    #[arg(long, value_enum, default_value_t = AxisArg::Regions)]
+    shard_by: AxisArg,
+    /// Threads reading the sources' indexes (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+#[derive(Args)]
 pub struct ConcatArgs {
     /// regions: same samples, regions merged; samples: same regions, disjoint samples merged.
     #[arg(long, value_enum)]
@@ -105,9 +139,21 @@ fn specs<T: std::str::FromStr<Err = Error>>(v: &[String]) -> Result<Vec<T>, Erro
     v.iter().map(|s| s.parse()).collect()
 }
 
-/// A bar for regions x tracks (known once the regions are read), and its tick.
-fn bar(quiet: bool) -> Option<ProgressBar> {
-    progress_bar(quiet, 0)
+/// Run `f` with a progress bar over regions x tracks (their total known once the regions
+/// are read), cleared when it ends.
+fn with_bar<T>(quiet: bool, f: impl FnOnce(&DatasetProgress<'_>) -> T) -> T {
+    let bar: Option<ProgressBar> = progress_bar(quiet, 0);
+    let tick = |done: u64, total: u64| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let out = f(&tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    out
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -127,35 +173,41 @@ pub fn dataset(a: DatasetArgs) -> Result<(), Error> {
             GvlFormatArg::V1 => GvlFormat::V1,
             GvlFormatArg::V2 => GvlFormat::V2,
         },
+        shard: a
+            .shard
+            .as_deref()
+            .map(|k| {
+                let by = match a.shard_by {
+                    AxisArg::Regions => ShardBy::Regions,
+                    AxisArg::Samples => ShardBy::Samples,
+                };
+                Shard::parse(k, by)
+            })
+            .transpose()?,
     };
-    let bar = bar(a.run.quiet);
-    let tick = |done: u64, total: u64| {
-        if let Some(b) = &bar {
-            b.set_length(total);
-            b.set_position(done);
-        }
-    };
-    let summary = write_dataset(
-        &a.regions,
-        &tracks,
-        &annot,
-        &a.out,
-        opts,
-        parallel(a.run.threads, a.run.staging_budget),
-        Some(&tick),
-    );
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    let s = summary?;
+    let parallel = parallel(a.run.threads, a.run.staging_budget);
+    let s = with_bar(a.run.quiet, |tick| {
+        write_dataset(
+            &a.regions,
+            &tracks,
+            &annot,
+            &a.out,
+            opts,
+            parallel,
+            Some(tick),
+        )
+    })?;
     if !a.run.quiet {
         let annot = if s.annot > 0 {
             format!(" + {}", plural(s.annot, "annotation track"))
         } else {
             String::new()
         };
+        let part = opts.shard.map_or(String::new(), |s| {
+            format!("part {}/{} by {} of ", s.k, s.n, s.by.as_str())
+        });
         eprintln!(
-            "wrote dataset {} (format {}): {} regions x {} samples, {}{annot}: {} intervals, {:.1} MB in {:.2} s",
+            "wrote {part}dataset {} (format {}): {} regions x {} samples, {}{annot}: {} intervals, {:.1} MB in {:.2} s",
             a.out.display(),
             opts.format.format_version(),
             s.regions,
@@ -173,29 +225,15 @@ pub fn update(a: UpdateArgs) -> Result<(), Error> {
     let t0 = Instant::now();
     let tracks: Vec<TrackSpec> = specs(&a.tracks)?;
     let annot: Vec<AnnotSpec> = specs(&a.annot)?;
-    let bar = bar(a.run.quiet);
-    let tick = |done: u64, total: u64| {
-        if let Some(b) = &bar {
-            b.set_length(total);
-            b.set_position(done);
-        }
+    let opts = UpdateOptions {
+        overwrite: a.overwrite,
+        max_mem: parse_size("--max-mem", &a.run.max_mem)?,
+        http: a.net.options()?,
     };
-    let summary = update_dataset(
-        &a.dir,
-        &tracks,
-        &annot,
-        UpdateOptions {
-            overwrite: a.overwrite,
-            max_mem: parse_size("--max-mem", &a.run.max_mem)?,
-            http: a.net.options()?,
-        },
-        parallel(a.run.threads, a.run.staging_budget),
-        Some(&tick),
-    );
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    let s = summary?;
+    let parallel = parallel(a.run.threads, a.run.staging_budget);
+    let s = with_bar(a.run.quiet, |tick| {
+        update_dataset(&a.dir, &tracks, &annot, opts, parallel, Some(tick))
+    })?;
     if !a.run.quiet {
         eprintln!(
             "updated dataset {} (format {}): added {} and {} over {} regions x {} samples: {} intervals, {:.1} MB in {:.2} s",
@@ -233,5 +271,35 @@ pub fn concat(a: ConcatArgs) -> Result<(), Error> {
             t0.elapsed().as_secs_f64()
         );
     }
+    Ok(())
+}
+
+pub fn plan(a: PlanArgs) -> Result<(), Error> {
+    use std::io::Write;
+    let tracks: Vec<TrackSpec> = specs(&a.tracks)?;
+    let annot: Vec<AnnotSpec> = specs(&a.annot)?;
+    if a.shards == 0 {
+        return Err(Error::input("--shards: expected at least 1"));
+    }
+    let by = match a.shard_by {
+        AxisArg::Regions => ShardBy::Regions,
+        AxisArg::Samples => ShardBy::Samples,
+    };
+    let pool = parallel(a.threads, None).pool()?;
+    let p = bigwig_npy::native::plan(
+        &a.regions,
+        &tracks,
+        &annot,
+        a.max_jitter,
+        a.shards,
+        by,
+        a.net.options()?,
+        &pool,
+    )?;
+    let mut text = serde_json::to_string_pretty(&p)
+        .map_err(|e| Error::Output(format!("cannot print the plan: {e}")))?;
+    text.push('\n');
+    // A closed stdout (`| head`) is not an error worth a line.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     Ok(())
 }

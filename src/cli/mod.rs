@@ -38,6 +38,9 @@ enum Command {
     Update(dataset::UpdateArgs),
     /// Merge GenVarLoader datasets along regions or samples (gvl.concat).
     Concat(dataset::ConcatArgs),
+    /// What a dataset job (or each of N shards) reads and writes, as JSON, from the BED,
+    /// the tables and the sources' indexes only.
+    Plan(dataset::PlanArgs),
     /// Show a bigWig's contigs, zoom levels and record count.
     Info {
         /// A bigWig file or http(s) URL.
@@ -141,6 +144,7 @@ pub fn main() -> ExitCode {
         Command::Dataset(args) => dataset::dataset(args),
         Command::Update(args) => dataset::update(args),
         Command::Concat(args) => dataset::concat(args),
+        Command::Plan(args) => dataset::plan(args),
         Command::Info { file, net } => net.options().and_then(|http| info(file, http)),
     };
     match result {

@@ -235,6 +235,8 @@ impl ConcatPlan {
             .collect();
         let mut metadata = Metadata {
             written_by: Some(written_by()),
+            // The whole, not a part.
+            shard: None,
             ..first.metadata.clone()
         };
         match axis {
@@ -508,6 +510,78 @@ fn with_r_idx_map(bed: &RecordBatch, order: &[u32]) -> Result<Vec<u8>> {
     let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .map_err(|e| Error::Output(format!("input_regions.arrow: {e}")))?;
     write_batch(&batch)
+}
+
+/// The order to merge `inputs` in: parts of a sharded job (`dataset --shard`) by their
+/// number, whatever order they were given in (a shell sorts `part10` before `part2`),
+/// after checking they are all the parts of one job along `axis`; other inputs as given.
+pub fn part_order(inputs: &[ConcatInput], axis: Axis) -> Result<Vec<usize>> {
+    let given: Vec<usize> = (0..inputs.len()).collect();
+    let Some(first) = inputs
+        .iter()
+        .find_map(|i| i.metadata.shard.as_ref().map(|s| (i, s)))
+    else {
+        return Ok(given);
+    };
+    let (named, info) = first;
+    let mut slots: Vec<Option<usize>> = vec![None; info.n as usize];
+    for (d, i) in inputs.iter().enumerate() {
+        let Some(s) = &i.metadata.shard else {
+            return Err(Error::input(format!(
+                "{}: not a part of a sharded job, but {} is part {}/{} of job {}: merge the parts of one job",
+                i.name, named.name, info.k, info.n, info.job
+            )));
+        };
+        if s.job != info.job || s.n != info.n {
+            return Err(Error::input(format!(
+                "{}: part {}/{} of job {}, but {} is part {}/{} of job {}: parts of different jobs",
+                i.name, s.k, s.n, s.job, named.name, info.k, info.n, info.job
+            )));
+        }
+        let want = match axis {
+            Axis::Regions => super::shard::ShardBy::Regions,
+            Axis::Samples => super::shard::ShardBy::Samples,
+        };
+        if s.by != want {
+            return Err(Error::input(format!(
+                "{}: a part by {}, merged along {}: use --axis {}",
+                i.name,
+                s.by.as_str(),
+                want.as_str(),
+                s.by.as_str()
+            )));
+        }
+        match slots.get_mut(s.k as usize - 1) {
+            Some(slot @ None) => *slot = Some(d),
+            Some(Some(other)) => {
+                return Err(Error::input(format!(
+                    "{} and {}: both are part {}/{} of job {}",
+                    inputs[*other].name, i.name, s.k, s.n, s.job
+                )))
+            }
+            None => {
+                return Err(Error::input(format!(
+                    "{}: part {}/{} is out of range",
+                    i.name, s.k, s.n
+                )))
+            }
+        }
+    }
+    let missing: Vec<String> = (1..=info.n)
+        .filter(|k| slots[*k as usize - 1].is_none())
+        .map(|k| k.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::input(format!(
+            "part{} {} of {} of job {} missing: merge all the parts (each is written by `dataset --shard K/{}`)",
+            if missing.len() > 1 { "s" } else { "" },
+            missing.join(", "),
+            info.n,
+            info.job,
+            info.n
+        )));
+    }
+    Ok(slots.into_iter().flatten().collect())
 }
 
 /// GenVarLoader's preconditions (`_concat_validate.py`), each naming the input.

@@ -42,6 +42,9 @@ pub struct Metadata {
     /// Not GenVarLoader's: this tool and its version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub written_by: Option<String>,
+    /// Not GenVarLoader's: which part of a sharded job this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<super::shard::ShardInfo>,
 }
 
 /// A key that is present deserializes to `Some`, even when its value is `null`.
@@ -71,6 +74,7 @@ impl Metadata {
             svar2_link: v2.clone(),
             variants_fingerprint: v2,
             written_by: Some(written_by()),
+            shard: None,
         }
     }
 

@@ -26,6 +26,7 @@ pub mod metadata;
 pub mod natural;
 pub mod npy;
 pub mod samples;
+pub mod shard;
 pub mod stored;
 pub mod table;
 
@@ -136,6 +137,59 @@ impl DatasetRegions {
     /// `input_regions.arrow`.
     pub fn input_regions_arrow(&self) -> Result<Vec<u8>> {
         arrow::input_regions(&self.input, &self.table, &self.r_idx_map())
+    }
+
+    /// The part of these regions made of input rows `rows` (a shard by regions): its own
+    /// sorted order, the jitter applied, and every contig of the whole in `contigs` (so
+    /// parts merge: GenVarLoader's concat requires equal contig lists).
+    pub fn part(&self, rows: std::ops::Range<usize>) -> Result<DatasetRegions> {
+        let picked: Vec<u32> = (rows.start as u32..rows.end as u32).collect();
+        let input = self.input.reordered(&picked, 0)?;
+        let at: std::collections::HashMap<&str, u32> = self
+            .contigs
+            .iter()
+            .enumerate()
+            .map(|(k, c)| (c.as_str(), k as u32))
+            .collect();
+        let contig_index = input.contigs().iter().map(|c| at[c.as_str()]).collect();
+        let kept: Vec<u32> = (0..self.order.len() as u32)
+            .filter(|&k| rows.contains(&(self.order[k as usize] as usize)))
+            .collect();
+        let order = kept
+            .iter()
+            .map(|&k| self.order[k as usize] - rows.start as u32)
+            .collect();
+        Ok(DatasetRegions {
+            sorted: self.sorted.reordered(&kept, 0)?,
+            table: self.table.slice(rows),
+            input,
+            contigs: self.contigs.clone(),
+            contig_index,
+            order,
+            max_jitter: self.max_jitter,
+        })
+    }
+
+    /// The first two input rows with the same region (contig, start, end), if any.
+    pub fn duplicate(&self) -> Option<(u32, u32)> {
+        let key = |i: u32| {
+            let r = self.input.get(i as usize);
+            (r.contig, r.start, r.end)
+        };
+        self.order
+            .windows(2)
+            .find(|w| key(w[0]) == key(w[1]))
+            .map(|w| {
+                (
+                    self.input.get(w[0] as usize).line,
+                    self.input.get(w[1] as usize).line,
+                )
+            })
+    }
+
+    /// The BED's name (for messages).
+    pub fn name(&self) -> &str {
+        &self.input.name
     }
 
     /// `metadata.json` for a dataset of these regions and `samples` (sorted).

@@ -151,6 +151,19 @@ impl SampleTable {
     }
 }
 
+/// Up to five names, quoted and escaped, and how many more.
+pub(crate) fn list(s: Vec<&&str>) -> String {
+    let mut v: Vec<String> = s
+        .iter()
+        .take(5)
+        .map(|x| format!("'{}'", shown(x)))
+        .collect();
+    if s.len() > 5 {
+        v.push(format!("and {} more", s.len() - 5));
+    }
+    v.join(", ")
+}
+
 /// The dataset's samples: every track's, sorted by code point (`Normal < blood < tumor`).
 /// Tracks must list the same samples: `gvl.write` would silently keep only the common
 /// ones, which here is an error naming what differs.
@@ -162,17 +175,6 @@ pub fn dataset_samples(tracks: &[(&str, &SampleTable)]) -> Result<Vec<String>> {
     for (name, t) in &tracks[1..] {
         let have = t.samples();
         if have != want {
-            let list = |s: Vec<&&str>| {
-                let mut v: Vec<String> = s
-                    .iter()
-                    .take(5)
-                    .map(|x| format!("'{}'", shown(x)))
-                    .collect();
-                if s.len() > 5 {
-                    v.push(format!("and {} more", s.len() - 5));
-                }
-                v.join(", ")
-            };
             let only_here: Vec<_> = have.difference(&want).collect();
             let missing: Vec<_> = want.difference(&have).collect();
             let mut why = Vec::new();

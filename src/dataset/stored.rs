@@ -4,7 +4,7 @@
 
 use super::metadata::Metadata;
 use super::npy::{parse_regions_npy, RegionRow};
-use super::samples::SampleTable;
+use super::samples::{list, SampleTable};
 use super::GvlFormat;
 use crate::error::{shown, Error, Result};
 use crate::region::{Regions, RegionsBuilder};
@@ -76,17 +76,6 @@ impl StoredDataset {
         if want == have {
             return Ok(());
         }
-        let list = |s: Vec<&&str>| {
-            let mut v: Vec<String> = s
-                .iter()
-                .take(5)
-                .map(|x| format!("'{}'", shown(x)))
-                .collect();
-            if s.len() > 5 {
-                v.push(format!("and {} more", s.len() - 5));
-            }
-            v.join(", ")
-        };
         let missing: Vec<_> = want.difference(&have).collect();
         let extra: Vec<_> = have.difference(&want).collect();
         let mut why = Vec::new();

@@ -111,6 +111,40 @@ impl BedTable {
         self.columns.iter().any(|c| c.kind == Kind::Strand)
     }
 
+    /// Rows `rows` only (a part of a sharded dataset).
+    pub fn slice(&self, rows: std::ops::Range<usize>) -> BedTable {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                kind: c.kind,
+                values: match &c.values {
+                    Values::Text(t) => {
+                        let mut out = Texts::default();
+                        for i in rows.clone() {
+                            out.push(t.get(i));
+                        }
+                        Values::Text(out)
+                    }
+                    Values::Float(v) => Values::Float(v[rows.clone()].to_vec()),
+                    Values::Int(v) => Values::Int(v[rows.clone()].to_vec()),
+                    Values::UInt(v) => Values::UInt(v[rows.clone()].to_vec()),
+                    Values::Bool(v) => Values::Bool(v[rows.clone()].to_vec()),
+                },
+            })
+            .collect();
+        BedTable {
+            columns,
+            width: self.width,
+            strands: self
+                .strands
+                .get(rows)
+                .map(<[i8]>::to_vec)
+                .unwrap_or_default(),
+        }
+    }
+
     /// Columns past the 12th are typed as polars infers them: Int64 when every value is
     /// an integer, Float64 when every value is a number, Boolean when every one is
     /// true/false (any case), else text. (polars looks at the first 100 rows and fails on

@@ -177,6 +177,13 @@ impl Staging {
         &self.target
     }
 
+    /// Write the file `name` (relative to the directory) with `data`; its size.
+    pub fn put(&self, name: &str, data: &[u8]) -> Result<u64> {
+        let p = self.dir.join(name);
+        std::fs::write(&p, data).map_err(|e| write_error(&self.shown(&p), e))?;
+        Ok(data.len() as u64)
+    }
+
     fn unregister(&self) {
         beat(&self.owner, false);
         let mut reg = partial();

@@ -1,22 +1,18 @@
 //! Where a source's bytes come from, and the threads that fetch them: files with `pread`,
-//! URLs with range requests, several reads at once, coalesced, each range asked for once
-//! while it is under way. Finished reads land in the core's [`Stepper`].
+//! URLs with range requests, several reads at once, as the core's [`Planner`] plans them
+//! (coalesced, split, each range asked for once while it is under way). Finished reads land
+//! in the core's [`Stepper`].
 
 use super::http::{is_url, HttpClient, HttpSource};
 use super::FileSource;
 use crate::error::{ByteRange, Error, Result};
+use crate::reads::{Planner, ReadPolicy, SourceInfo};
 use crate::source::{ReadError, Source};
 use crate::stepper::Stepper;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
-/// Requests in flight at once (the npm package's too).
-pub(super) const CONCURRENCY: usize = 8;
-/// Ranges closer than this are fetched in one request.
-const COALESCE_GAP: u64 = 4096;
-/// Longer reads are split, so that one big read runs on several connections.
-const MAX_REQUEST: u64 = 4 << 20;
 /// A bigWig given on the command line or in a sample table: a file or an http(s) URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
@@ -103,31 +99,24 @@ pub struct Traffic {
     pub requests: u64,
 }
 
-/// One read for the fetch threads.
-#[derive(Debug, Clone, Copy)]
-struct Job {
-    source: usize,
-    offset: u64,
-    len: u64,
-}
-
 /// The fetch threads and the reads under way. Threads are detached: when an export fails,
 /// it returns at once and a request still running ends within its timeout.
 pub(super) struct Pool {
     fetchers: Arc<Vec<Fetcher>>,
-    jobs: mpsc::Sender<Job>,
-    done: mpsc::Receiver<(Job, Result<Vec<u8>>)>,
-    inflight: Vec<Job>,
+    jobs: mpsc::Sender<ByteRange>,
+    done: mpsc::Receiver<(ByteRange, Result<Vec<u8>>)>,
+    planner: Planner,
     stop: Arc<AtomicBool>,
 }
 
 impl Pool {
-    pub(super) fn new(fetchers: Arc<Vec<Fetcher>>) -> Result<Self> {
-        let (jobs, job_rx) = mpsc::channel::<Job>();
+    /// `policy.concurrency` threads, reading as `policy` plans.
+    pub(super) fn new(fetchers: Arc<Vec<Fetcher>>, policy: ReadPolicy) -> Result<Self> {
+        let (jobs, job_rx) = mpsc::channel::<ByteRange>();
         let (done_tx, done) = mpsc::channel();
         let job_rx = Arc::new(Mutex::new(job_rx));
         let stop = Arc::new(AtomicBool::new(false));
-        for _ in 0..CONCURRENCY {
+        for _ in 0..policy.concurrency {
             let (rx, tx, f, stop) = (
                 job_rx.clone(),
                 done_tx.clone(),
@@ -163,34 +152,33 @@ impl Pool {
             fetchers,
             jobs,
             done,
-            inflight: Vec::new(),
+            planner: Planner::new(policy),
             stop,
         })
     }
 
     pub(super) fn busy(&self) -> bool {
-        !self.inflight.is_empty()
+        self.planner.busy()
     }
 
-    /// Start reading `ranges`, skipping those under way already, coalesced per source and
-    /// cut at its end when known; returns how many reads started.
+    /// Start reading `ranges` as the core plans them (skipping what is under way already,
+    /// coalesced per source, cut at its end when known, split); returns how many reads
+    /// started.
     pub(super) fn start(&mut self, mut ranges: Vec<ByteRange>) -> usize {
-        ranges.retain(|r| {
-            !self.inflight.iter().any(|j| {
-                j.source == r.source && j.offset <= r.offset && r.offset + r.len <= j.offset + j.len
-            })
-        });
+        // Source after source, in file order.
         ranges.sort();
-        let jobs: Vec<Job> = plan_reads(&ranges, |s| self.fetchers[s].size())
-            .into_iter()
-            .flat_map(|j| uncovered(j, &self.inflight))
-            .collect();
+        let fetchers = &self.fetchers;
+        let reads = self.planner.plan(&ranges, |s| SourceInfo {
+            size: fetchers[s].size(),
+            min_read: 0,
+        });
         let mut started = 0;
-        for job in jobs {
-            if self.jobs.send(job).is_err() {
-                break; // the threads are gone; the next landing reports it
+        for read in reads {
+            if self.jobs.send(read).is_err() {
+                // The threads are gone; the next landing reports it.
+                self.planner.done(read);
+                continue;
             }
-            self.inflight.push(job);
             started += 1;
         }
         started
@@ -213,13 +201,7 @@ impl Pool {
                 }
             };
             let (job, bytes) = got;
-            if let Some(k) = self
-                .inflight
-                .iter()
-                .position(|j| (j.source, j.offset, j.len) == (job.source, job.offset, job.len))
-            {
-                self.inflight.swap_remove(k);
-            }
+            self.planner.done(job);
             let bytes = bytes?;
             if let Some(size) = self.fetchers[job.source].size() {
                 stepper.set_size(job.source, size);
@@ -250,113 +232,5 @@ impl Pool {
 impl Drop for Pool {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-/// The parts of `job` no read under way covers: a byte is never asked for while it is on
-/// its way already (coalescing may have bridged a gap over one).
-fn uncovered(job: Job, inflight: &[Job]) -> Vec<Job> {
-    let mut under_way: Vec<(u64, u64)> = inflight
-        .iter()
-        .filter(|j| j.source == job.source)
-        .map(|j| (j.offset, j.offset + j.len))
-        .filter(|&(a, b)| a < job.offset + job.len && b > job.offset)
-        .collect();
-    under_way.sort_unstable();
-    let mut out = Vec::new();
-    let (mut at, end) = (job.offset, job.offset + job.len);
-    for (a, b) in under_way {
-        if a > at {
-            out.push(Job {
-                source: job.source,
-                offset: at,
-                len: a.min(end) - at,
-            });
-        }
-        at = at.max(b);
-        if at >= end {
-            break;
-        }
-    }
-    if at < end {
-        out.push(Job {
-            source: job.source,
-            offset: at,
-            len: end - at,
-        });
-    }
-    out
-}
-
-/// Sorted ranges grouped into reads per source: neighbours within [`COALESCE_GAP`] merged,
-/// cut at the source's end when known (a range wholly past it is left for the core to
-/// report), and split at [`MAX_REQUEST`].
-fn plan_reads(sorted: &[ByteRange], size: impl Fn(usize) -> Option<u64>) -> Vec<Job> {
-    let mut merged: Vec<Job> = Vec::new();
-    for r in sorted {
-        match merged.last_mut() {
-            Some(j) if j.source == r.source && r.offset <= j.offset + j.len + COALESCE_GAP => {
-                j.len = j.len.max(r.offset + r.len - j.offset);
-            }
-            _ => merged.push(Job {
-                source: r.source,
-                offset: r.offset,
-                len: r.len,
-            }),
-        }
-    }
-    let mut jobs = Vec::new();
-    for mut j in merged {
-        if let Some(size) = size(j.source) {
-            j.len = j.len.min(size.saturating_sub(j.offset));
-        }
-        let end = j.offset + j.len;
-        let mut at = j.offset;
-        while at < end {
-            let len = (end - at).min(MAX_REQUEST);
-            jobs.push(Job {
-                source: j.source,
-                offset: at,
-                len,
-            });
-            at += len;
-        }
-    }
-    jobs
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r(source: usize, offset: u64, len: u64) -> ByteRange {
-        ByteRange {
-            source,
-            offset,
-            len,
-        }
-    }
-
-    #[test]
-    fn reads_are_coalesced_cut_at_the_end_and_split() {
-        let ranges = [r(0, 0, 100), r(0, 200, 100), r(0, 10_000, 10), r(1, 5, 5)];
-        let jobs = plan_reads(&ranges, |s| (s == 1).then_some(8));
-        let got: Vec<_> = jobs.iter().map(|j| (j.source, j.offset, j.len)).collect();
-        assert_eq!(got, [(0, 0, 300), (0, 10_000, 10), (1, 5, 3)]);
-        let j = |source, offset, len| Job {
-            source,
-            offset,
-            len,
-        };
-        let under_way = [j(0, 100, 50), j(0, 180, 20), j(1, 0, 1000)];
-        let parts: Vec<_> = uncovered(j(0, 0, 300), &under_way)
-            .iter()
-            .map(|j| (j.offset, j.len))
-            .collect();
-        assert_eq!(parts, [(0, 100), (150, 30), (200, 100)]);
-        assert!(uncovered(j(1, 10, 20), &under_way).is_empty());
-        let big = plan_reads(&[r(0, 0, MAX_REQUEST * 2 + 1)], |_| None);
-        assert_eq!(big.len(), 3);
-        assert_eq!(big[2].offset, MAX_REQUEST * 2);
     }
 }

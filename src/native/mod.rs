@@ -8,6 +8,7 @@ mod file;
 mod http;
 mod output;
 mod parallel;
+mod plan;
 mod read_through;
 mod remote;
 mod reorder;
@@ -23,7 +24,8 @@ pub use output::{remove_partial_files, OutputDir};
 pub use parallel::{
     export_parallel, export_parallel_with_budget, Progress, Summary, STAGING_BUDGET,
 };
-pub use read_through::{with_read_through, ReadThrough};
+pub use plan::{plan, Plan, ShardPlan};
+pub use read_through::{with_read_through, with_read_through_head, ReadThrough};
 pub use remote::{export_remote, RemoteExport};
 
 use crate::error::{Error, Result};

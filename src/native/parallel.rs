@@ -29,7 +29,7 @@ use std::sync::{mpsc, Condvar, Mutex};
 /// Most memory the direct mode may spend on decoded blocks (estimated from the index).
 const DIRECT_BUDGET: u64 = 64 << 20;
 /// Encoded records held in memory before genome-order buckets spill to the scratch file.
-pub const STAGING_BUDGET: usize = 32 << 20;
+pub use crate::reads::STAGING_BUDGET;
 /// Regions per chunk a worker hands to the writer.
 const CHUNK_REGIONS: usize = 128;
 /// Decoded blocks a genome-order task keeps: tasks walk the genome in order, so a few do.

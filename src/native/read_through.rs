@@ -3,7 +3,7 @@
 use super::fetch::{Fetcher, Location, Traffic};
 use super::http::{HttpClient, HttpOptions};
 use crate::error::{Error, Result};
-use crate::export::{open_input, Input};
+use crate::export::{open_input, open_input_head, Input};
 use crate::source::{RangeCache, ReadError, Source};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -99,12 +99,36 @@ pub fn with_read_through<T>(
     http: HttpOptions,
     f: impl FnOnce(&Input<Rc<ReadThrough>>) -> Result<T>,
 ) -> Result<T> {
+    read_through(at, http, open_input, |input| f(&input))
+}
+
+/// [`with_read_through`] reading only the header and chrom tree at open: `f` reads the
+/// index it needs (for the regions) through the same source.
+pub fn with_read_through_head<T>(
+    at: &Location,
+    http: HttpOptions,
+    f: impl FnOnce(Input<Rc<ReadThrough>>) -> Result<T>,
+) -> Result<T> {
+    read_through(at, http, open_input_head, f)
+}
+
+/// How an input is opened: whole, or head only.
+type Opener = fn(usize, String, Rc<ReadThrough>) -> Result<Input<Rc<ReadThrough>>>;
+
+/// Open `at` through a [`ReadThrough`] with `open` and hand the input to `f`; an error that
+/// a failed read caused is the network's, not the parser's.
+fn read_through<T>(
+    at: &Location,
+    http: HttpOptions,
+    open: Opener,
+    f: impl FnOnce(Input<Rc<ReadThrough>>) -> Result<T>,
+) -> Result<T> {
     let src = Rc::new(ReadThrough::new(Fetcher::open(
         at,
         &HttpClient::new(http, 1),
     )?));
     let name = src.name().to_string();
-    open_input(0, name, src.clone())
-        .and_then(|input| f(&input))
+    open(0, name, src.clone())
+        .and_then(f)
         .map_err(|e| src.take_error().unwrap_or(e))
 }

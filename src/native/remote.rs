@@ -6,7 +6,7 @@
 //!
 //! Local files among the sources are read by the same threads, with `pread`.
 
-use super::fetch::{Fetcher, Location, Pool, Traffic, CONCURRENCY};
+use super::fetch::{Fetcher, Location, Pool, Traffic};
 use super::http::{HttpClient, HttpOptions};
 use super::parallel::{Progress, Summary};
 use super::reorder::Reorder;
@@ -14,6 +14,7 @@ use super::OutputDir;
 use crate::error::{Error, Result};
 use crate::export::Options;
 use crate::layout::TrackWriter;
+use crate::reads::ReadPolicy;
 use crate::region::Regions;
 use crate::stepper::{Step, Stepper};
 use std::path::Path;
@@ -21,14 +22,8 @@ use std::sync::Arc;
 
 /// Output buffered in the stepper before it is written out.
 const STEP_BYTES: usize = 1 << 20;
-/// Regions whose blocks are fetched with a region that stalls, and half the horizon read in
-/// the background while decoding; in genome order blocks are neighbours in the file, so a
-/// longer window coalesces into fewer, larger requests. Four times the npm package's
-/// windows (native memory is not wasm's): decoding 512 medium-corpus regions takes about
-/// 20 ms, less than one request's latency on a real network, so 512 stalled on every
-/// window (4.3 s at 30 ms per request; 2048: 1.9 s, 200 requests instead of 640).
-const LOOKAHEAD: usize = 128;
-const SWEEP_LOOKAHEAD: usize = 2048;
+/// How the fetch threads read (their number, read-ahead windows, request sizes).
+const POLICY: ReadPolicy = ReadPolicy::NATIVE;
 /// Decoded blocks and raw bytes the stepper may hold.
 const CACHE_BUDGET: usize = 64 << 20;
 /// An export whose sources are open and whose regions are resolved; [`RemoteExport::run`]
@@ -60,7 +55,7 @@ impl RemoteExport {
         http: HttpOptions,
         cache_budget: usize,
     ) -> Result<Self> {
-        let client = HttpClient::new(http, CONCURRENCY);
+        let client = HttpClient::new(http, POLICY.concurrency);
         let fetchers = sources
             .iter()
             .map(|s| Fetcher::open(s, &client))
@@ -73,7 +68,7 @@ impl RemoteExport {
             }
         }
         stepper.set_regions(regions);
-        let mut pool = Pool::new(Arc::new(fetchers))?;
+        let mut pool = Pool::new(Arc::new(fetchers), POLICY)?;
         // One round of reads per stall (headers, then chrom trees and indexes, ...).
         loop {
             let missing = stepper.open()?;
@@ -112,11 +107,7 @@ impl RemoteExport {
         } else {
             None
         };
-        let lookahead = if reorder.is_some() {
-            SWEEP_LOOKAHEAD
-        } else {
-            LOOKAHEAD
-        };
+        let lookahead = POLICY.lookahead(reorder.is_some());
         loop {
             let (ranges, stalled, done) = match st.step(STEP_BYTES, lookahead)? {
                 Step::Done => (Vec::new(), false, true),

@@ -7,14 +7,18 @@
 
 use crate::error::Error;
 use crate::layout::{Format, Layout};
+use crate::reads::{Planner, ReadPolicy};
 use crate::region::{BedParser, Regions, RegionsBuilder};
 use crate::stepper::{Step, Stepper};
 use crate::Options;
 use wasm_bindgen::prelude::*;
 
 mod dataset;
+mod net;
 mod options;
+mod reads;
 pub use dataset::DatasetPlan;
+pub use net::RangeRead;
 pub use options::export_options;
 
 #[wasm_bindgen(start)]
@@ -44,6 +48,8 @@ pub struct Session {
     /// Regions fed in pieces ([`Session::feed_regions_bed`], [`Session::add_region_arrays`]).
     bed: Option<BedParser>,
     arrays: Option<RegionsBuilder>,
+    /// The reads JS makes for what the stepper misses, and those under way.
+    planner: Planner,
 }
 
 #[derive(serde::Serialize)]
@@ -131,6 +137,7 @@ impl Session {
             stalled: false,
             bed: None,
             arrays: None,
+            planner: Planner::new(ReadPolicy::NPM),
         })
     }
 

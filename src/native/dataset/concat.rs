@@ -9,7 +9,7 @@ use super::super::{io_reason, write_error};
 use super::copy::Gather;
 use super::update::track_dirs;
 use crate::atomic::Role;
-use crate::dataset::concat::{Axis, ConcatInput, ConcatPlan, Run};
+use crate::dataset::concat::{part_order, Axis, ConcatInput, ConcatPlan, Run};
 use crate::error::{Error, Result};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
@@ -79,7 +79,12 @@ pub fn concat_datasets(
             )));
         }
     }
-    let loaded = inputs.iter().map(|d| load(d)).collect::<Result<Vec<_>>>()?;
+    let mut loaded = inputs.iter().map(|d| load(d)).collect::<Result<Vec<_>>>()?;
+    // Parts of a sharded job merge in their order, however they were given.
+    let order = part_order(&loaded, axis)?;
+    let inputs: Vec<PathBuf> = order.iter().map(|&d| inputs[d].clone()).collect();
+    let mut taken: Vec<Option<ConcatInput>> = loaded.drain(..).map(Some).collect();
+    let loaded: Vec<ConcatInput> = order.iter().filter_map(|&d| taken[d].take()).collect();
     let plan = ConcatPlan::new(&loaded, axis)?;
     let files = plan.format.track_files();
     // Every input's track files hold exactly what its offsets say, before a byte moves.
@@ -108,11 +113,7 @@ pub fn concat_datasets(
 
     let stage = Staging::create(out, Role::Dataset)?;
     let mut bytes = 0u64;
-    let put = |name: &str, data: &[u8]| -> Result<u64> {
-        let p = stage.dir.join(name);
-        std::fs::write(&p, data).map_err(|e| write_error(&stage.shown(&p), e))?;
-        Ok(data.len() as u64)
-    };
+    let put = |name: &str, data: &[u8]| stage.put(name, data);
     bytes += put("input_regions.arrow", &plan.input_regions_arrow)?;
     bytes += put("regions.npy", &plan.regions_npy)?;
     for (kind, name, per_sample, dirs) in &sources {

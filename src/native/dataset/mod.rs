@@ -8,23 +8,22 @@
 mod concat;
 mod copy;
 mod tracks;
+pub(crate) mod trackset;
 mod update;
 
 pub use concat::{concat_datasets, ConcatSummary};
 pub use update::{update_dataset, UpdateOptions, UpdateSummary};
 
 use super::atomic::{check_target, commit_all, Staging};
-use super::{io_reason, read_bed, write_error, HttpOptions, Parallel};
+use super::{io_reason, read_bed, HttpOptions, Parallel};
 use crate::atomic::Role;
+use crate::dataset::shard::{JobHash, Shard, ShardBy, ShardInfo};
 use crate::dataset::{
-    check_names, check_track_name, dataset_samples, BedTable, DatasetRegions, GvlFormat,
-    SampleTable,
+    check_names, check_track_name, BedTable, DatasetRegions, GvlFormat, SampleTable,
 };
 use crate::error::{shown, Error, Result};
-use crate::export::Options;
-use crate::layout::Format;
 use std::path::{Path, PathBuf};
-use tracks::{in_track, open_track, write_track, TrackSource};
+use trackset::{write_all, TrackSet};
 
 /// One `--track NAME=TABLE`.
 #[derive(Debug, Clone)]
@@ -91,6 +90,8 @@ pub struct DatasetOptions {
     pub http: HttpOptions,
     /// The on-disk format (`dataset` only: `update` keeps the dataset's).
     pub format: GvlFormat,
+    /// Write only this part of the dataset.
+    pub shard: Option<Shard>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,35 +109,6 @@ pub struct DatasetSummary {
 /// tracks).
 pub type DatasetProgress<'a> = dyn Fn(u64, u64) + Sync + 'a;
 
-/// Per-sample tracks, then annotation tracks, each with the directory it goes to.
-struct Job {
-    what: &'static str,
-    name: String,
-    dir: &'static str,
-}
-
-/// The sources of a per-sample track, in the dataset's sample order.
-fn sample_sources<'a>(table: &'a SampleTable, samples: &[String]) -> Vec<TrackSource<'a>> {
-    table
-        .rows_for(samples)
-        .into_iter()
-        .map(|row| TrackSource {
-            path: &row.path,
-            place: Box::new(move |e| {
-                in_table(table, row.line, &row.sample, Path::new(&row.path), e)
-            }),
-        })
-        .collect()
-}
-
-/// The one source of an annotation track.
-fn annot_source(a: &AnnotSpec) -> Vec<TrackSource<'_>> {
-    vec![TrackSource {
-        path: &a.source,
-        place: Box::new(move |e| in_track("annotation track", &a.name, e)),
-    }]
-}
-
 /// Write the dataset of the regions in `bed`, `tracks` and `annot` to `out`.
 pub fn write_dataset(
     bed: &Path,
@@ -152,110 +124,73 @@ pub fn write_dataset(
             "no tracks given: pass --track NAME=TABLE (annotation tracks need the samples of one)",
         ));
     }
-    check_names(
-        tracks
-            .iter()
-            .map(|t| (t.name.as_str(), "track"))
-            .chain(annot.iter().map(|a| (a.name.as_str(), "annotation track"))),
-    )?;
     check_target(out, Role::Dataset, opts.overwrite, "--overwrite")?;
-
-    let tables = tracks
-        .iter()
-        .map(|t| read_table(&t.table))
-        .collect::<Result<Vec<_>>>()?;
-    let named: Vec<(&str, &SampleTable)> = tracks
-        .iter()
-        .zip(&tables)
-        .map(|(t, table)| (t.name.as_str(), table))
-        .collect();
-    let samples = dataset_samples(&named)?;
+    let set = TrackSet::read(tracks, annot)?;
+    let mut samples = set.samples()?;
     let (input, table) = read_bed(bed, BedTable::new())?;
-    let regions = DatasetRegions::new(input, table, opts.max_jitter)?;
+    let mut regions = DatasetRegions::new(input, table, opts.max_jitter)?;
+    let mut shard_info = None;
+    if let Some(shard) = opts.shard {
+        shard_info = Some(ShardInfo {
+            k: shard.k,
+            n: shard.n,
+            by: shard.by,
+            job: job_hash(&regions, &set, &opts)?,
+        });
+        match shard.by {
+            ShardBy::Regions => {
+                shard.check(regions.len(), "regions")?;
+                if let (true, Some((a, b))) = (shard.n > 1, regions.duplicate()) {
+                    return Err(Error::input(format!(
+                        "{} lines {a} and {b}: the same region twice; parts by regions could not be \
+                         merged if both fell in one (GenVarLoader's concat refuses a region twice in a \
+                         part): remove the duplicate",
+                        regions.name()
+                    )));
+                }
+                regions = regions.part(shard.range(regions.len()))?;
+            }
+            ShardBy::Samples => {
+                shard.check(samples.len(), "samples")?;
+                samples = samples[shard.range(samples.len())].to_vec();
+            }
+        }
+    }
 
     let pool = parallel.pool()?;
-    // Raw files in the format's layout; the stepper (URL sources) encodes with these.
-    let options = Options {
-        format: Format::Raw,
-        layout: opts.format.layout(),
-        max_mem: opts.max_mem,
-    };
-    // Every track opened and resolved before anything is written.
-    let mut jobs = Vec::new();
-    let mut exports = Vec::new();
-    for (t, table) in tracks.iter().zip(&tables) {
-        let sources = sample_sources(table, &samples);
-        let place = |e| in_track("track", &t.name, e);
-        exports.push(open_track(
-            &place,
-            &sources,
-            regions.sorted(),
-            options,
-            opts.http,
-            &pool,
-        )?);
-        jobs.push(Job {
-            what: "track",
-            name: t.name.clone(),
-            dir: "intervals",
-        });
-    }
-    for a in annot {
-        let place = |e| in_track("annotation track", &a.name, e);
-        let sources = annot_source(a);
-        exports.push(open_track(
-            &place,
-            &sources,
-            regions.sorted(),
-            options,
-            opts.http,
-            &pool,
-        )?);
-        jobs.push(Job {
-            what: "annotation track",
-            name: a.name.clone(),
-            dir: "annot_intervals",
-        });
-    }
+    let opened = set.open(
+        &samples,
+        regions.sorted(),
+        opts.format,
+        opts.max_mem,
+        opts.http,
+        &pool,
+    )?;
 
     let stage = Staging::create(out, Role::Dataset)?;
     let mut bytes = 0u64;
-    let put = |name: &str, data: &[u8]| -> Result<u64> {
-        let p = stage.dir.join(name);
-        std::fs::write(&p, data).map_err(|e| write_error(&stage.shown(&p), e))?;
-        Ok(data.len() as u64)
-    };
+    let put = |name: &str, data: &[u8]| stage.put(name, data);
     bytes += put("regions.npy", &regions.regions_npy())?;
     bytes += put("input_regions.arrow", &regions.input_regions_arrow()?)?;
-    let mut intervals = 0u64;
-    let n = regions.len() as u64;
-    let total = n * jobs.len() as u64;
-    for (k, (job, export)) in jobs.iter().zip(exports).enumerate() {
-        let offset = k as u64 * n;
-        let tick = |done: u64| {
-            if let Some(p) = progress {
-                p(offset + done, total);
-            }
-        };
-        let dir = stage.dir.join(job.dir).join(&job.name);
-        let s = write_track(
-            export,
-            &dir,
-            &stage.shown(&dir),
-            opts.format,
-            &pool,
-            parallel,
-            &tick,
-        )
-        .map_err(|e| in_track(job.what, &job.name, e))?;
-        intervals += s.intervals;
-        bytes += s.bytes;
-    }
-    // Last, as gvl.write does: a directory with metadata.json is a finished dataset.
-    bytes += put(
-        "metadata.json",
-        &regions.metadata(opts.format, samples.clone()).to_json(),
+    let (intervals, track_bytes) = write_all(
+        opened,
+        regions.len(),
+        opts.format,
+        parallel,
+        &pool,
+        progress,
+        |t| {
+            let dir = stage.dir.join(t.kind).join(&t.name);
+            Ok((dir.clone(), stage.shown(&dir)))
+        },
     )?;
+    bytes += track_bytes;
+    // Last, as gvl.write does: a directory with metadata.json is a finished dataset.
+    bytes += put("metadata.json", &{
+        let mut m = regions.metadata(opts.format, samples.clone());
+        m.shard = shard_info;
+        m.to_json()
+    })?;
     commit_all(vec![stage], opts.overwrite, "--overwrite")?;
     Ok(DatasetSummary {
         regions: regions.len(),
@@ -267,7 +202,7 @@ pub fn write_dataset(
     })
 }
 
-fn read_table(path: &Path) -> Result<SampleTable> {
+pub(crate) fn read_table(path: &Path) -> Result<SampleTable> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| {
         Error::input(format!(
@@ -291,4 +226,27 @@ fn in_table(table: &SampleTable, line: u32, sample: &str, path: &Path, e: Error)
         table.name,
         shown(sample)
     ))
+}
+
+/// The fingerprint of a sharded job: everything that decides the whole dataset.
+fn job_hash(regions: &DatasetRegions, set: &TrackSet<'_>, opts: &DatasetOptions) -> Result<String> {
+    let mut h = JobHash::default();
+    h.add(&regions.input_regions_arrow()?);
+    for (t, table) in set.tracks.iter().zip(&set.tables) {
+        h.add(t.name.as_bytes());
+        let mut rows: Vec<_> = table.rows.iter().map(|r| (&r.sample, &r.path)).collect();
+        rows.sort();
+        for (sample, path) in rows {
+            h.add(sample.as_bytes()).add(path.as_bytes());
+        }
+    }
+    for a in set.annot {
+        h.add(a.name.as_bytes()).add(a.source.as_bytes());
+    }
+    h.add(&opts.max_jitter.to_le_bytes())
+        .add(opts.format.format_version().as_bytes());
+    if let Some(s) = opts.shard {
+        h.add(&s.n.to_le_bytes()).add(s.by.as_str().as_bytes());
+    }
+    Ok(h.hex())
 }

@@ -6,16 +6,12 @@
 
 use super::super::atomic::{commit_all, sweep, Staging};
 use super::super::{io_reason, HttpOptions, Parallel};
-use super::tracks::{in_track, open_track, write_track};
-use super::{
-    annot_source, check_names, read_table, sample_sources, AnnotSpec, DatasetProgress, TrackSpec,
-};
+use super::trackset::{write_all, TrackSet};
+use super::{AnnotSpec, DatasetProgress, TrackSpec};
 use crate::atomic::Role;
 use crate::dataset::stored::StoredDataset;
 use crate::dataset::GvlFormat;
 use crate::error::{shown, Error, Result};
-use crate::export::Options;
-use crate::layout::Format;
 use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,12 +101,7 @@ pub fn update_dataset(
             "nothing to add: pass --track NAME=TABLE or --annot NAME=BIGWIG",
         ));
     }
-    check_names(
-        tracks
-            .iter()
-            .map(|t| (t.name.as_str(), "track"))
-            .chain(annot.iter().map(|a| (a.name.as_str(), "annotation track"))),
-    )?;
+    let set = TrackSet::read(tracks, annot)?;
     let ds = open_dataset(dir)?;
     // A dead update's leftovers go first (a track it had set aside is put back).
     for kind in ["intervals", "annot_intervals"] {
@@ -147,61 +138,28 @@ pub fn update_dataset(
         }
     }
 
-    let tables = tracks
-        .iter()
-        .map(|t| read_table(&t.table))
-        .collect::<Result<Vec<_>>>()?;
-    for (t, table) in tracks.iter().zip(&tables) {
+    for (t, table) in tracks.iter().zip(&set.tables) {
         ds.check_samples(&t.name, table)?;
     }
     let regions = ds.regions()?;
     let samples = &ds.metadata.samples;
     let pool = parallel.pool()?;
-    // Raw files in the format's layout; the stepper (URL sources) encodes with these.
-    let options = Options {
-        format: Format::Raw,
-        layout: ds.format.layout(),
-        max_mem,
-    };
-    let mut jobs = Vec::new();
-    for (t, table) in tracks.iter().zip(&tables) {
-        let sources = sample_sources(table, samples);
-        let place = |e| in_track("track", &t.name, e);
-        let e = open_track(&place, &sources, &regions, options, http, &pool)?;
-        jobs.push(("track", &t.name, "intervals", e));
-    }
-    for a in annot {
-        let place = |e| in_track("annotation track", &a.name, e);
-        let e = open_track(&place, &annot_source(a), &regions, options, http, &pool)?;
-        jobs.push(("annotation track", &a.name, "annot_intervals", e));
-    }
-
-    let n = regions.len() as u64;
-    let total = n * jobs.len() as u64;
-    let (mut intervals, mut bytes) = (0u64, 0u64);
+    let opened = set.open(samples, &regions, ds.format, max_mem, http, &pool)?;
     let mut staged = Vec::new();
-    for (k, (what, track, kind, export)) in jobs.into_iter().enumerate() {
-        let stage = Staging::create(&dir.join(kind).join(track), Role::Track)?;
-        let offset = k as u64 * n;
-        let tick = |done: u64| {
-            if let Some(p) = progress {
-                p(offset + done, total);
-            }
-        };
-        let s = write_track(
-            export,
-            &stage.dir,
-            stage.target(),
-            ds.format,
-            &pool,
-            parallel,
-            &tick,
-        )
-        .map_err(|e| in_track(what, track, e))?;
-        intervals += s.intervals;
-        bytes += s.bytes;
-        staged.push(stage);
-    }
+    let (intervals, bytes) = write_all(
+        opened,
+        regions.len(),
+        ds.format,
+        parallel,
+        &pool,
+        progress,
+        |t| {
+            let stage = Staging::create(&dir.join(t.kind).join(&t.name), Role::Track)?;
+            let at = (stage.dir.clone(), stage.target().to_path_buf());
+            staged.push(stage);
+            Ok(at)
+        },
+    )?;
     commit_all(staged, overwrite, "--overwrite")?;
     Ok(UpdateSummary {
         regions: regions.len(),
