@@ -212,9 +212,12 @@ stop() {
         ;;
     esac
   done
-  # Step daemons (slurmstepd) outlive slurmd; each holds a socket in our spool dir.
+  # Step daemons (slurmstepd) outlive slurmd; each listens on a socket in our spool dir.
+  local f busy
   for i in $(seq 30); do
-    compgen -G "$dir/spool/*_*.*" >/dev/null || break
+    busy=
+    for f in "$dir"/spool/*; do [ -S "$f" ] && busy=1; done
+    [ -z "$busy" ] && break
     sleep 1
   done
   rm -rf "$dir"
