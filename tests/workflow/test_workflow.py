@@ -399,6 +399,9 @@ def main():
         print(f"skipped {len(slurm)} Slurm tests (SKIP_SLURM=1)")
     else:
         t0 = time.monotonic()
+        cluster = ["bash", str(ROOT / "scripts" / "slurm-cluster.sh")]
+        # A cluster someone started before is theirs to stop.
+        ours = subprocess.run([*cluster, "status"]).returncode != 0
         try:
             env = slurm_env()
             print(f"        Slurm cluster up ({time.monotonic() - t0:.1f} s)", flush=True)
@@ -408,7 +411,8 @@ def main():
             failed += 1
             print(f"FAILED  slurm-cluster.sh start\n{e.stderr}", flush=True)
         finally:
-            subprocess.run(["bash", str(ROOT / "scripts" / "slurm-cluster.sh"), "stop"], check=False)
+            if ours:
+                subprocess.run([*cluster, "stop"], check=False)
     print(f"{passed} passed, {failed} failed")
     if failed == 0:
         shutil.rmtree(TMP, ignore_errors=True)
