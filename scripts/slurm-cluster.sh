@@ -35,8 +35,8 @@ alive() { [ "$(proc_id "$1" 2>/dev/null || true)" = "$1 $2" ]; }
 
 # Wait (bounded) for a daemon's pid file, then record the process under a name.
 record_daemon() {
-  local name=$1 pidfile=$2 pid id i
-  for i in $(seq 50); do
+  local name=$1 pidfile=$2 pid id
+  for _ in $(seq 50); do
     if [ -s "$pidfile" ]; then
       pid=$(tr -dc 0-9 <"$pidfile")
       if id=$(proc_id "$pid"); then
@@ -149,7 +149,7 @@ start() {
   if [ ! -e /etc/slurm/slurm.conf ] && [ ! -L /etc/slurm/slurm.conf ]; then
     mkdir -p /etc/slurm
     ln -s "$conf" /etc/slurm/slurm.conf
-    echo "file /etc/slurm/slurm.conf" >>"$started"
+    echo "link /etc/slurm/slurm.conf" >>"$started"
   fi
   if [ ! -s /etc/munge/munge.key ]; then
     # Debian's munge package makes one at install; make it when someone removed it.
@@ -166,8 +166,8 @@ start() {
   record_daemon slurmctld "$dir/slurmctld.pid"
   SLURM_CONF=$conf slurmd
   record_daemon slurmd "$dir/slurmd.pid"
-  local i state=
-  for i in $(seq 60); do
+  local state=
+  for _ in $(seq 60); do
     state=$(SLURM_CONF=$conf sinfo -h -N -o %t 2>/dev/null || true)
     [ "$state" = idle ] && break
     sleep 1
@@ -187,25 +187,27 @@ stop() {
   # Jobs first, while slurmctld runs: their slurmstepd processes are ours too.
   if SLURM_CONF=$conf squeue -h >/dev/null 2>&1; then
     SLURM_CONF=$conf scancel --partition "$partition" 2>/dev/null || true
-    local i
-    for i in $(seq 30); do
+    for _ in $(seq 30); do
       [ -z "$(SLURM_CONF=$conf squeue -h -t running,completing 2>/dev/null)" ] && break
       sleep 1
     done
   fi
   # Daemons in reverse order of start, each only if it is still the process we started.
-  local kind name pid st rest i
+  local kind name pid st rest
   tac "$started" | while read -r kind name pid st rest; do
     case $kind in
       daemon)
         if alive "$pid" "$st"; then
           kill -TERM "$pid" 2>/dev/null || true
-          for i in $(seq 50); do alive "$pid" "$st" || break; sleep 0.2; done
+          for _ in $(seq 50); do alive "$pid" "$st" || break; sleep 0.2; done
           if alive "$pid" "$st"; then
             log "$name ($pid) ignored TERM; killing it"
             kill -KILL "$pid" 2>/dev/null || true
           fi
         fi
+        ;;
+      link) # unless someone put their own there since
+        if [ "$(readlink "$name")" = "$conf" ]; then rm -f "$name"; fi
         ;;
       file)
         rm -f "$name"
@@ -214,7 +216,7 @@ stop() {
   done
   # Step daemons (slurmstepd) outlive slurmd; each listens on a socket in our spool dir.
   local f busy
-  for i in $(seq 30); do
+  for _ in $(seq 30); do
     busy=
     for f in "$dir"/spool/*; do [ -S "$f" ] && busy=1; done
     [ -z "$busy" ] && break
