@@ -91,7 +91,7 @@ pub fn plan(
     let regions = DatasetRegions::new(input, table, max_jitter)?;
     let shard = |k| Shard { k, n, by };
     match by {
-        ShardBy::Regions => shard(1).check(regions.len(), "regions")?,
+        ShardBy::Regions => regions.check_parts(n)?,
         ShardBy::Samples => shard(1).check(samples.len(), "samples")?,
     }
     // Each sorted region's part (by regions: the part of its input row).
