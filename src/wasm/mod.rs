@@ -13,10 +13,16 @@ use crate::stepper::{Step, Stepper};
 use crate::Options;
 use wasm_bindgen::prelude::*;
 
+mod atomic;
 mod dataset;
 mod net;
 mod options;
 mod reads;
+pub use atomic::{
+    atomic_busy, atomic_changed_under_us, atomic_config, atomic_local_pid, atomic_may_replace,
+    atomic_name, atomic_owner_gone, atomic_owner_record, atomic_parse, atomic_run_of_aside,
+    atomic_token,
+};
 pub use dataset::DatasetPlan;
 pub use net::RangeRead;
 pub use options::export_options;
