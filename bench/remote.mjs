@@ -50,7 +50,7 @@ const arg = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv
  * loop) on `dir`, with `latency` ms before every answer and `bandwidth` Mbit/s shared by all
  * connections; `stats()` gives the requests and body bytes since the last call. */
 async function startServer(dir, latency, bandwidth) {
-  const server = await startTestServer({ root: dir, latency, bandwidth });
+  const server = await startTestServer({ root: dir, latency, bandwidth, unguarded: true });
   return { ...server, url: (f) => `${server.base}/range/${f}`, stats: () => server.stats({ reset: true }) };
 }
 

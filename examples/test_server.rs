@@ -3,11 +3,12 @@
 //! Its modes and control paths (`/_stats`, `/_reset`, `/_set`) are described there.
 //!
 //! usage: cargo run --example test_server -- [--root DIR] [--mount NAME=DIR]...
-//!          [--latency MS] [--bandwidth MBIT] [--max-seconds S]
+//!          [--latency MS] [--bandwidth MBIT] [--max-seconds S] [--unguarded]
 //!
 //!   --root DIR         the files served (default: data/)
 //!   --mount NAME=DIR   also serve DIR where a file's path starts with NAME/
 //!   --latency MS       waited before every answer about a file (default 0)
+//!   --unguarded        no 503 past 5000 requests of a mode (for benchmarks)
 //!   --bandwidth MBIT   Mbit/s shared by all connections, like one link (default 0: no cap)
 //!   --max-seconds S    exit after S seconds (default 3600)
 //!
@@ -30,6 +31,10 @@ fn main() {
     let mut max_seconds = 3600;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
+        if flag == "--unguarded" {
+            cfg.unguarded = true;
+            continue;
+        }
         let value = args
             .next()
             .unwrap_or_else(|| usage(&format!("{flag} needs a value")));
@@ -63,6 +68,6 @@ fn main() {
 
 fn usage(why: &str) -> ! {
     eprintln!("test_server: {why}");
-    eprintln!("usage: test_server [--root DIR] [--mount NAME=DIR]... [--latency MS] [--bandwidth MBIT] [--max-seconds S]");
+    eprintln!("usage: test_server [--root DIR] [--mount NAME=DIR]... [--latency MS] [--bandwidth MBIT] [--max-seconds S] [--unguarded]");
     std::process::exit(2);
 }

@@ -72,13 +72,15 @@ export function craft(kind, out) {
  * directory ({ name: dir }) where the path starts with its name; modes `range` (honest;
  * without Range a static file server), `slow`, `whole` (ignores Range), `truncate`, `cap`,
  * `swap`, `stall`, ... (listed in tests/server/mod.rs). `latency` (ms before every answer)
- * and `bandwidth` (Mbit/s shared by all connections, 0: no cap) are for the benchmarks.
+ * and `bandwidth` (Mbit/s shared by all connections, 0: no cap) and `unguarded` (no 503 past
+ * 5000 requests of a mode) are for the benchmarks.
  * `stats({ reset })` gives its counters ({ requests, bytes, byMode, stalled, open,
  * stalledOpen }) once every request sent before has been counted; `reset()`;
  * `setCount(mode, n)` sets a mode's request count (swap: the next request sees the change).
  */
-export async function startTestServer({ root = DATA, mounts = {}, latency = 0, bandwidth = 0 } = {}) {
+export async function startTestServer({ root = DATA, mounts = {}, latency = 0, bandwidth = 0, unguarded = false } = {}) {
   const args = ['--root', root, '--latency', String(latency), '--bandwidth', String(bandwidth)];
+  if (unguarded) args.push('--unguarded');
   for (const [name, dir] of Object.entries(mounts)) args.push('--mount', `${name}=${dir}`);
   const child = spawn(cargoExample('test_server'), args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const base = await new Promise((ok, ko) => {
