@@ -8,12 +8,13 @@
 // usage: node bench/node.mjs [--corpora seed,medium] [--repeat 3] [--bbi seed|all|none]
 // Run `python3 bench/run.py` once first (it builds the floor tool and the medium corpus)
 // and `npm run build` (the package).
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setupBbi } from './bbi.mjs';
 import { fileURLToPath } from 'node:url';
 import { exportTrackToDir } from '../pkg/index.js';
+import { startTestServer } from '../js-tests/helpers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = path.resolve(ROOT, '..', 'shared');
@@ -64,11 +65,12 @@ async function main() {
     const [fromPaths] = await best(() => exportTrackToDir({ sources: paths, regions, format: 'raw', outDir: fresh(out) }));
     const same1 = fs.readFileSync(path.join(out, 'intervals.npy')).equals(want);
 
-    const server = spawn(process.execPath, [path.join(ROOT, 'bench', 'serve.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const port = await new Promise((ok) => server.stdout.once('data', (d) => ok(String(d).trim())));
-    const urls = files.map((f) => `http://127.0.0.1:${port}/${f}`);
+    // The test server (tests/server) in its own process, so it does not share the
+    // exporter's event loop.
+    const server = await startTestServer({ root: dir });
+    const urls = files.map((f) => `${server.base}/range/${f}`);
     const [fromHttp, r] = await best(() => exportTrackToDir({ sources: urls, regions, format: 'raw', outDir: fresh(out) }));
-    server.kill();
+    await server.close();
     const same2 = fs.readFileSync(path.join(out, 'intervals.npy')).equals(want);
 
     const needed = Number(execFileSync(floor, [dir, path.join(OUT, 'floor.out'), String(outBytes)], { encoding: 'utf8' }).trim().split(/\s+/)[3]);

@@ -31,11 +31,11 @@
 //
 // Needs `npm run build` (pkg/) and `cargo build --release` (the native binary); installs
 // @gmod/bbi 8.1.1 into bench/out/bbi as bench/node.mjs does.
-import { spawn, execFileSync, execFile } from 'node:child_process';
+import { execFileSync, execFile } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
 import { setupBbi } from './bbi.mjs';
+import { startTestServer } from '../js-tests/helpers.mjs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,113 +46,12 @@ const SELF = fileURLToPath(import.meta.url);
 const argv = process.argv.slice(2);
 const arg = (name, dflt) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : dflt; };
 
-// ---------------------------------------------------------------------------------------
-// The server (a child process, so it does not share the exporter's event loop).
-// ---------------------------------------------------------------------------------------
-
-function serve(root, latencyMs, mbit, maxSeconds) {
-  root = path.resolve(root);
-  const stats = { requests: 0, bytes: 0 };
-  const bytesPerMs = mbit > 0 ? (mbit * 1e6) / 8 / 1000 : Infinity;
-  let linkFree = 0; // when the shared link is free again (performance.now() ms)
-  const CHUNK = 16 << 10;
-  const sleep = (ms) => new Promise((ok) => setTimeout(ok, Math.max(0, ms)));
-  // One link for every connection: each chunk waits its turn, then takes size / rate.
-  async function send(res, fd, start, end) {
-    let pos = start;
-    while (pos <= end) {
-      const n = Math.min(CHUNK, end - pos + 1);
-      const buf = Buffer.allocUnsafe(n);
-      fs.readSync(fd, buf, 0, n, pos);
-      if (bytesPerMs !== Infinity) {
-        const now = performance.now();
-        const at = Math.max(now, linkFree);
-        linkFree = at + n / bytesPerMs;
-        await sleep(linkFree - now);
-      }
-      if (res.destroyed) return;
-      stats.bytes += n;
-      pos += n;
-      if (!res.write(buf)) {
-        await new Promise((ok) => {
-          const done = () => { res.off('drain', done); res.off('close', done); ok(); };
-          res.on('drain', done);
-          res.on('close', done);
-        });
-      }
-    }
-    res.end();
-  }
-  const server = http.createServer(async (req, res) => {
-    const url = new URL(req.url, 'http://x');
-    if (url.pathname === '/__stats') {
-      const body = JSON.stringify(stats);
-      stats.requests = 0;
-      stats.bytes = 0;
-      return res.writeHead(200, { 'Content-Type': 'application/json' }).end(body);
-    }
-    stats.requests++;
-    const file = path.join(root, decodeURIComponent(url.pathname));
-    if (!file.startsWith(root + path.sep) || !fs.existsSync(file)) return res.writeHead(404).end();
-    await sleep(latencyMs);
-    const st = fs.statSync(file);
-    const size = st.size;
-    const headers = {
-      'Accept-Ranges': 'bytes',
-      'Last-Modified': st.mtime.toUTCString(),
-      ETag: `"${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`,
-    };
-    let start = 0;
-    let end = size - 1;
-    let status = 200;
-    const range = req.headers.range;
-    if (range) {
-      const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-      if (!m || (m[1] === '' && m[2] === '')) return res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
-      if (m[1] === '') { start = Math.max(0, size - Number(m[2])); } else {
-        start = Number(m[1]);
-        if (m[2] !== '') end = Math.min(Number(m[2]), size - 1);
-      }
-      if (start >= size || start > end) return res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
-      status = 206;
-      headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
-    }
-    headers['Content-Length'] = end - start + 1;
-    res.writeHead(status, headers);
-    if (req.method === 'HEAD') return res.end();
-    const fd = fs.openSync(file, 'r');
-    try {
-      await send(res, fd, start, end);
-    } finally {
-      fs.closeSync(fd);
-    }
-  });
-  server.requestTimeout = 120_000;
-  server.keepAliveTimeout = 30_000;
-  server.listen(0, '127.0.0.1', () => console.log(server.address().port));
-  // Bounded: exits with its parent (stdin closes) or after maxSeconds.
-  process.stdin.on('end', () => process.exit(0));
-  process.stdin.on('close', () => process.exit(0));
-  process.stdin.resume();
-  setTimeout(() => process.exit(0), maxSeconds * 1000).unref();
-}
-
+/** The test server (tests/server, its own process, so it does not share the exporter's event
+ * loop) on `dir`, with `latency` ms before every answer and `bandwidth` Mbit/s shared by all
+ * connections; `stats()` gives the requests and body bytes since the last call. */
 async function startServer(dir, latency, bandwidth) {
-  const child = spawn(process.execPath, [SELF, '--serve', dir, '--latency', String(latency), '--bandwidth', String(bandwidth)],
-    { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise((ok, ko) => {
-    child.stdout.once('data', (d) => ok(String(d).trim()));
-    child.once('exit', (c) => ko(new Error(`server exited (${c})`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const stats = () => new Promise((ok, ko) => {
-    http.get(`${base}/__stats`, (res) => {
-      let s = '';
-      res.on('data', (d) => { s += d; });
-      res.on('end', () => ok(JSON.parse(s)));
-    }).on('error', ko).setTimeout(30_000, function () { this.destroy(new Error('stats: timed out')); });
-  });
-  return { base, stats, close: () => { child.stdin.end(); child.kill(); } };
+  const server = await startTestServer({ root: dir, latency, bandwidth, unguarded: true });
+  return { ...server, url: (f) => `${server.base}/range/${f}`, stats: () => server.stats({ reset: true }) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -350,7 +249,7 @@ async function main() {
     const names = meta.files.map((f) => f.name);
     const paths = names.map((f) => path.join(dir, f));
     const server = await startServer(dir, latency, bandwidth);
-    const urls = names.map((f) => `${server.base}/${f}`);
+    const urls = names.map(server.url);
     const rows = [];
     let nativeUrls = null;
     try {
@@ -418,7 +317,7 @@ async function main() {
         console.error(`${n} loci: ours ${cell(row.ours)}; bbi ${cell(row.bbi)}; native ${cell(row.native, nativeUrls === false ? 'n/a' : 'not run')}`);
       }
     } finally {
-      server.close();
+      await server.close();
     }
 
     const nativeAbsent = tools.has('native') && nativeUrls === false ? 'n/a' : 'not run';
@@ -478,12 +377,12 @@ async function main() {
         const outDir = path.join(OUT, `${name}-remote-node`);
         await server.stats();
         const t0 = performance.now();
-        await exportTrackToDir({ sources: files.map((f) => `${server.base}/${f}`), regions: fs.readFileSync(bed, 'utf8'), format: 'raw', outDir: fresh(outDir), signal: AbortSignal.timeout(1800_000) });
+        await exportTrackToDir({ sources: files.map(server.url), regions: fs.readFileSync(bed, 'utf8'), format: 'raw', outDir: fresh(outDir), signal: AbortSignal.timeout(1800_000) });
         const seconds = (performance.now() - t0) / 1000;
         const s = await server.stats();
         rows.push({ name, seconds, ...s, need: needed(files.map((f) => path.join(dir, f)), regions), identical: same(outDir, want) });
       } finally {
-        server.close();
+        await server.close();
       }
     }
     console.log(`\n### Corpora over HTTP (npm package, exportTrackToDir; ${setting}; one run)\n`);
@@ -500,8 +399,6 @@ export { needed, loci, openIndex };
 
 if (process.argv[1] !== SELF) {
   // imported (for its index walk): nothing runs
-} else if (argv[0] === '--serve') {
-  serve(argv[1], Number(arg('--latency', '30')), Number(arg('--bandwidth', '0')), Number(arg('--max-seconds', '10800')));
 } else {
   main().catch((e) => { console.error(e); process.exit(1); });
 }

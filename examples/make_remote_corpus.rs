@@ -2,13 +2,15 @@
 //! bigtools' writer, with about 1 MB of R-tree index each.
 //!
 //! usage: cargo run --example make_remote_corpus -- OUT_DIR [--files 2] [--seed 1]
-//!            [--layout ucsc|bigtools] [--stride 94]
+//!            [--layout ucsc|bigtools] [--stride 94] [--items-per-slot 1024]
 //!
 //! Each file covers hg38's 25 primary contigs with bedGraph-like records of 1-20 bp separated
 //! by gaps of 0-2*(stride-11) bp (deterministic from the seed and the file's number): about
 //! 33 M records, 350 Mbp covered, ~32k data blocks with bigtools' defaults (itemsPerSlot 1024,
 //! blockSize 256), so the full-data R-tree is ~1 MB (32 bytes a leaf item). `--stride` is the
 //! mean distance from one record's start to the next (smaller: more records and blocks).
+//! `--items-per-slot 128` makes 8x the blocks from the same records, an R-tree of ~8 MB: the
+//! size of ENCODE's bigWigs' indexes (5-10 MB), with the same data.
 //!
 //! bigtools 0.5.8 writes the chrom tree after the data ("header, data, chrom tree, R-tree,
 //! zooms"); `--layout ucsc` (the default) then moves the chrom tree to before the data, as
@@ -79,6 +81,7 @@ mod imp {
         seed: u64,
         ucsc: bool,
         stride: u32,
+        items_per_slot: u32,
     }
 
     fn args() -> Args {
@@ -88,9 +91,10 @@ mod imp {
             seed: 1,
             ucsc: true,
             stride: 94,
+            items_per_slot: 1024,
         };
         let mut it = std::env::args().skip(1);
-        let usage = "usage: make_remote_corpus OUT_DIR [--files N] [--seed S] [--layout ucsc|bigtools] [--stride BP]";
+        let usage = "usage: make_remote_corpus OUT_DIR [--files N] [--seed S] [--layout ucsc|bigtools] [--stride BP] [--items-per-slot N]";
         let mut out = None;
         while let Some(x) = it.next() {
             let mut value = || {
@@ -101,6 +105,9 @@ mod imp {
                 "--files" => a.files = value().parse().expect("--files: a number"),
                 "--seed" => a.seed = value().parse().expect("--seed: a number"),
                 "--stride" => a.stride = value().parse().expect("--stride: a number"),
+                "--items-per-slot" => {
+                    a.items_per_slot = value().parse().expect("--items-per-slot: a number")
+                }
                 "--layout" => {
                     a.ucsc = match value().as_str() {
                         "ucsc" => true,
@@ -114,8 +121,8 @@ mod imp {
         }
         a.out = out.unwrap_or_else(|| panic!("{usage}"));
         assert!(
-            a.files >= 1 && a.stride >= 12,
-            "--files >= 1, --stride >= 12"
+            a.files >= 1 && a.stride >= 12 && a.items_per_slot >= 1,
+            "--files >= 1, --stride >= 12, --items-per-slot >= 1"
         );
         a
     }
@@ -306,7 +313,7 @@ mod imp {
                 false,
             );
             let mut w = BigWigWrite::create_file(&written, sizes.clone()).unwrap();
-            w.options.items_per_slot = 1024;
+            w.options.items_per_slot = a.items_per_slot;
             w.options.block_size = 256;
             w.write(vals, runtime).unwrap();
             let f = fs::read(&written).unwrap();
@@ -347,7 +354,7 @@ mod imp {
             "layout": if a.ucsc { "ucsc" } else { "bigtools" },
             "seed": a.seed,
             "stride": a.stride,
-            "itemsPerSlot": 1024,
+            "itemsPerSlot": a.items_per_slot,
             "blockSize": 256,
             "files": files,
         });

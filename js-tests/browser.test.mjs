@@ -3,16 +3,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { cases, startServer, launchChromium } from './helpers.mjs';
+import path from 'node:path';
+import { ROOT, cases, startTestServer, launchChromium } from './helpers.mjs';
 
 let server, browser, page;
 before(async () => {
-  server = await startServer();
+  // The package and the test page as a static server sends them, beside the bigWigs.
+  server = await startTestServer({ mounts: { pkg: path.join(ROOT, 'pkg'), page: path.join(ROOT, 'js-tests', 'pages') } });
   browser = await launchChromium();
   page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
-  await page.goto(`${server.base}/page/module.html`);
+  await page.goto(`${server.base}/range/page/module.html`);
   await page.waitForFunction(() => document.title === 'ready', null, { timeout: 20000 });
   assert.deepEqual(errors, []);
 });

@@ -10,12 +10,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { exportDataset, exportDatasetToDir, inspectSource } from '../pkg/index.js';
-import { gvlCases, cliDataset, assertGvlDataset, readTree, blobBytes, startServer, datasetFails, DATA } from './helpers.mjs';
+import { gvlCases, cliDataset, assertGvlDataset, readTree, blobBytes, startTestServer, datasetFails, DATA } from './helpers.mjs';
 
 let server;
 let tmp;
 before(async () => {
-  server = await startServer();
+  server = await startTestServer();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bwnpy-gvl2-'));
 });
 after(async () => {

@@ -10,12 +10,12 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { exportDataset, exportDatasetToDir } from '../pkg/index.js';
-import { gvlCases, cliDataset, assertGvlDataset, readTree, blobBytes, startServer, datasetFails, DATA } from './helpers.mjs';
+import { gvlCases, cliDataset, assertGvlDataset, readTree, blobBytes, startTestServer, datasetFails, DATA } from './helpers.mjs';
 
 let server;
 let tmp;
 before(async () => {
-  server = await startServer();
+  server = await startTestServer();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bwnpy-dataset-'));
 });
 after(async () => {
@@ -143,9 +143,15 @@ test('exportDatasetToDir keeps an existing target unless overwrite, and replaces
     { message: `${out}: is not a GenVarLoader dataset (no metadata.json); not replacing it` });
   assert.deepEqual(fs.readdirSync(out), ['notes.txt']);
   fs.rmSync(out, { recursive: true });
-  // What a killed run (a process now gone: pids stop at 2^22) left is removed; so the CLI's.
+  // What a killed run (a process now gone: pids stop at 2^22) left is removed, so the
+  // CLI's; a target it had set aside (and not replaced yet) is put back.
   fs.mkdirSync(path.join(path.dirname(out), '.d.gvl.partial-4194305-abc', 'intervals'), { recursive: true });
   fs.mkdirSync(path.join(path.dirname(out), '.d.gvl.old-4194306'));
+  fs.writeFileSync(path.join(path.dirname(out), '.d.gvl.old-4194306', 'metadata.json'), '{}');
+  await assert.rejects(exportDatasetToDir({ ...opts, outDir: out }), { message: `${out}: already exists; pass overwrite: true to replace it` });
+  assert.deepEqual(fs.readdirSync(path.dirname(out)), ['d.gvl']);
+  assert.deepEqual(fs.readdirSync(out), ['metadata.json']);
+  fs.rmSync(out, { recursive: true });
   await exportDatasetToDir({ ...opts, outDir: out });
   assert.deepEqual(fs.readdirSync(path.dirname(out)), ['d.gvl']);
   fs.writeFileSync(path.join(out, 'stale.txt'), 'from before');

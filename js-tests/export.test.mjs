@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { exportTrack, exportTrackToDir, wasmMemoryBytes, __provokePanic } from '../pkg/index.js';
-import { DATA, cases, sha256, blobBytes, cliExport, startServer } from './helpers.mjs';
+import { DATA, cases, sha256, blobBytes, cliExport, startTestServer } from './helpers.mjs';
 
 let server;
-before(async () => { server = await startServer(); });
+before(async () => { server = await startTestServer(); });
 after(async () => { await server.close(); });
 
 const CASES = cases();
@@ -99,30 +99,31 @@ test('progress events count up to the total', async () => {
 test('abort rejects with AbortError and starts no further reads', async () => {
   const c = CASES.find((c) => c.name === 'seed');
   const ac = new AbortController();
-  let requestsAtAbort = -1;
+  let atAbort = null; // the server's counts once every request sent before the abort is in
   const p = exportTrack({
     sources: c.rel.map((r) => `${server.base}/slow/${r}`),
     regions: bed(c),
     signal: ac.signal,
     onProgress: (e) => {
-      if (e.regionsDone > 0 && requestsAtAbort < 0) {
+      if (e.regionsDone > 0 && !atAbort) {
         ac.abort();
-        requestsAtAbort = server.state.requests;
+        atAbort = server.stats();
       }
     },
   });
   await assert.rejects(p, (e) => e.name === 'AbortError');
   await new Promise((ok) => setTimeout(ok, 100));
-  assert.equal(server.state.requests, requestsAtAbort, 'no request after the abort');
+  const requestsAtAbort = (await atAbort).requests;
+  assert.equal((await server.stats()).requests, requestsAtAbort, 'no request after the abort');
   await assert.rejects(exportTrack({ sources: KINDS.path(c), regions: bed(c), signal: AbortSignal.abort() }), { name: 'AbortError' });
 });
 
 test('a server that ignores Range is read whole, within the limit', async () => {
   const c = CASES.find((c) => c.name === 'volvox');
-  const r = await exportTrack({ sources: c.rel.map((x) => `${server.base}/norange/${x}`), regions: bed(c), format: 'raw' });
+  const r = await exportTrack({ sources: c.rel.map((x) => `${server.base}/whole/${x}`), regions: bed(c), format: 'raw' });
   assert.equal(sha256(await blobBytes(r.files['intervals.npy'])), c.intervals_sha256);
   assert.equal(r.requests, 1, 'the whole body is kept after the first 200');
-  const url = `${server.base}/norange/bigwig/volvox.bw`;
+  const url = `${server.base}/whole/bigwig/volvox.bw`;
   await assert.rejects(
     exportTrack({ sources: [url], regions: bed(c), wholeFileLimit: 1000 }),
     { message: `${url}: the server ignores HTTP range requests and the file is 213750 bytes, over the 1000-byte limit for reading it whole` },

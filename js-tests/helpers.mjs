@@ -1,10 +1,10 @@
-// Shared helpers: fixtures, hashing, the native CLI, and a 127.0.0.1 HTTP server whose
-// behaviour is picked by the first path segment.
+// Shared helpers: fixtures, hashing, the native CLI, the test server and the crafter (both
+// the Rust ones of tests/, run as examples), GenVarLoader datasets.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { tableFromIPC } from 'apache-arrow';
@@ -49,67 +49,75 @@ export function cliExport(c, args) {
   return files;
 }
 
+/** Build the example `name` (examples/NAME.rs, dev profile: \`cargo test\` has built it
+ * already) once per process; its path. */
+const built = new Map();
+export function cargoExample(name) {
+  if (!built.has(name)) {
+    execFileSync('cargo', ['build', '--quiet', '--locked', '--example', name], { cwd: ROOT, stdio: 'inherit' });
+    built.set(name, path.join(process.env.CARGO_TARGET_DIR ?? path.join(ROOT, 'target'), 'debug', 'examples', name));
+  }
+  return built.get(name);
+}
+
+/** Write the crafted bigWig `kind` of tests/craft (through examples/craft.rs) to `out`. */
+export function craft(kind, out) {
+  execFileSync(cargoExample('craft'), [kind, out], { stdio: 'inherit' });
+  return out;
+}
+
 /**
- * Serve DATA on 127.0.0.1. Modes (first path segment):
- *   /range/<file>     honours Range (206), like any static file server
- *   /norange/<file>   ignores Range and sends the whole file (200)
- *   /truncate/<file>  announces the full length, then closes after half the body
- *   /slow/<file>      like /range, 20 ms per request
- * Anything missing is a 404. `requests` counts every request, `log` keeps their ranges.
+ * The project's test server (tests/server, as examples/test_server.rs) in a child process
+ * on 127.0.0.1: `/<mode>/<file>`, files under `root` (default DATA) or under a `mounts`
+ * directory ({ name: dir }) where the path starts with its name; modes `range` (honest;
+ * without Range a static file server), `slow`, `whole` (ignores Range), `truncate`, `cap`,
+ * `swap`, `stall`, ... (listed in tests/server/mod.rs). `latency` (ms before every answer)
+ * and `bandwidth` (Mbit/s shared by all connections, 0: no cap) and `unguarded` (no 503 past
+ * 5000 requests of a mode) are for the benchmarks.
+ * `stats({ reset })` gives its counters ({ requests, bytes, byMode, stalled, open,
+ * stalledOpen }) once every request sent before has been counted; `reset()`;
+ * `setCount(mode, n)` sets a mode's request count (swap: the next request sees the change).
  */
-export async function startServer() {
-  const state = { requests: 0, bytes: 0, log: [] };
-  const server = http.createServer((req, res) => {
-    state.requests += 1;
-    const [, mode, ...rest] = decodeURIComponent(new URL(req.url, 'http://x').pathname).split('/');
-    if (mode === 'pkg' || mode === 'page') {
-      // The built package and test pages, as a static server would send them.
-      const base = mode === 'pkg' ? path.join(ROOT, 'pkg') : path.join(ROOT, 'js-tests', 'pages');
-      const f = path.join(base, ...rest);
-      if (!f.startsWith(base) || !fs.existsSync(f)) { res.writeHead(404).end(); return; }
-      const type = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html', '.json': 'application/json' }[path.extname(f)] ?? 'application/octet-stream';
-      res.writeHead(200, { 'Content-Type': type }).end(fs.readFileSync(f));
-      return;
-    }
-    const file = path.join(DATA, ...rest);
-    if (!file.startsWith(DATA) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
-      return;
-    }
-    const body = fs.readFileSync(file);
-    const range = /bytes=(\d+)-(\d+)?/.exec(req.headers.range ?? '');
-    state.log.push({ mode, file: rest.join('/'), range: req.headers.range ?? null });
-    const send = () => {
-      if (mode === 'norange' || !range) {
-        state.bytes += body.length;
-        res.writeHead(200, { 'Content-Length': body.length, 'Accept-Ranges': 'none' }).end(body);
-      } else if (mode === 'truncate') {
-        const start = Number(range[1]);
-        const end = Math.min(range[2] ? Number(range[2]) : body.length - 1, body.length - 1);
-        res.writeHead(206, { 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${body.length}` });
-        res.flushHeaders();
-        // Let the client see the headers, then send half the body and hang up.
-        setTimeout(() => {
-          res.write(body.subarray(start, start + Math.floor((end - start + 1) / 2)));
-          setTimeout(() => res.destroy(), 10);
-        }, 10);
-      } else {
-        const start = Number(range[1]);
-        if (start >= body.length) {
-          res.writeHead(416, { 'Content-Range': `bytes */${body.length}` }).end();
-          return;
-        }
-        const end = Math.min(range[2] ? Number(range[2]) : body.length - 1, body.length - 1);
-        state.bytes += end - start + 1;
-        res.writeHead(206, { 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${body.length}`, 'Accept-Ranges': 'bytes' });
-        res.end(body.subarray(start, end + 1));
-      }
-    };
-    if (mode === 'slow') setTimeout(send, 20); else send();
+export async function startTestServer({ root = DATA, mounts = {}, latency = 0, bandwidth = 0, unguarded = false } = {}) {
+  const args = ['--root', root, '--latency', String(latency), '--bandwidth', String(bandwidth)];
+  if (unguarded) args.push('--unguarded');
+  for (const [name, dir] of Object.entries(mounts)) args.push('--mount', `${name}=${dir}`);
+  const child = spawn(cargoExample('test_server'), args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const base = await new Promise((ok, ko) => {
+    child.stdout.once('data', (d) => ok(String(d).trim()));
+    child.once('exit', (c) => ko(new Error(`test server exited (${c})`)));
   });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  const base = `http://127.0.0.1:${server.address().port}`;
-  return { base, state, close: () => new Promise((ok) => { server.closeAllConnections?.(); server.close(ok); }) };
+  child.stdout.resume();
+  const control = (what) => new Promise((ok, ko) => {
+    http.get(`${base}/_${what}`, { agent: false }, (res) => {
+      let s = '';
+      res.on('data', (d) => { s += d; });
+      res.on('end', () => ok(s));
+    }).on('error', ko).setTimeout(30_000, function () { this.destroy(new Error(`test server: /_${what} timed out`)); });
+  });
+  return {
+    base,
+    stats: async ({ reset = false } = {}) => JSON.parse(await control(reset ? 'stats?reset=1' : 'stats')),
+    reset: () => control('reset'),
+    setCount: (mode, n) => control(`set?${mode}=${n}`),
+    close: () => new Promise((ok) => {
+      if (child.exitCode !== null) { ok(); return; }
+      child.once('exit', () => ok());
+      child.stdin.end();
+      child.kill();
+    }),
+  };
+}
+
+/** Wait until `cond()` (sync or async) holds, checking every 20 ms, for at most `ms`;
+ * returns whether it held. */
+export async function waitFor(cond, ms) {
+  const until = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > until) return false;
+    await new Promise((ok) => setTimeout(ok, 20));
+  }
+  return true;
 }
 
 /** Headless Chromium (Debian's) through playwright-core. */

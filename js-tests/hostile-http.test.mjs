@@ -7,11 +7,10 @@ import { spawn } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import fs from 'node:fs';
 import { exportTrack } from '../pkg/index.js';
-import { ROOT, cases, sha256, blobBytes } from './helpers.mjs';
-import { startHostileServer, waitFor } from './hostile-server.mjs';
+import { ROOT, cases, sha256, blobBytes, startTestServer, waitFor } from './helpers.mjs';
 
 let server;
-before(async () => { server = await startHostileServer(); });
+before(async () => { server = await startTestServer(); });
 after(async () => { await server.close(); });
 
 const CASES = cases();
@@ -36,34 +35,36 @@ async function failure(p) {
 
 test('bodies capped at 4 KiB are continued: byte-identical output, bounded requests', { timeout: 60000 }, async () => {
   for (const c of [seed, CASES.find((x) => x.name === 'multi_uncompressed_3')]) {
-    server.reset();
+    await server.reset();
     const plain = await exportTrack({ sources: urls(c, 'range'), regions: bed(c), format: 'raw' });
-    server.reset();
+    await server.reset();
     const r = await exportTrack({ sources: urls(c, 'cap', '?cap=4096'), regions: bed(c), format: 'raw' });
     await assertHashes(r, c, `${c.name} through a 4 KiB cap`);
     // Every request but the last of a read brings 4 KiB, and no byte is asked twice.
     const bound = plain.requests + Math.ceil(plain.bytesFetched / 4096);
-    assert.ok(server.state.requests <= bound, `${c.name}: ${server.state.requests} requests, bound ${bound}`);
-    assert.equal(r.requests, server.state.requests);
+    const { requests } = await server.stats();
+    assert.ok(requests <= bound, `${c.name}: ${requests} requests, bound ${bound}`);
+    assert.equal(r.requests, requests);
     assert.equal(r.bytesFetched, plain.bytesFetched);
     console.log(`${c.name}: ${r.requests} requests with a 4 KiB cap, ${plain.requests} without (${fileBytes(c)} bytes of files)`);
   }  // Crumbs (100 bytes a response) are given up on, naming the URL, after a bounded number of requests.
-  server.reset();
+  await server.reset();
   const [crumbs] = urls(volvox, 'cap', '?cap=100');
   const e = await failure(exportTrack({ sources: [crumbs], regions: bed(volvox) }));
   assert.match(e.message, new RegExp(`^${crumbs.replace(/[?]/g, '\\?')}: the server keeps sending short responses \\(12 requests for bytes 0-4095, 1200 bytes received\\)$`));
-  assert.equal(server.state.requests, 12);
+  assert.equal((await server.stats()).requests, 12);
 });
 
 test('a Content-Range total larger than the file ends in one error naming the URL, not a loop', { timeout: 30000 }, async () => {
   // No zoom levels: the index is read up to the end of the file, as the server says it is.
-  server.reset();
+  await server.reset();
   const [url] = urls(seed, 'bigtotal');
   const e = await failure(exportTrack({ sources: [url], regions: bed(seed), format: 'raw' }));
   assert.match(e.message, new RegExp(`^${url}: the server said the file has 210242 bytes, then answered HTTP 416 for bytes 110242-\\d+$`));
-  assert.ok(server.state.requests < 10, `${server.state.requests} requests`);
+  const { requests } = await server.stats();
+  assert.ok(requests < 10, `${requests} requests`);
   // With zoom levels nothing past the real end is read: the export is right.
-  server.reset();
+  await server.reset();
   const r = await exportTrack({ sources: urls(volvox, 'bigtotal'), regions: bed(volvox), format: 'raw' });
   await assertHashes(r, volvox, 'volvox with a larger total');
 });
@@ -91,37 +92,39 @@ test('one abort listener on the caller\'s signal per export, removed at the end;
 
 test('a file whose bytes change mid-export (same size) fails as "changed while reading"', { timeout: 30000 }, async () => {
   for (const v of ['etag', 'lm']) {
-    server.reset();
+    await server.reset();
     const sources = urls(seed, 'swap', `?after=12&v=${v}`);
     const e = await failure(exportTrack({ sources, regions: bed(seed), format: 'raw' }));
     assert.match(e.message, /^http:\S+\/swap\/seed\/sample_\d\.bw\?\S+: changed while reading /, `${v}: ${e.message}`);
   }  // A URL inspected before it changed: the export's first response gives it away.
-  server.reset();
+  await server.reset();
   const [url] = urls(volvox, 'swap', '?after=100');
   const { inspectSource } = await import('../pkg/index.js');
   const inspected = await inspectSource(url);
   assert.equal(inspected.head.version.etag, '"v1"');
-  server.state.swapCount = 100; // the next request sees the new version
+  await server.setCount('swap', 100); // the next request sees the new version
   const e = await failure(exportTrack({ sources: [inspected], regions: bed(volvox), format: 'raw' }));
   assert.equal(e.message, `${url}: changed while reading (ETag "v1", now "v2")`);
 });
 
 test('a 200 without Content-Length is read as a stream and stops at wholeFileLimit', { timeout: 60000 }, async () => {
-  server.reset();
+  await server.reset();
   const [endless] = urls(volvox, 'endless');
   const e = await failure(exportTrack({ sources: [endless], regions: bed(volvox), wholeFileLimit: 1 << 20 }));
   assert.equal(e.message, `${endless}: the server ignores HTTP range requests and the file is over the 1048576-byte limit for reading it whole`);
-  await waitFor(() => server.state.sockets.size === 0, 2000);
-  assert.ok(server.state.bytesSent < 32 << 20, `${server.state.bytesSent} bytes sent`);
+  await waitFor(async () => (await server.stats()).open === 0, 2000);
+  const { bytes } = await server.stats();
+  assert.ok(bytes < 32 << 20, `${bytes} bytes sent`);
 });
 
 test('a 206 announcing 64 MiB more than asked is read as asked, the rest cancelled', { timeout: 60000 }, async () => {
-  server.reset();
+  await server.reset();
   const r = await exportTrack({ sources: urls(volvox, 'overlong'), regions: bed(volvox), format: 'raw' });
   await assertHashes(r, volvox, 'overlong 206');
   assert.ok(r.bytesFetched <= 2 * fileBytes(volvox), `${r.bytesFetched} bytes taken`);
-  await waitFor(() => server.state.sockets.size === 0, 2000);
-  assert.ok(server.state.bytesSent < 32 << 20, `${server.state.bytesSent} bytes sent`);
+  await waitFor(async () => (await server.stats()).open === 0, 2000);
+  const { bytes } = await server.stats();
+  assert.ok(bytes < 32 << 20, `${bytes} bytes sent`);
 });
 
 test('a body longer than its Content-Range says is an error saying so', { timeout: 30000 }, async () => {
@@ -157,28 +160,28 @@ test('an abort rejects with the signal\'s own reason', { timeout: 30000 }, async
 
 test('a server stalling before headers or mid-body times out (timeoutMs), with bounded retries', { timeout: 30000 }, async () => {
   for (const mode of ['stall', 'stallbody']) {
-    server.reset();
+    await server.reset();
     const [url] = urls(volvox, mode);
     const t0 = Date.now();
     const e = await failure(exportTrack({ sources: [url], regions: bed(volvox), timeoutMs: 300 }));
     const ms = Date.now() - t0;
     assert.match(e.message, new RegExp(`^${url}: timed out: no data for 300 ms \\(3 attempts\\)$`));
-    assert.equal(server.state.byMode[mode], 3, 'one request and two retries');
+    assert.equal((await server.stats()).byMode[mode], 3, 'one request and two retries');
     assert.ok(ms < 3000, `${ms} ms`);
     console.log(`${mode}: failed after ${ms} ms (timeoutMs 300, 3 attempts)`);
-    assert.ok(await waitFor(() => server.state.stalled.every((s) => s.destroyed), 2000), 'stalled sockets closed');
+    assert.ok(await waitFor(async () => (await server.stats()).stalledOpen === 0, 2000), 'stalled sockets closed');
   }
 });
 
 test('dropped connections are retried: byte-identical output', { timeout: 30000 }, async () => {
-  server.reset();
+  await server.reset();
   const r = await exportTrack({ sources: urls(seed, 'flaky'), regions: bed(seed), format: 'raw' });
   await assertHashes(r, seed, 'flaky server');
-  assert.ok(server.state.byMode.flaky < 3 * (r.requests + 10));
+  assert.ok((await server.stats()).byMode.flaky < 3 * (r.requests + 10));
 });
 
 test('when one source fails, reads in flight on the others are aborted and their sockets closed', { timeout: 30000 }, async () => {
-  server.reset();
+  await server.reset();
   const sources = [`${server.base}/stall/bigwig/volvox.bw`, `${server.base}/range/bigwig/nope.bw`];
   // The 404 comes once the other request reached the server.
   const fetch404Late = async (u, init) => {
@@ -189,8 +192,8 @@ test('when one source fails, reads in flight on the others are aborted and their
   const e = await failure(exportTrack({ sources, regions: bed(volvox), fetch: fetch404Late }));
   assert.equal(e.message, `${server.base}/range/bigwig/nope.bw: HTTP 404 Not Found`);
   assert.ok(Date.now() - t0 < 2000);
-  assert.equal(server.state.stalled.length, 1);
-  assert.ok(await waitFor(() => server.state.stalled.every((s) => s.destroyed), 2000), 'the stalled socket is closed');
+  assert.equal((await server.stats()).stalled, 1);
+  assert.ok(await waitFor(async () => (await server.stats()).stalledOpen === 0, 2000), 'the stalled socket is closed');
 
   // And nothing keeps a Node process alive after the failed export.
   const script = `

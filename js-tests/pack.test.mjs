@@ -12,7 +12,7 @@ test('the packed tarball installs and runs in a scratch directory', () => {
   const npm = (args, cwd) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const tarball = npm(['pack', path.join(ROOT, 'pkg'), '--pack-destination', dir, '--silent'], dir).trim().split('\n').at(-1);
   const listing = execFileSync('tar', ['-tzf', path.join(dir, tarball)], { encoding: 'utf8' });
-  for (const f of ['index.js', 'index.d.ts', 'dataset.js', 'sinks/dataset-dir.js', 'wasm/bigwig_npy.js', 'wasm/bigwig_npy_bg.wasm', 'package.json', 'README.md']) {
+  for (const f of ['index.js', 'index.d.ts', 'dataset.js', 'sinks/dataset-dir.js', 'sinks/atomic.js', 'wasm/bigwig_npy.js', 'wasm/bigwig_npy_bg.wasm', 'package.json', 'README.md']) {
     assert.ok(listing.includes(`package/${f}`), `${f} is packed`);
   }
   const app = path.join(dir, 'app');

@@ -10,8 +10,7 @@ import path from 'node:path';
 import { unzipSync } from 'fflate';
 import { startServer } from '../scripts/serve.mjs';
 import os from 'node:os';
-import { ROOT, DATA, cases, sha256, cliExport, launchChromium, gvlCases, cliDataset, assertGvlDataset } from './helpers.mjs';
-import { writeBigWig } from './bigwig-writer.mjs';
+import { ROOT, DATA, cases, sha256, cliExport, launchChromium, gvlCases, cliDataset, assertGvlDataset, craft } from './helpers.mjs';
 
 let server, url, browser;
 before(async () => {
@@ -168,18 +167,9 @@ test('a non-bigWig file and a missing contig are shown, and the page stays usabl
 
 test('a first region of 500,000 intervals (a whole chromosome) is exported and plotted', async () => {
   // ENCODE-like: the plot of the first region must not spread every value into Math.min.
-  const n = 500_000;
-  const starts = new Uint32Array(n);
-  const ends = new Uint32Array(n);
-  const values = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    starts[i] = i * 10;
-    ends[i] = i * 10 + 7;
-    values[i] = Math.sin(i / 5000) * 5 + (i % 7) - 2;
-  }
+  // chr1 of 5 Mbp, 500,000 records of 7 bp every 10 bp (tests/craft `chromosome`).
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bwnpy-www-'));
-  const file = path.join(dir, 'chromosome.bw');
-  fs.writeFileSync(file, writeBigWig([{ name: 'chr1', length: 5_000_000, starts, ends, values }]));
+  const file = craft('chromosome', path.join(dir, 'chromosome.bw'));
   const { page, errors, close } = await openPage();
   await page.setInputFiles('#files', [file]);
   await setRegions(page, 'chr1\t0\t5000000\n', 1);

@@ -58,7 +58,8 @@ function inTrack(what, name, e) {
   return fail(`${what} '${printable(name)}': ${e.message}`, e.kind);
 }
 
-/** Export a dataset into the target `makeTarget()` makes once the options are checked. */
+/** Export a dataset into the target `makeTarget(m)` (`m`: the wasm module) makes once the
+ * options are checked. */
 export async function buildDataset(opts, makeTarget) {
   const tracks = datasetTracks(opts);
   const annot = datasetAnnot(opts);
@@ -81,7 +82,7 @@ export async function buildDataset(opts, makeTarget) {
         const jobs = plan.trackExports();
         await setRegions(plan, opts.regions, new Pacer(call.signal));
         const n = plan.nRegions;
-        target = await makeTarget();
+        target = await makeTarget(m);
         await target.put('regions.npy', plan.regionsNpy());
         await target.put('input_regions.arrow', plan.inputRegionsArrow());
         const done = { nIntervals: 0, bytesFetched: 0, requests: 0 };

@@ -109,12 +109,13 @@ export function exportTrack(options: ExportOptions & { output?: 'blob' }): Promi
 export function exportTrack(options: ExportOptions & { output: 'chunks' }): Promise<ExportResult<Uint8Array[]>>;
 
 /**
- * Node only: stream the export into `outDir` (temp names `.<file>.partial-<pid>-<tag>`,
- * renamed on success); paths by name. On failure or abort its temporary files and the
- * directories it made (if empty) are removed; temporaries of dead processes are removed
- * when an export starts. File system errors are `OutputError`s naming the path.
+ * Node only: stream the export into `outDir` (a path, or a `file:` URL; temp names
+ * `.<file>.partial-<pid>-<tag>`, renamed on success); paths by name. On failure or abort its
+ * temporary files and the directories it made (if empty) are removed; temporaries of dead
+ * processes are removed when an export starts. File system errors are `OutputError`s naming
+ * the path; another URL scheme is an `InputError`.
  */
-export function exportTrackToDir(options: ExportOptions & { outDir: string }): Promise<ExportResult<string>>;
+export function exportTrackToDir(options: ExportOptions & { outDir: string | URL }): Promise<ExportResult<string>>;
 
 /**
  * The current size of the module's linear memory in bytes. Memory never shrinks, so once
@@ -227,10 +228,15 @@ export function exportDataset(options: DatasetOptions & { output?: 'blob' }): Pr
 export function exportDataset(options: DatasetOptions & { output: 'chunks' }): Promise<DatasetResult<Uint8Array[]>>;
 
 /**
- * Node only: write the dataset to `outDir` through a hidden staging directory next to it
- * (`.<name>.partial-<pid>-<tag>`) renamed into place when complete: it appears whole or not
- * at all, and a failure or abort leaves nothing. An existing `outDir` is an error unless
- * `overwrite`, and even then only a dataset (with `metadata.json`) or an empty directory is
- * replaced, once the new one is complete. Paths by relative path.
+ * Node only: write the dataset to `outDir` (a path, or a `file:` URL) as the CLI's `dataset`
+ * does: through a hidden staging directory next to it (`.<name>.partial-<pid>-<tag>`, with an
+ * owner record `.<name>.partial-<pid>-<tag>.owner` beside it) moved into place when complete:
+ * it appears whole or not at all, and a failure or abort leaves nothing. An existing `outDir`
+ * is an error unless `overwrite`, and even then only a dataset (with `metadata.json`) or an
+ * empty directory is replaced, once the new one is complete and if it still is one then
+ * (else an `OutputError` says it changed; nothing is replaced). Concurrent exports to one
+ * `outDir` all end whole, the last one in place. Leftovers of killed exports (the CLI's too)
+ * are removed once their owner is known gone. Errors name `outDir`, never the staging
+ * directory. Paths by relative path.
  */
-export function exportDatasetToDir(options: DatasetOptions & { outDir: string; overwrite?: boolean }): Promise<DatasetResult<string>>;
+export function exportDatasetToDir(options: DatasetOptions & { outDir: string | URL; overwrite?: boolean }): Promise<DatasetResult<string>>;

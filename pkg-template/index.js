@@ -4,7 +4,7 @@
 // moves the encoded output out of wasm memory into a sink (sinks/) after every step.
 
 import { fail } from './errors.js';
-import { IS_NODE } from './node.js';
+import { IS_NODE, outputPath } from './node.js';
 import { using, translate } from './module.js';
 import { run } from './driver.js';
 import { memorySink } from './sinks/memory.js';
@@ -27,13 +27,14 @@ export async function exportTrack(opts) {
 }
 
 /**
- * Node only: export into `outDir`, streaming to files written under temporary names and
- * renamed into place when the whole export succeeded. Returns the paths by file name.
+ * Node only: export into `outDir` (a path, or a `file:` URL), streaming to files written
+ * under temporary names and renamed into place when the whole export succeeded. Returns
+ * the paths by file name.
  */
 export async function exportTrackToDir(opts) {
   if (!IS_NODE) throw fail('exportTrackToDir needs Node.js; in browsers use exportTrack');
   if (!opts?.outDir) throw fail('exportTrackToDir: `outDir` is required');
-  return run(opts, await directorySink(opts));
+  return run(opts, await directorySink({ ...opts, outDir: await outputPath(opts.outDir, 'outDir') }));
 }
 
 /**
@@ -47,14 +48,16 @@ export async function exportDataset(opts) {
 }
 
 /**
- * Node only: write the dataset directory `outDir` whole or not at all (a staging directory
- * renamed into place); an existing one is replaced only with `overwrite`. Returns the
- * paths by relative path.
+ * Node only: write the dataset directory `outDir` (a path, or a `file:` URL) whole or not
+ * at all, by the CLI's protocol (a staging directory with an owner record, moved into
+ * place); what is there is replaced only with `overwrite`, and only if it is a dataset (or
+ * empty) at that moment. Returns the paths by relative path.
  */
 export async function exportDatasetToDir(opts) {
   if (!IS_NODE) throw fail('exportDatasetToDir needs Node.js; in browsers use exportDataset');
   if (!opts?.outDir) throw fail('exportDatasetToDir: `outDir` is required');
-  return buildDataset(opts, () => datasetDirTarget(opts));
+  const outDir = await outputPath(opts.outDir, 'outDir');
+  return buildDataset(opts, (m) => datasetDirTarget(m, { ...opts, outDir }));
 }
 
 /** @internal Provokes a Rust panic (tests check the module recovers). */

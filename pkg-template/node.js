@@ -1,6 +1,6 @@
 // Node-only helpers, imported lazily so browsers and bundlers never load node: modules.
 
-import { reason } from './errors.js';
+import { fail, reason, printable, describe } from './errors.js';
 
 export const IS_NODE = typeof process !== 'undefined' && !!process.versions?.node && typeof window === 'undefined';
 
@@ -16,4 +16,21 @@ export function fsReason(e) {
     EMFILE: 'Too many open files', ENAMETOOLONG: 'File name too long', EIO: 'Input/output error', ELOOP: 'Too many levels of symbolic links',
   };
   return known[e?.code] ?? reason(e);
+}
+
+/** An output path as Node's fs takes one: a string is a path, as given (`'file:...'` too,
+ * as fs reads it), and a URL object must be a `file:` URL. Anything else is an InputError
+ * naming `what`. */
+export async function outputPath(v, what) {
+  if (typeof v === 'string') return v;
+  if (v instanceof URL || (typeof v?.href === 'string' && typeof v?.protocol === 'string')) {
+    if (v.protocol !== 'file:') throw fail(`${what}: expected a path or a file: URL, got ${printable(v.href)}`);
+    const { fileURLToPath } = await nodeImport('node:url');
+    try {
+      return fileURLToPath(String(v.href));
+    } catch (e) {
+      throw fail(`${what}: ${printable(v.href)}: ${reason(e)}`);
+    }
+  }
+  throw fail(`${what}: expected a path or a file: URL, got ${describe(v)}`);
 }

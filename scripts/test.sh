@@ -26,3 +26,6 @@ cargo build --release --locked --quiet --example natural_order
 "$gvl2_python" tests/python/test_natsort.py target/release/examples/natural_order
 gvl_python=$(bash scripts/gvl-venv.sh 0.35.0)
 "$gvl_python" tests/python/test_gvl_open.py target/release/bigwig-npy
+
+stage "workflow/: sharded datasets by Snakemake (local, and on a one-node Slurm cluster it starts and stops) and sbatch --array, each equal to one unsharded dataset"
+"$gvl2_python" tests/workflow/test_workflow.py target/release/bigwig-npy "$(bash scripts/snakemake-venv.sh)"

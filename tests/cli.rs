@@ -8,11 +8,6 @@ use bigwig_npy::bigwig::BigWig;
 use bigwig_npy::MemSource;
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bigwig-npy"))
-}
 
 struct Failure {
     line: String,

@@ -4,18 +4,16 @@
 //! in the way leave no partial output; stale temporary files of dead processes are unordered.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
 mod craft;
 
 use bigwig_npy::bigwig::block::BlockReader;
 use bigwig_npy::bigwig::BigWig;
 use bigwig_npy::MemSource;
+use common::bin;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bigwig-npy"))
-}
 
 fn open_err(bytes: Vec<u8>) -> String {
     match BigWig::open(&MemSource::new(bytes)) {

@@ -86,6 +86,36 @@ fn assert_same(merged: &Path, whole: &Path, what: &str) {
     }
 }
 
+/// `concat` of 62 parts (248 track files open at once) under a soft open-files limit of
+/// 100 raises it and merges; under a hard limit of 200 it fails in one line before
+/// writing anything.
+fn open_files_limits(t: &Path, args: &[String], out: &Path, whole: &Path) {
+    let limited = |ulimit: &str| {
+        let _ = std::fs::remove_dir_all(out);
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("ulimit {ulimit} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_bigwig-npy"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    ok(limited("-S -n 100"));
+    assert_same(out, whole, "62 parts, soft limit 100");
+    let err = fails(limited("-n 200"));
+    assert!(
+        err.contains("248 track files must be open at once")
+            && err.contains("limit of 200 open files"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert!(std::fs::read_dir(t).unwrap().all(|e| !e
+        .unwrap()
+        .file_name()
+        .to_string_lossy()
+        .contains("partial")));
+}
+
 #[test]
 fn parts_merge_back_into_the_whole_in_any_order() {
     let tmp = tempfile::tempdir().unwrap();
@@ -120,6 +150,9 @@ fn parts_merge_back_into_the_whole_in_any_order() {
             a.extend(parts.iter().rev().map(|p| s(p)));
             ok(run(&a));
             assert_same(&out, &whole, &format!("{by} in {n}"));
+            if n == 62 {
+                open_files_limits(t, &a, &out, &whole);
+            }
         }
     }
     // One part of one is the whole (written straight away).

@@ -47,12 +47,14 @@ async function removeStale(fs, path, dir) {
   }
 }
 
-/** Output streamed to files in `opts.outDir` under temporary names, renamed into place
- * when the whole export succeeded (Node). */
+/** Output streamed to files in `opts.outDir` (a path) under temporary names, renamed into
+ * place when the whole export succeeded (Node). Messages name paths under `opts.shownDir`
+ * instead when given (a dataset's track, written in its staging directory). */
 export async function directorySink(opts) {
   const fs = await nodeImport('node:fs/promises');
   const path = await nodeImport('node:path');
-  const outDir = String(opts.outDir);
+  const outDir = opts.outDir;
+  const shown = (p) => (opts.shownDir ? path.join(opts.shownDir, path.relative(outDir, p)) : p);
   let files = [];
   let spillFh = null;
   const created = [];
@@ -61,7 +63,7 @@ export async function directorySink(opts) {
   let pendingBytes = 0;
   let writeError = null;
   // Whatever Node throws becomes one line naming the path.
-  const outputError = (e, p) => (e instanceof BigwigNpyError ? e : fail(`${printable(p)}: cannot write output: ${fsReason(e)}`, 'OutputError'));
+  const outputError = (e, p) => (e instanceof BigwigNpyError ? e : fail(`${printable(shown(p))}: cannot write output: ${fsReason(e)}`, 'OutputError'));
   const attempt = async (p, op) => {
     try {
       return await op();
@@ -137,7 +139,7 @@ export async function directorySink(opts) {
           await flush(); // reads start once all is staged: the spill is complete then
           const buf = new Uint8Array(len);
           const { bytesRead } = await attempt(outDir, () => spillFh.read(buf, 0, len, off));
-          if (bytesRead !== len) throw fail(`${printable(outDir)}: scratch file read short`, 'OutputError');
+          if (bytesRead !== len) throw fail(`${printable(shown(outDir))}: scratch file read short`, 'OutputError');
           return buf;
         },
       };

@@ -49,6 +49,23 @@ impl DecodedBlock {
     pub fn bytes(&self) -> usize {
         self.records.len() * 12 + 64
     }
+
+    /// A block of `n` empty records (for cache tests).
+    #[cfg(test)]
+    pub(crate) fn of_len(n: usize) -> Self {
+        DecodedBlock {
+            chrom_id: 0,
+            records: vec![
+                Interval {
+                    start: 0,
+                    end: 0,
+                    value: 0
+                };
+                n
+            ],
+            sorted: true,
+        }
+    }
 }
 
 /// Reads and decodes blocks, reusing its buffers and decompressor across calls.

@@ -170,6 +170,27 @@ impl DatasetRegions {
         })
     }
 
+    /// Whether these regions can be split into `n` parts by regions that merge back: as
+    /// many regions as parts, and no region twice (GenVarLoader's concat refuses a region
+    /// twice in a part).
+    pub fn check_parts(&self, n: u32) -> Result<()> {
+        shard::Shard {
+            k: 1,
+            n,
+            by: shard::ShardBy::Regions,
+        }
+        .check(self.len(), "regions")?;
+        if let (true, Some((a, b))) = (n > 1, self.duplicate()) {
+            return Err(Error::input(format!(
+                "{} lines {a} and {b}: the same region twice; parts by regions could not be \
+                 merged if both fell in one (GenVarLoader's concat refuses a region twice in a \
+                 part): remove the duplicate",
+                self.name()
+            )));
+        }
+        Ok(())
+    }
+
     /// The first two input rows with the same region (contig, start, end), if any.
     pub fn duplicate(&self) -> Option<(u32, u32)> {
         let key = |i: u32| {

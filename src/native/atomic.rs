@@ -4,10 +4,11 @@
 //! sweeps of what dead runs left. Errors name the target the user chose, never a staging
 //! path ([`Staging::shown`]).
 
-use super::output::{missing_ancestors, owner_is_gone, partial};
+use super::output::{missing_ancestors, partial};
+pub(crate) use super::sweep::sweep;
 use super::{io_reason, write_error};
 use crate::atomic::{
-    changed_under_us, judge, may_replace, token_pid, Evidence, Found, Here, Kind, Liveness, Owner,
+    aside_token, busy, changed_under_us, may_replace, start_time, token, Found, Here, Kind, Owner,
     Role, HEARTBEAT,
 };
 use crate::error::{Error, Result};
@@ -51,7 +52,7 @@ pub(crate) fn split_target(out: &Path) -> Result<(PathBuf, String)> {
 }
 
 /// What this machine is, for owner records and for judging them.
-fn here() -> Here {
+pub(super) fn here() -> Here {
     let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
@@ -62,15 +63,12 @@ fn here() -> Here {
 }
 
 /// A process's start time (clock ticks since boot), `None` if there is no such process.
-fn start_of(pid: &str) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Field 22; the command name (field 2) may hold spaces and parentheses.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    rest.split(' ').nth(19)?.parse().ok()
+pub(super) fn start_of(pid: &str) -> Option<u64> {
+    start_time(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
 }
 
 /// A token no other run has: pid and 32 random bits.
-fn new_token() -> String {
+pub(super) fn new_token() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
@@ -78,7 +76,7 @@ fn new_token() -> String {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos()),
     );
-    format!("{}-{:08x}", std::process::id(), h.finish() as u32)
+    token(std::process::id(), h.finish() as u32)
 }
 
 /// Owner records this process touches every heartbeat.
@@ -214,26 +212,37 @@ impl Drop for Staging {
     }
 }
 
-/// What is at `p` now.
+/// What is at `p` now. Another run may move what is there while it is looked at (to set
+/// it aside, or its own output in): the directory is listed once, and looked at again
+/// when it went meanwhile, so a moment's absence is never taken for the user's directory.
 fn inspect(p: &Path, role: Role) -> Found {
-    let Ok(meta) = std::fs::symlink_metadata(p) else {
-        return Found::Missing;
-    };
-    if !meta.is_dir() {
-        return Found::File;
+    let gone =
+        |e: &std::io::Error| matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory);
+    for _ in 0..8 {
+        let Ok(meta) = std::fs::symlink_metadata(p) else {
+            return Found::Missing;
+        };
+        if !meta.is_dir() {
+            return Found::File;
+        }
+        let names: Vec<_> = match std::fs::read_dir(p) {
+            Ok(d) => d.flatten().map(|e| e.file_name()).collect(),
+            Err(e) if gone(&e) => continue,
+            Err(_) => return Found::OtherDir,
+        };
+        if names.is_empty() {
+            return Found::EmptyDir;
+        }
+        if !names.iter().any(|n| *n == role.marker()) {
+            return Found::OtherDir;
+        }
+        match std::fs::metadata(p.join(role.marker())) {
+            Ok(m) if m.is_file() => return Found::Ours,
+            Err(e) if gone(&e) => continue,
+            _ => return Found::OtherDir,
+        }
     }
-    let marker = match role {
-        Role::Dataset => "metadata.json",
-        Role::Track => "offsets.npy",
-    };
-    if p.join(marker).is_file() {
-        return Found::Ours;
-    }
-    if std::fs::read_dir(p).is_ok_and(|mut d| d.next().is_none()) {
-        Found::EmptyDir
-    } else {
-        Found::OtherDir
-    }
+    Found::OtherDir
 }
 
 /// Before any work: what dead runs left next to the target is swept (a target one of them
@@ -300,6 +309,17 @@ pub(crate) fn commit_all(mut staged: Vec<Staging>, overwrite: bool, flag: &str) 
     Ok(())
 }
 
+/// Whether a rename failed because something was at its destination.
+fn occupied(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::DirectoryNotEmpty
+            | ErrorKind::AlreadyExists
+            | ErrorKind::NotADirectory
+            | ErrorKind::IsADirectory
+    )
+}
+
 /// Move one staged directory into place; returns where the old target went. Another run
 /// committing to the same target at the same moment makes this try again (the last one
 /// wins, whole), a bounded number of times.
@@ -338,11 +358,10 @@ fn place(s: &Staging, overwrite: bool, flag: &str) -> Result<Option<PathBuf>> {
             return give_up(&asides, refuse(why));
         }
         if found != Found::Missing {
-            let old = parent.join(s.role.name(
-                Kind::Aside,
-                &name,
-                &format!("{}{attempt:x}", s.token),
-            ));
+            let old = parent.join(
+                s.role
+                    .name(Kind::Aside, &name, &aside_token(&s.token, attempt)),
+            );
             match std::fs::rename(out, &old) {
                 Ok(()) => {
                     // What was moved is what gets replaced: it must be replaceable now.
@@ -370,106 +389,16 @@ fn place(s: &Staging, overwrite: bool, flag: &str) -> Result<Option<PathBuf>> {
                 }
                 return Ok(first);
             }
-            // Another run's output landed in between (a rename never replaces a directory
-            // that is not empty): look again.
-            Err(_) if matches!(inspect(out, s.role), Found::Ours) && overwrite => continue,
-            Err(e) => {
-                let err = match inspect(out, s.role) {
-                    Found::Missing | Found::EmptyDir => moved(e),
-                    f => refuse(
-                        may_replace(s.role, f, false, flag)
-                            .err()
-                            .unwrap_or_else(|| io_reason(&e)),
-                    ),
-                };
-                return give_up(&asides, err);
-            }
-        }
-    }
-    give_up(
-        &asides,
-        Error::Output(format!(
-            "{}: other runs kept writing it; not replaced",
-            out.display()
-        )),
-    )
-}
-
-/// Remove what dead runs left in `parent` (staging directories, owner records, set-aside
-/// targets), putting a set-aside target back where its run died before replacing it.
-pub(crate) fn sweep(parent: &Path, role: Role) {
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
-    };
-    let names: Vec<String> = entries
-        .flatten()
-        .filter_map(|e| e.file_name().into_string().ok())
-        .collect();
-    let here = here();
-    let dead = |name: &str, token: &str| -> bool {
-        let owner = parent.join(role.owner_name(name, token));
-        let mut ev = Evidence::default();
-        match std::fs::read(&owner) {
-            Ok(bytes) => {
-                ev.owner = Owner::parse(&bytes);
-                ev.age = std::fs::metadata(&owner)
-                    .and_then(|m| m.modified())
-                    .ok()
-                    .and_then(|t| t.elapsed().ok());
-                ev.locked = File::open(&owner).ok().and_then(|f| match f.try_lock() {
-                    Ok(()) => Some(false),
-                    Err(std::fs::TryLockError::WouldBlock) => Some(true),
-                    Err(_) => None,
-                });
-                if let Some(o) = &ev.owner {
-                    if o.boot_id == here.boot_id && o.pid_ns == here.pid_ns {
-                        ev.start_of_pid = start_of(&o.pid.to_string());
-                    }
+            // Something is at the target (a rename never replaces a directory that is not
+            // empty): another run's output landed in between, and may have been set aside
+            // again since. Look again: go on if it may be replaced now.
+            Err(e) if occupied(&e) => {
+                if let Err(why) = may_replace(s.role, inspect(out, s.role), overwrite, flag) {
+                    return give_up(&asides, refuse(why));
                 }
-                judge(&here, &ev) == Liveness::Dead
             }
-            // No record: an older version's directory, whose pid is all there is.
-            Err(_) => token_pid(token).is_some_and(|_| owner_is_gone(token)),
-        }
-    };
-    // Claim, then remove: a paused owner can never move a half-removed directory.
-    let remove = |entry: &str, name: &str, token: &str| {
-        let _ = token;
-        let claimed = parent.join(role.name(Kind::Stale, name, &new_token()));
-        if std::fs::rename(parent.join(entry), &claimed).is_ok() {
-            let _ = std::fs::remove_dir_all(&claimed);
-        }
-    };
-    for entry in &names {
-        match role.parse(entry) {
-            Some((Kind::Stale, ..)) => {
-                let _ = std::fs::remove_dir_all(parent.join(entry));
-            }
-            Some((Kind::Staging, name, token)) if dead(name, token) => {
-                remove(entry, name, token);
-                let _ = std::fs::remove_file(parent.join(role.owner_name(name, token)));
-            }
-            _ => {}
+            Err(e) => return give_up(&asides, moved(e)),
         }
     }
-    for entry in &names {
-        if let Some((Kind::Aside, name, token)) = role.parse(entry) {
-            let staging = parent.join(role.name(Kind::Staging, name, token));
-            if staging.exists() || !dead(name, token) {
-                continue;
-            }
-            let target = parent.join(name);
-            // Its run died between moving the old target aside and moving the new one in:
-            // the old one goes back.
-            if !target.exists() && std::fs::rename(parent.join(entry), &target).is_ok() {
-                continue;
-            }
-            remove(entry, name, token);
-        } else if let Some((name, token)) = role.parse_owner(entry) {
-            let staging = parent.join(role.name(Kind::Staging, name, token));
-            if !staging.exists() && dead(name, token) {
-                let _ = std::fs::remove_file(parent.join(entry));
-            }
-        }
-    }
+    give_up(&asides, Error::Output(busy(&out.display().to_string())))
 }

@@ -13,6 +13,7 @@ mod plan;
 mod read_through;
 mod remote;
 mod reorder;
+mod sweep;
 
 pub use dataset::{
     concat_datasets, update_dataset, write_dataset, AnnotSpec, ConcatSummary, DatasetOptions,

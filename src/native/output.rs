@@ -30,8 +30,22 @@ pub(crate) fn partial() -> std::sync::MutexGuard<'static, Partial> {
 /// registry locked for good, so no export can commit afterwards.
 pub fn remove_partial_files() {
     let mut p = partial();
-    for tree in p.trees.drain(..).rev() {
-        let _ = std::fs::remove_dir_all(&tree);
+    let trees: Vec<PathBuf> = p.trees.drain(..).rev().collect();
+    // The export's own threads may still be creating files in a tree (a directory made
+    // again by `create_dir_all`) until they next touch the registry, which this keeps
+    // locked: remove until a tree stays gone.
+    for _ in 0..100 {
+        let mut again = false;
+        for tree in &trees {
+            if std::fs::symlink_metadata(tree).is_ok() {
+                again = true;
+                let _ = std::fs::remove_dir_all(tree);
+            }
+        }
+        if !again {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
     }
     for path in p.paths.drain(..).rev() {
         let _ = std::fs::remove_file(&path).or_else(|_| std::fs::remove_dir(&path));

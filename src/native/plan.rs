@@ -45,6 +45,12 @@ pub struct ShardPlan {
     pub threads: usize,
 }
 
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct OneJob {
+    pub blocks: u64,
+    pub bytes_to_read: Bytes,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Plan {
     pub regions: usize,
@@ -55,6 +61,11 @@ pub struct Plan {
     pub blocks: u64,
     pub bytes_to_read: Bytes,
     pub output_bytes: u64,
+    /// What one unsharded job reads: parts read a block again where regions of two parts
+    /// share it (by regions, a BED whose rows are not in genome order).
+    pub one_job: OneJob,
+    /// Compressed bytes all parts read over those one job reads (1.0: no block read twice).
+    pub parts_read_over_one_job: f64,
     pub shard_by: ShardBy,
     pub shards: Vec<ShardPlan>,
     /// How `output_bytes` was estimated.
@@ -68,8 +79,9 @@ struct SourceJob<'a> {
     path: &'a str,
 }
 
-/// Per shard: (blocks, bytes, estimated records) of one source.
-type Counts = Vec<(u64, u64, f64)>;
+/// Per shard: (blocks, bytes, estimated records) of one source; and (blocks, bytes) of
+/// the whole job.
+type Counts = (Vec<(u64, u64, f64)>, (u64, u64));
 
 #[allow(clippy::too_many_arguments)]
 pub fn plan(
@@ -91,7 +103,7 @@ pub fn plan(
     let regions = DatasetRegions::new(input, table, max_jitter)?;
     let shard = |k| Shard { k, n, by };
     match by {
-        ShardBy::Regions => shard(1).check(regions.len(), "regions")?,
+        ShardBy::Regions => regions.check_parts(n)?,
         ShardBy::Samples => shard(1).check(samples.len(), "samples")?,
     }
     // Each sorted region's part (by regions: the part of its input row).
@@ -176,13 +188,17 @@ pub fn plan(
         .collect();
     let mut records = vec![0f64; parts];
     let mut sources = Bytes::default();
+    let mut one_job = OneJob::default();
     for (job, counts) in jobs.iter().zip(per_source) {
-        let counts = counts?;
+        let (counts, (blocks, bytes)) = counts?;
         let remote = is_url(job.path);
+        one_job.blocks += blocks;
         if remote {
             sources.remote += 1;
+            one_job.bytes_to_read.remote += bytes;
         } else {
             sources.local += 1;
+            one_job.bytes_to_read.local += bytes;
         }
         for (k, (blocks, bytes, recs)) in counts.into_iter().enumerate() {
             let p = &mut shards[k];
@@ -214,6 +230,8 @@ pub fn plan(
             + if remote { 64 << 20 } else { 0 };
     }
     let sum = |f: &dyn Fn(&ShardPlan) -> u64| shards.iter().map(f).sum::<u64>();
+    let parts_bytes = sum(&|p| p.bytes_to_read.local + p.bytes_to_read.remote);
+    let one_bytes = one_job.bytes_to_read.local + one_job.bytes_to_read.remote;
     Ok(Plan {
         regions: regions.len(),
         samples: samples.len(),
@@ -226,6 +244,12 @@ pub fn plan(
             remote: sum(&|p| p.bytes_to_read.remote),
         },
         output_bytes: sum(&|p| p.output_bytes),
+        parts_read_over_one_job: if one_bytes == 0 {
+            1.0
+        } else {
+            (parts_bytes as f64 / one_bytes as f64 * 1000.0).round() / 1000.0
+        },
+        one_job,
         shard_by: by,
         shards,
         estimate: format!(
@@ -245,10 +269,16 @@ fn counts<S: Source>(
 ) -> Counts {
     let mut seen = vec![std::collections::HashSet::new(); parts];
     let mut out = vec![(0u64, 0u64, 0f64); parts];
+    let mut all = std::collections::HashSet::new();
+    let mut whole = (0u64, 0u64);
     for r in 0..export.n_regions() {
         let q = export.query(r, 0);
         let ks = parts_of(r);
         for leaf in export.leaves(r, 0) {
+            if all.insert(leaf.offset) {
+                whole.0 += 1;
+                whole.1 += leaf.size;
+            }
             let share = if leaf.start_chrom == leaf.end_chrom && leaf.end_base > leaf.start_base {
                 let overlap = q
                     .end
@@ -267,5 +297,5 @@ fn counts<S: Source>(
             }
         }
     }
-    out
+    (out, whole)
 }

@@ -1,8 +1,8 @@
 //! The wasm layer: a [`Session`] that JS drives one region at a time. It converts types
-//! only: the driver itself ([`Stepper`]: opening, decode order, read-ahead, output) is in
-//! the core. The core reports the byte ranges it misses; the JS wrapper
-//! (`pkg-template/index.js`) fetches them from bytes, Blobs, files or URLs, hands them
-//! back with [`Session::add_range`] and steps again. Encoded output leaves wasm memory
+//! only: the driver itself (the step loop, [`crate::drive::Drive`]: opening, decode order,
+//! read-ahead and read planning, output) is in the core. The core says which reads to
+//! start; the JS wrapper (`pkg-template/driver.js`) fetches them from bytes, Blobs, files
+//! or URLs, hands them back with [`Session::add_range`] and asks again. Encoded output leaves wasm memory
 //! after every step, so linear memory stays small.
 
 use crate::error::{Error, Kind};
@@ -10,11 +10,17 @@ use crate::layout::Layout;
 use crate::region::RegionsBuilder;
 use wasm_bindgen::prelude::*;
 
+mod atomic;
 mod dataset;
 mod net;
 mod options;
 mod reads;
 mod session;
+pub use atomic::{
+    atomic_busy, atomic_changed_under_us, atomic_config, atomic_local_pid, atomic_may_replace,
+    atomic_name, atomic_owner_gone, atomic_owner_record, atomic_parse, atomic_run_of_aside,
+    atomic_token,
+};
 pub use dataset::DatasetPlan;
 pub use net::RangeRead;
 pub use options::export_options;

@@ -5,12 +5,6 @@
 use super::data;
 use arrow_array::{Array, RecordBatch};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-pub fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bigwig-npy"))
-}
-
 pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();

@@ -8,6 +8,15 @@ use bigwig_npy::native::{export_files, open_files, read_regions, OutputDir, Para
 use bigwig_npy::{Export, Format, Layout, Options};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The `bigwig-npy` binary. The test server is on 127.0.0.1: never through a proxy the
+/// environment names.
+pub fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bigwig-npy"));
+    c.env("NO_PROXY", "127.0.0.1").env("no_proxy", "127.0.0.1");
+    c
+}
 
 pub fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data")

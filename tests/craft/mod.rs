@@ -1,6 +1,7 @@
-//! Crafted bigWigs: small valid files and hostile ones (tree bombs, zlib bombs, leaves
-//! sharing a block, deep chains). Used by the Rust tests, by `examples/craft.rs` (which
-//! writes them for the JS tests) and by the fuzz harness (`examples/fuzz.rs`).
+//! Crafted bigWigs: valid files the fixtures lack and hostile ones (tree bombs, zlib bombs,
+//! leaves sharing a block, deep chains). The one crafter of the project: used by the Rust
+//! tests, by the fuzz harness (`examples/fuzz.rs`) and, through `examples/craft.rs` (which
+//! writes them to files), by the JS tests (`craft` of `js-tests/helpers.mjs`).
 //!
 //! Layout of every file: `[header 64][chrom tree][data][R-tree index]`, little-endian,
 //! no zoom levels.
@@ -149,17 +150,19 @@ impl Parts {
     }
 }
 
-/// A valid file: `blocks` of records on chrom 0 (`chr1`, 1 Mbp), each block compressed.
-pub fn valid(blocks: &[Vec<(u32, u32, f32)>]) -> Vec<u8> {
-    let chroms = chrom_tree(&[("chr1", 1_000_000), ("chr2", 500_000)]);
-    let data_at = CHROM_TREE_AT + chroms.len() as u64;
+/// Compressed bedGraph sections of `blocks` (chrom id, records), laid from `data_at`: the
+/// data, their R-tree leaf items, and the largest section uncompressed.
+fn compress_blocks<'a>(
+    data_at: u64,
+    blocks: impl IntoIterator<Item = (u32, &'a [(u32, u32, f32)])>,
+) -> (Vec<u8>, Vec<LeafItem>, u32) {
     let (mut data, mut leaves, mut ubs) = (Vec::new(), Vec::new(), 0usize);
-    for recs in blocks {
-        let raw = bedgraph_section(0, recs);
+    for (chrom, recs) in blocks {
+        let raw = bedgraph_section(chrom, recs);
         ubs = ubs.max(raw.len());
         let z = zlib(&raw);
         leaves.push(LeafItem {
-            chrom: 0,
+            chrom,
             start: recs.first().map_or(0, |r| r.0),
             end: recs.last().map_or(0, |r| r.1),
             offset: data_at + data.len() as u64,
@@ -167,13 +170,57 @@ pub fn valid(blocks: &[Vec<(u32, u32, f32)>]) -> Vec<u8> {
         });
         data.extend_from_slice(&z);
     }
+    (data, leaves, ubs as u32)
+}
+
+/// Records (start, end, value) of one block.
+type Records = Vec<(u32, u32, f32)>;
+
+/// A valid file over `chroms` (name, length): `blocks` of (chrom id, records), indexed by
+/// one R-tree leaf node, `block_size` items a node in its header.
+fn blocks_file<'a>(
+    chroms: &[(&str, u32)],
+    blocks: impl IntoIterator<Item = (u32, &'a [(u32, u32, f32)])>,
+    block_size: u32,
+) -> Vec<u8> {
+    let chroms = chrom_tree(chroms);
+    let (data, leaves, uncompress_buf_size) =
+        compress_blocks(CHROM_TREE_AT + chroms.len() as u64, blocks);
+    let mut index = rtree(&leaves);
+    index[4..8].copy_from_slice(&block_size.to_le_bytes());
     Parts {
         chroms,
         data,
-        index: rtree(&leaves),
-        uncompress_buf_size: ubs as u32,
+        index,
+        uncompress_buf_size,
     }
     .build()
+}
+
+/// A valid file: `blocks` of records on chrom 0 (`chr1`, 1 Mbp), each block compressed.
+pub fn valid(blocks: &[Vec<(u32, u32, f32)>]) -> Vec<u8> {
+    blocks_file(
+        &[("chr1", 1_000_000), ("chr2", 500_000)],
+        blocks.iter().map(|b| (0, b.as_slice())),
+        256,
+    )
+}
+
+/// A whole chromosome in one region: chr1 (5 Mbp) with 500,000 records of 7 bp every
+/// 10 bp (values a slow sine plus a ramp), in blocks of 1024 records (an ENCODE-like
+/// signal track, for the export page's plot).
+pub fn chromosome() -> Vec<u8> {
+    let recs: Vec<(u32, u32, f32)> = (0..500_000u32)
+        .map(|i| {
+            let v = (f64::from(i) / 5000.0).sin() * 5.0 + f64::from(i % 7) - 2.0;
+            (i * 10, i * 10 + 7, v as f32)
+        })
+        .collect();
+    blocks_file(
+        &[("chr1", 5_000_000)],
+        recs.chunks(1024).map(|c| (0, c)),
+        1024,
+    )
 }
 
 /// A small valid file: 3 blocks of 100 records of 10 bp on chr1.
@@ -417,37 +464,30 @@ pub fn genome_wide(n_blocks: usize, per_block: u32, block_size: usize, lie: bool
     ];
     let chroms = chrom_tree(&lens);
     let data_at = CHROM_TREE_AT + chroms.len() as u64;
-    let (mut data, mut leaves, mut ubs) = (Vec::new(), Vec::new(), 0usize);
     let per_chrom = n_blocks.div_ceil(3);
-    for b in 0..n_blocks {
-        let chrom = (b / per_chrom) as u32;
-        let k = (b % per_chrom) as u32;
-        let span = lens[chrom as usize].1 / per_chrom as u32;
-        let step = span / per_block;
-        let recs: Vec<(u32, u32, f32)> = (0..per_block)
-            .map(|i| {
-                let s = k * span + i * step;
-                (s, s + step / 2 + 1, (b as u32 * 31 + i) as f32 * 0.5)
-            })
-            .collect();
-        let raw = bedgraph_section(chrom, &recs);
-        ubs = ubs.max(raw.len());
-        let z = zlib(&raw);
-        leaves.push(LeafItem {
-            chrom,
-            start: recs[0].0,
-            end: recs.last().unwrap().1,
-            offset: data_at + data.len() as u64,
-            size: z.len() as u64,
-        });
-        data.extend_from_slice(&z);
-    }
+    let blocks: Vec<(u32, Records)> = (0..n_blocks)
+        .map(|b| {
+            let chrom = (b / per_chrom) as u32;
+            let k = (b % per_chrom) as u32;
+            let span = lens[chrom as usize].1 / per_chrom as u32;
+            let step = span / per_block;
+            let recs = (0..per_block)
+                .map(|i| {
+                    let s = k * span + i * step;
+                    (s, s + step / 2 + 1, (b as u32 * 31 + i) as f32 * 0.5)
+                })
+                .collect();
+            (chrom, recs)
+        })
+        .collect();
+    let (data, leaves, ubs) =
+        compress_blocks(data_at, blocks.iter().map(|(c, r)| (*c, r.as_slice())));
     let index_at = data_at + data.len() as u64;
     Parts {
         index: rtree_levels(&leaves, block_size, index_at, lie),
         chroms,
         data,
-        uncompress_buf_size: ubs as u32,
+        uncompress_buf_size: ubs,
     }
     .build()
 }

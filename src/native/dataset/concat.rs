@@ -6,7 +6,7 @@
 
 use super::super::atomic::{check_target, commit_all, Staging};
 use super::super::{io_reason, write_error};
-use super::copy::Gather;
+use super::copy::{buffer_size, Gather};
 use super::update::track_dirs;
 use crate::atomic::Role;
 use crate::dataset::concat::{part_order, Axis, ConcatInput, ConcatPlan, Run};
@@ -111,6 +111,11 @@ pub fn concat_datasets(
         }
     }
 
+    // A track is merged with every input's offsets and data files open at once.
+    let open_at_once = inputs.len() * files.len();
+    open_files(open_at_once)?;
+    let buf = buffer_size(open_at_once);
+
     let stage = Staging::create(out, Role::Dataset)?;
     let mut bytes = 0u64;
     let put = |name: &str, data: &[u8]| stage.put(name, data);
@@ -124,7 +129,7 @@ pub fn concat_datasets(
         } else {
             Box::new(plan.annot_runs())
         };
-        bytes += merge_track(dirs, &dst, &stage.shown(&dst), files, runs)?;
+        bytes += merge_track(dirs, &dst, &stage.shown(&dst), files, runs, buf)?;
     }
     bytes += put("metadata.json", &plan.metadata.to_json())?;
     commit_all(vec![stage], overwrite, "--overwrite")?;
@@ -135,6 +140,33 @@ pub fn concat_datasets(
         annot: plan.annot.len(),
         bytes,
     })
+}
+
+/// Make room for `n` more open files: the soft limit is raised towards the hard one (often
+/// 1024 of 4096+ on clusters); past the hard one, a one-line error before anything is
+/// written.
+fn open_files(n: usize) -> Result<()> {
+    let want = n as u64 + 64;
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit write and read the one struct they are given.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 || lim.rlim_cur >= want {
+        return Ok(());
+    }
+    let raised = libc::rlimit {
+        rlim_cur: want.min(lim.rlim_max),
+        rlim_max: lim.rlim_max,
+    };
+    // SAFETY: as above.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 && raised.rlim_cur >= want {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "concat: {n} track files must be open at once, over this process's limit of {} open files (ulimit -n); merge fewer parts at a time, or raise the limit",
+        lim.rlim_max.max(lim.rlim_cur)
+    )))
 }
 
 /// The first and last of `n` i64 offsets in `path`.
@@ -243,6 +275,7 @@ fn merge_track(
     shown: &Path,
     files: &[(&str, u64)],
     runs: impl Iterator<Item = Run>,
+    buf: usize,
 ) -> Result<u64> {
     let data_files = &files[..files.len() - 1];
     let open = |p: PathBuf| {
@@ -254,7 +287,7 @@ fn merge_track(
     let mut offsets = Vec::new();
     let mut at = Vec::new();
     for d in dirs {
-        let mut r = BufReader::with_capacity(BUF, open(offsets_of(d))?);
+        let mut r = BufReader::with_capacity(buf, open(offsets_of(d))?);
         let mut b = [0u8; 8];
         r.read_exact(&mut b)
             .map_err(|e| Error::input(format!("{}: {}", offsets_of(d).display(), io_reason(&e))))?;
@@ -268,7 +301,7 @@ fn merge_track(
                 .iter()
                 .map(|d| open(d.join(f)))
                 .collect::<Result<_>>()?;
-            Ok(Gather::new(srcs, create(f)?))
+            Ok(Gather::new(srcs, create(f)?, buf))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut out_offsets = BufWriter::with_capacity(BUF, create("offsets.npy")?);

@@ -1,6 +1,6 @@
 //! Moving a track's bytes for `concat`: one output file gathered from its inputs' files,
-//! each read front to back, in runs of any size. Small runs are read through a 1 MiB
-//! buffer per input and written straight from those buffers, many runs a system call
+//! each read front to back, in runs of any size. Small runs are read through a buffer per
+//! input (1 MiB, less with many inputs: [`buffer_size`]) and written straight from those buffers, many runs a system call
 //! (`writev`); a large run is handed to the kernel whole (`std::io::copy` between files
 //! uses `copy_file_range` on Linux, as `cp` does). Each byte is copied twice at most, so
 //! merging costs about what copying the same bytes does.
@@ -10,6 +10,16 @@ use std::io::{self, IoSlice, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 
 const BUF: usize = 1 << 20;
+/// What the read buffers of all inputs of a concat may take together.
+const BUFFERS: usize = 256 << 20;
+
+/// Read buffer per input file when `files` input files are read at once: 1 MiB, down to
+/// 128 KiB so that a concat of hundreds of parts stays near [`BUFFERS`]. Not below: the
+/// allocator maps buffers this big lazily, so a small part's buffer costs only the pages
+/// its bytes fill (smaller ones come zeroed from the heap, every page touched).
+pub(super) fn buffer_size(files: usize) -> usize {
+    (BUFFERS / files.max(1)).clamp(128 << 10, BUF)
+}
 /// Runs at least this long skip the buffers.
 const BIG: u64 = 128 << 10;
 /// Slices a `writev` takes (Linux's IOV_MAX).
@@ -30,12 +40,14 @@ struct Src {
 pub(super) struct Gather {
     srcs: Vec<Src>,
     out: File,
+    buf: usize,
     /// Runs taken but not written yet: (input, start in its buffer, length).
     pending: Vec<(usize, usize, usize)>,
 }
 
 impl Gather {
-    pub fn new(srcs: Vec<File>, out: File) -> Self {
+    /// `buf`: read buffer per input ([`buffer_size`]).
+    pub fn new(srcs: Vec<File>, out: File, buf: usize) -> Self {
         Gather {
             srcs: srcs
                 .into_iter()
@@ -48,6 +60,7 @@ impl Gather {
                 })
                 .collect(),
             out,
+            buf,
             pending: Vec::new(),
         }
     }
@@ -83,7 +96,7 @@ impl Gather {
                 return Ok(());
             }
             if s.buf.is_empty() {
-                s.buf = vec![0; BUF];
+                s.buf = vec![0; self.buf];
             }
             let got = s.file.read_at(&mut s.buf, s.pos)?;
             if got == 0 {

@@ -139,15 +139,7 @@ pub fn write_dataset(
         });
         match shard.by {
             ShardBy::Regions => {
-                shard.check(regions.len(), "regions")?;
-                if let (true, Some((a, b))) = (shard.n > 1, regions.duplicate()) {
-                    return Err(Error::input(format!(
-                        "{} lines {a} and {b}: the same region twice; parts by regions could not be \
-                         merged if both fell in one (GenVarLoader's concat refuses a region twice in a \
-                         part): remove the duplicate",
-                        regions.name()
-                    )));
-                }
+                regions.check_parts(shard.n)?;
                 regions = regions.part(shard.range(regions.len()))?;
             }
             ShardBy::Samples => {

@@ -16,15 +16,11 @@
 //! commit a half-removed directory; a set-aside target whose run died before its new one
 //! was in place is put back.
 
-use crate::error::shown;
-use serde::{Deserialize, Serialize};
-use std::time::Duration;
+mod owner;
 
-/// How often a run touches its owner record.
-pub const HEARTBEAT: Duration = Duration::from_secs(10);
-/// An owner record untouched this long belongs to a run that stopped (unless the
-/// process can be seen alive).
-pub const STALE_AFTER: Duration = Duration::from_secs(60);
+pub use owner::{judge, start_time, Evidence, Here, Liveness, Owner, HEARTBEAT, STALE_AFTER};
+
+use crate::error::shown;
 
 /// What is being written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +50,14 @@ impl Role {
             (Role::Track, Kind::Staging) => "tmp.",
             (Role::Track, Kind::Aside) => "old.",
             (Role::Track, Kind::Stale) => "tmp.stale.",
+        }
+    }
+
+    /// The file whose presence makes a directory one of the kind written ([`Found::Ours`]).
+    pub fn marker(self) -> &'static str {
+        match self {
+            Role::Dataset => "metadata.json",
+            Role::Track => "offsets.npy",
         }
     }
 
@@ -109,88 +113,27 @@ pub fn token_pid(t: &str) -> Option<u32> {
     t.split('-').next()?.parse().ok()
 }
 
-/// Who writes a staging directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Owner {
-    /// The kernel's boot id: one machine, since its last boot.
-    pub boot_id: String,
-    /// The pid namespace the pid is in (containers each have their own; pid 1 in one is
-    /// not pid 1 in another).
-    pub pid_ns: String,
-    pub pid: u32,
-    /// The process's start time (clock ticks since boot, `/proc/PID/stat` field 22):
-    /// tells a pid's process from a later one that got the same pid.
-    pub start: u64,
-    /// Who wrote it (for a person looking at the directory).
-    pub tool: String,
-    /// Whether the owner holds a lock on its record for as long as it lives (the CLI does;
-    /// Node cannot): if so, a lock anyone can take means the owner is gone, on any machine
-    /// that shares the file system's locks.
-    #[serde(default)]
-    pub locks: bool,
+/// A run's token: its pid and 32 random bits, as hex of a fixed width (so that no run's
+/// token is the start of another's: see [`run_of_aside`]).
+pub fn token(pid: u32, random: u32) -> String {
+    format!("{pid}-{random:08x}")
 }
 
-impl Owner {
-    pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-    pub fn parse(bytes: &[u8]) -> Option<Owner> {
-        serde_json::from_slice(bytes).ok()
-    }
+/// The token of the `attempt`-th target run `run` sets aside while committing (another
+/// run's output may land and be set aside in turn).
+pub fn aside_token(run: &str, attempt: u32) -> String {
+    format!("{run}{attempt:x}")
 }
 
-/// What a sweeper knows of its own machine.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Here {
-    pub boot_id: String,
-    pub pid_ns: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Liveness {
-    Alive,
-    Dead,
-}
-
-/// What a sweeper found out about a staging directory's owner.
-#[derive(Debug, Clone, Default)]
-pub struct Evidence {
-    /// The owner record, if it could be read.
-    pub owner: Option<Owner>,
-    /// How long since the record (or, without one, the directory) was last touched.
-    pub age: Option<Duration>,
-    /// Whether another process holds the lock on the record (`None`: no lock could be
-    /// tested, e.g. a host without locks).
-    pub locked: Option<bool>,
-    /// The start time of the record's pid on this machine, if such a process exists;
-    /// asked only when the owner is on this machine and in this pid namespace.
-    pub start_of_pid: Option<u64>,
-}
-
-/// Whether the run that owns a staging directory is gone. A lock held is alive, and a lock
-/// its owner held but nobody holds now is dead (the kernel releases it when the process
-/// ends). Otherwise a process seen alive (same machine, same pid namespace, same start
-/// time) is alive and one seen gone is dead; otherwise (another machine or container,
-/// an owner without locks) a record touched within [`STALE_AFTER`] is alive.
-pub fn judge(here: &Here, e: &Evidence) -> Liveness {
-    match e.locked {
-        Some(true) => return Liveness::Alive,
-        Some(false) if e.owner.as_ref().is_some_and(|o| o.locks) => return Liveness::Dead,
-        _ => {}
-    }
-    if let Some(o) = &e.owner {
-        if o.boot_id == here.boot_id && o.pid_ns == here.pid_ns {
-            return if e.start_of_pid == Some(o.start) {
-                Liveness::Alive
-            } else {
-                Liveness::Dead
-            };
-        }
-    }
-    match e.age {
-        Some(age) if age < STALE_AFTER => Liveness::Alive,
-        _ => Liveness::Dead,
-    }
+/// The run that set aside an entry whose token is `aside`, among `runs` (the tokens of the
+/// owner records of the same target): the one whose token `aside` extends with an attempt
+/// number. `None` when none is left, or for an older version's (without records).
+pub fn run_of_aside<'a>(aside: &str, runs: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    runs.into_iter().find(|run| {
+        aside
+            .strip_prefix(run)
+            .is_some_and(|n| n.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
 }
 
 /// What is at a target when a run looks.
@@ -232,6 +175,14 @@ pub fn changed_under_us(target: &str, why: &str) -> String {
     )
 }
 
+/// The message when other runs kept committing to the same target while this one tried
+/// to (a bounded number of times).
+pub fn busy(target: &str) -> String {
+    format!(
+        "{}: another run is writing it at the same time and kept replacing it; not replaced",
+        shown(target)
+    )
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -274,84 +225,27 @@ mod tests {
         assert_eq!(Role::Track.parse(&o), None);
     }
 
-    fn here() -> Here {
-        Here {
-            boot_id: "b".into(),
-            pid_ns: "pid:[1]".into(),
-        }
-    }
-
-    fn owner(boot: &str, ns: &str, pid: u32, start: u64) -> Owner {
-        Owner {
-            boot_id: boot.into(),
-            pid_ns: ns.into(),
-            pid,
-            start,
-            tool: "t".into(),
-            locks: false,
-        }
-    }
-
     #[test]
-    fn liveness_rests_on_more_than_a_pid() {
-        let h = here();
-        let ev = |o: Option<Owner>, age: u64, locked: Option<bool>, start: Option<u64>| Evidence {
-            owner: o,
-            age: Some(Duration::from_secs(age)),
-            locked,
-            start_of_pid: start,
-        };
-        // Same machine and namespace: the process decides, whatever the heartbeat says.
-        let me = owner("b", "pid:[1]", 1, 500);
+    fn tokens_and_asides() {
+        let run = token(42, 0xab);
+        assert_eq!(run, "42-000000ab");
+        let aside = aside_token(&run, 17);
         assert_eq!(
-            judge(&h, &ev(Some(me.clone()), 999, None, Some(500))),
-            Liveness::Alive
+            Role::Dataset.parse(&Role::Dataset.name(Kind::Aside, "x.gvl", &aside)),
+            Some((Kind::Aside, "x.gvl", aside.as_str()))
         );
-        // Pid 1 again, but a later process (a rerun in a new container, same namespace id).
+        let other = token(4, 0x2000_00ab);
         assert_eq!(
-            judge(&h, &ev(Some(me.clone()), 0, None, Some(900))),
-            Liveness::Dead
+            run_of_aside(&aside, [other.as_str(), run.as_str()]),
+            Some(run.as_str())
         );
+        assert_eq!(run_of_aside(&aside, [other.as_str()]), None);
+        // Another pid that starts with this one's digits is another run.
         assert_eq!(
-            judge(&h, &ev(Some(me.clone()), 0, None, None)),
-            Liveness::Dead
+            run_of_aside(&aside_token(&token(421, 0xab), 0), [run.as_str()]),
+            None
         );
-        // Another container or machine: the heartbeat decides, a held lock wins.
-        let other = owner("b", "pid:[2]", 1, 500);
-        assert_eq!(
-            judge(&h, &ev(Some(other.clone()), 5, Some(false), None)),
-            Liveness::Alive
-        );
-        assert_eq!(
-            judge(&h, &ev(Some(other.clone()), 61, Some(false), None)),
-            Liveness::Dead
-        );
-        assert_eq!(
-            judge(&h, &ev(Some(other.clone()), 3600, Some(true), None)),
-            Liveness::Alive
-        );
-        // An owner that locks, whose lock is free: gone, even with a fresh heartbeat.
-        let locker = Owner {
-            locks: true,
-            ..other
-        };
-        assert_eq!(
-            judge(&h, &ev(Some(locker.clone()), 1, Some(false), None)),
-            Liveness::Dead
-        );
-        assert_eq!(judge(&h, &ev(Some(locker), 1, None, None)), Liveness::Alive);
-        let remote = owner("other-boot", "pid:[1]", 77, 1);
-        assert_eq!(
-            judge(&h, &ev(Some(remote.clone()), 10, None, Some(1))),
-            Liveness::Alive
-        );
-        assert_eq!(
-            judge(&h, &ev(Some(remote), 120, None, Some(1))),
-            Liveness::Dead
-        );
-        // No record (an older version's directory): its age.
-        assert_eq!(judge(&h, &ev(None, 10, None, None)), Liveness::Alive);
-        assert_eq!(judge(&h, &ev(None, 100, None, None)), Liveness::Dead);
+        assert_eq!(Role::Dataset.marker(), "metadata.json");
     }
 
     #[test]
