@@ -22,6 +22,7 @@ npm test 2>&1
 stage "GenVarLoader opens our datasets, from the CLI and the npm package: 0.43.1 format 2, 0.35 format 1 (Python; virtualenvs cached in target/)"
 gvl2_python=$(bash scripts/gvl-venv.sh 0.43.1)
 "$gvl2_python" tests/python/test_gvl2_open.py target/release/bigwig-npy
+"$gvl2_python" tests/python/test_readme.py target/release/bigwig-npy   # the README's Python examples
 cargo build --release --locked --quiet --example natural_order
 "$gvl2_python" tests/python/test_natsort.py target/release/examples/natural_order
 gvl_python=$(bash scripts/gvl-venv.sh 0.35.0)

@@ -19,7 +19,7 @@ use std::path::Path;
 
 /// Bytes of output a byte of compressed data block is reckoned to give (records are 12
 /// bytes, as bedGraph items; zlib shrinks signal about 2-4x). Measured on the corpora in
-/// README's performance section; an estimate, not a bound.
+/// docs/BENCHMARKS.md; an estimate, not a bound.
 const EXPANSION: f64 = 3.0;
 
 #[derive(Debug, Default, Clone, Serialize)]

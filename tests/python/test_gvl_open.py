@@ -60,7 +60,7 @@ def test_seed_bed6_shuffled_jittered_against_a_fresh_gvl_write():
     # The 2000 seed regions shuffled, as BED6 with names, scores and both strands, with a
     # max_jitter of 7, over all 8 samples (named so that code-point order differs).
     # The seed has 6 duplicated regions: a region's copies share a strand (opposite strands
-    # are refused, see the README), and their order among themselves is free.
+    # are refused, see docs/DECISIONS.md), and their order among themselves is free.
     rng = np.random.default_rng(3)
     lines = (DATA / "seed" / "regions.bed").read_text().splitlines()
     strand = {l: "+-"[int(rng.integers(2))] for l in lines}
