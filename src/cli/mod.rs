@@ -97,6 +97,10 @@ pub struct NetArgs {
     /// URL sources: a server ignoring range requests is read whole up to this size.
     #[arg(long, hide = true, default_value = "256M", value_name = "SIZE")]
     whole_file_limit: String,
+    /// URL sources: a request header sent with every request, e.g. 'Authorization: Bearer
+    /// TOKEN' (repeatable). Authorization follows redirects to the same host only.
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'")]
+    headers: Vec<String>,
 }
 
 impl NetArgs {
@@ -107,9 +111,17 @@ impl NetArgs {
                 self.timeout
             )));
         }
+        let headers = self
+            .headers
+            .iter()
+            .map(|h| {
+                bigwig_npy::net::parse_header(h).map_err(|e| Error::input(format!("--header: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(HttpOptions {
             timeout: std::time::Duration::from_secs_f64(self.timeout),
             whole_file_limit: parse_size("--whole-file-limit", &self.whole_file_limit)?,
+            headers: headers.into(),
         })
     }
 }

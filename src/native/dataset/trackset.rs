@@ -104,7 +104,7 @@ impl<'a> TrackSet<'a> {
                 what: "track",
                 name: t.name.clone(),
                 kind: "intervals",
-                export: open_track(&place, &sources, regions, options, http, pool)?,
+                export: open_track(&place, &sources, regions, options, http.clone(), pool)?,
             });
         }
         for a in self.annot {
@@ -117,7 +117,7 @@ impl<'a> TrackSet<'a> {
                 what: "annotation track",
                 name: a.name.clone(),
                 kind: "annot_intervals",
-                export: open_track(&place, &sources, regions, options, http, pool)?,
+                export: open_track(&place, &sources, regions, options, http.clone(), pool)?,
             });
         }
         Ok(out)
