@@ -25,9 +25,12 @@ pub mod region;
 pub mod source;
 pub mod stepper;
 
+// The hosts: files, threads, sockets, clocks and JS (clippy.toml denies them to the rest).
 #[cfg(not(target_arch = "wasm32"))]
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)]
 pub mod native;
 #[cfg(target_arch = "wasm32")]
+#[allow(clippy::disallowed_types, clippy::disallowed_methods)]
 pub mod wasm;
 
 pub use error::{ByteRange, Error, Result};
