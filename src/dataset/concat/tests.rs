@@ -1,4 +1,8 @@
 use super::*;
+use crate::dataset::format::GvlFormat;
+use crate::dataset::npy::{parse_regions_npy, regions_npy};
+use plan::inverse;
+use regions::with_r_idx_map;
 use crate::dataset::{BedTable, DatasetRegions};
 use crate::region::BedParser;
 
