@@ -213,3 +213,40 @@ test('when one source fails, reads in flight on the others are aborted and their
   assert.ok(exited, `the process exits on its own (waited ${Date.now() - t1} ms)`);
   assert.equal(out.trim(), `${server.base}/range/bigwig/nope.bw: HTTP 404 Not Found`);
 });
+
+test('headers go with every request (indexes and data blocks), through same-origin redirects; bad ones are refused unsent', { timeout: 60000 }, async () => {
+  const plain = await exportTrack({ sources: urls(seed, 'range'), regions: bed(seed), format: 'raw' });
+  for (const headers of [{ Authorization: 'Bearer s3cret', 'X-Trace': '1' }, [['Authorization', 'Bearer s3cret']], new Headers({ authorization: 'Bearer s3cret' })]) {
+    for (const mode of ['auth', 'authredirect']) {
+      await server.reset();
+      // A request without the token gets a 401, which fails the export at once.
+      const r = await exportTrack({ sources: urls(seed, mode), regions: bed(seed), format: 'raw', headers });
+      await assertHashes(r, seed, `${mode} with headers`);
+      const { byMode } = await server.stats();
+      assert.equal(byMode.auth, plain.requests, `${mode}: every request of the export, through the auth mode`);
+    }
+  }
+  // A presigned URL is asked for exactly as given, query and escapes and all
+  // (tests/server/modes.rs SIGNED).
+  const signed = await exportTrack({ sources: urls(seed, 'signed', '?X-Amz-Expires=60&X-Amz-Signature=ab%2Fc%3D%3D&x=%20+'), regions: bed(seed), format: 'raw' });
+  await assertHashes(signed, seed, 'presigned');
+  // Without them: the server's answer, naming the URL.
+  const [url] = urls(seed, 'auth');
+  const e = await failure(exportTrack({ sources: [url], regions: bed(seed) }));
+  assert.equal(e.message, `${url}: HTTP 401 Unauthorized`);
+  // Headers the network rules own, and malformed ones, are refused before any request;
+  // a message never shows a value.
+  await server.reset();
+  for (const [headers, why] of [
+    [{ Range: 'bytes=0-10' }, 'headers: header Range: set by bigwig-npy itself (the network rules need it), not by an option'],
+    [{ 'X Y': 's3cret' }, "headers: header name 'X Y': not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)"],
+    [{ 'X-Token': 's3cret\r\nInjected: 1' }, 'headers: header X-Token: its value has a line break or a NUL character'],
+    [[['X-Token']], 'headers: entry 0: expected a [name, value] pair of strings'],
+    ['Authorization: Bearer s3cret', 'headers: expected an object of name: value, [name, value] pairs or a Headers, got a string'],
+  ]) {
+    const err = await failure(exportTrack({ sources: [url], regions: bed(seed), headers }));
+    assert.equal(err.message, why);
+    assert.ok(!err.message.includes('s3cret'));
+  }
+  assert.equal((await server.stats()).requests, 0, 'nothing sent for a refused header');
+});

@@ -109,6 +109,7 @@ export async function buildDataset(opts, makeTarget) {
               fetch: opts.fetch,
               wholeFileLimit: opts.wholeFileLimit,
               timeoutMs: opts.timeoutMs,
+              headers: opts.headers,
               output: opts.output,
               signal: call.signal,
               onProgress: progress,

@@ -74,6 +74,15 @@ export interface ExportOptions {
    */
   timeoutMs?: number;
   /**
+   * Request headers for URL sources, sent with every request (indexes and data blocks
+   * alike), e.g. `{ Authorization: 'Bearer TOKEN' }`. Headers the network rules own
+   * (`Range`, `Accept-Encoding`, `Host`, ...) are refused. On a redirect to another origin,
+   * fetch drops `Authorization` (other headers go along). In browsers a header beyond the
+   * CORS-safelisted ones makes a preflight: the server must allow it
+   * (`Access-Control-Allow-Headers`).
+   */
+  headers?: Record<string, string> | [string, string][] | Headers;
+  /**
    * Decoded blocks kept in wasm memory, default 16 MiB. When the blocks the regions touch
    * do not fit and the regions are not in genome order, they are decoded in genome order
    * (each block fetched and inflated once) and put back in input order. A quarter of it
@@ -128,7 +137,7 @@ export function wasmMemoryBytes(): number;
  * A source's name and chromosomes, reading only its header, chrom tree and (at most 64 KiB) index. Pass the
  * result as a source to `exportTrack` to skip reading those again.
  */
-export function inspectSource(source: SourceInput, options?: Pick<ExportOptions, 'fetch' | 'signal' | 'wholeFileLimit' | 'timeoutMs'>): Promise<InspectedSource>;
+export function inspectSource(source: SourceInput, options?: Pick<ExportOptions, 'fetch' | 'signal' | 'wholeFileLimit' | 'timeoutMs' | 'headers'>): Promise<InspectedSource>;
 
 /** Check regions as an export reads them: the count, or an error naming the BED line. */
 export interface RegionsSummary {
@@ -171,7 +180,7 @@ export type GvlFormat =
   /** Format 2.0 (GenVarLoader >= 0.36): `starts.npy`, `ends.npy`, `values.npy` + `offsets.npy`. */
   | 2;
 
-export interface DatasetOptions extends Pick<ExportOptions, 'regions' | 'maxMem' | 'fetch' | 'wholeFileLimit' | 'timeoutMs' | 'blockCacheBytes' | 'output' | 'signal'> {
+export interface DatasetOptions extends Pick<ExportOptions, 'regions' | 'maxMem' | 'fetch' | 'wholeFileLimit' | 'timeoutMs' | 'headers' | 'blockCacheBytes' | 'output' | 'signal'> {
   /**
    * `{ trackName: { sample: source } }` (or a Map, or `[name, samples]` pairs): a track
    * per name under `intervals/<name>/`. Every track must have the same samples; the

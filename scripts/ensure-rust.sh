@@ -6,3 +6,5 @@ set -euo pipefail
 if ! command -v cargo >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq cargo >/dev/null
 fi
+# clippy checks the core's purity (clippy.toml; scripts/test.sh).
+cargo clippy --version >/dev/null 2>&1 || { command -v rustup >/dev/null && rustup component add clippy; }

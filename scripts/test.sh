@@ -10,6 +10,10 @@ stage() { echo "== [$((SECONDS / 60))m$((SECONDS % 60))s] $*"; }
 stage "native: cargo test"
 cargo test --locked 2>&1
 
+stage "core purity: no files, threads, sockets, clocks or environment outside src/native and src/wasm (clippy.toml)"
+cargo clippy --locked --quiet --lib
+cargo clippy --locked --quiet --lib --target wasm32-unknown-unknown
+
 stage "wasm: Rust tests in Node and headless Chrome"
 wasm-pack test --node 2>&1
 WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" 2>&1

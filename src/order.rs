@@ -239,6 +239,8 @@ impl OrderPlan {
 }
 
 #[cfg(test)]
+// Tests read their fixtures from disk.
+#[allow(clippy::disallowed_methods)]
 mod tests {
     use super::*;
     use crate::export::Options;

@@ -511,3 +511,80 @@ fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out.sort();
     out
 }
+
+#[test]
+fn headers_go_with_every_request_and_authorization_through_same_host_redirects() {
+    let s = server();
+    let tmp = tempfile::tempdir().unwrap();
+    let bed = data().join("seed/regions.bed");
+    let files: Vec<PathBuf> = (0..8)
+        .map(|i| data().join(format!("seed/sample_{i}.bw")))
+        .collect();
+    let local = tmp.path().join("local");
+    let paths: Vec<&str> = files.iter().map(|p| p.to_str().unwrap()).collect();
+    let mut args = vec!["export", "-q", "--regions", bed.to_str().unwrap()];
+    args.extend(["--out", local.to_str().unwrap()]);
+    args.extend(&paths);
+    assert_eq!(run(&args, 60).0, 0);
+    let auth = [
+        "-H",
+        "Authorization: Bearer s3cret",
+        "--header",
+        "X-Trace:1",
+    ];
+    for mode in ["auth", "authredirect"] {
+        let out = tmp.path().join(mode);
+        let urls: Vec<String> = files.iter().map(|p| s.url(mode, &rel(p))).collect();
+        let mut args = vec!["export", "-q", "--regions", bed.to_str().unwrap()];
+        args.extend(["--out", out.to_str().unwrap()]);
+        args.extend(auth);
+        args.extend(urls.iter().map(String::as_str));
+        let before = s.stats().by_mode.get("auth").copied().unwrap_or(0);
+        let (code, _, err) = run(&args, 60);
+        // A request without the token gets a 401, which fails the export at once.
+        assert_eq!(code, 0, "{mode}: {err}");
+        assert_eq!(read_dir(&out), read_dir(&local), "{mode}");
+        let asked = s.stats().by_mode["auth"] - before;
+        assert!(
+            asked > 16,
+            "{mode}: headers, indexes and data blocks: {asked}"
+        );
+    }
+    // A presigned URL is asked for exactly as given, query and escapes and all.
+    let out = tmp.path().join("signed");
+    let signed: Vec<String> = files
+        .iter()
+        .map(|p| format!("{}?{}", s.url("signed", &rel(p)), server::SIGNED))
+        .collect();
+    let mut args = vec!["export", "-q", "--regions", bed.to_str().unwrap()];
+    args.extend(["--out", out.to_str().unwrap()]);
+    args.extend(signed.iter().map(String::as_str));
+    let (code, _, err) = run(&args, 60);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(read_dir(&out), read_dir(&local), "presigned");
+    // Without the header: the server's answer, naming the URL; `info` sends it too.
+    let url = s.url("auth", &rel(&files[0]));
+    let err = export_fails(&bed, std::slice::from_ref(&url), &[], 20);
+    assert_eq!(err, format!("error: {url}: HTTP 401 Unauthorized"));
+    let (code, out, err) = run(&["info", "-H", "Authorization: Bearer s3cret", &url], 20);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with(&format!("file: {url}\n")), "{out}");
+    // Headers the rules own, and malformed ones, are refused before any request.
+    let n = s.stats().requests;
+    for (h, why) in [
+        (
+            "Range: bytes=0-10",
+            "--header: header Range: set by bigwig-npy itself",
+        ),
+        ("Bearer s3cret", "--header: a header without ':'"),
+        (
+            "X Y: 1",
+            "--header: header name 'X Y': not an HTTP header name",
+        ),
+    ] {
+        let err = export_fails(&bed, std::slice::from_ref(&url), &["-H", h], 20);
+        assert!(err.starts_with(&format!("error: {why}")), "{err}");
+        assert!(!err.contains("s3cret"), "{err}");
+    }
+    assert_eq!(s.stats().requests, n, "no request for a refused header");
+}

@@ -11,6 +11,25 @@ const TIMEOUT = Symbol('timeout');
 const isResponse = (r) => r != null && typeof r === 'object' && typeof r.status === 'number'
   && typeof r.headers?.get === 'function' && (r.body == null || typeof r.body.getReader === 'function');
 
+/** The `headers` option (an object, `[name, value]` pairs or a Headers) as pairs, each
+ * checked by the core's rule (`checkHeader`); messages never show a value. */
+export async function requestHeaders(headers) {
+  if (headers == null) return [];
+  let pairs;
+  if (typeof Headers !== 'undefined' && headers instanceof Headers) pairs = [...headers.entries()];
+  else if (Array.isArray(headers)) pairs = headers;
+  else if (typeof headers === 'object') pairs = Object.entries(headers);
+  else throw fail(`headers: expected an object of name: value, [name, value] pairs or a Headers, got ${describe(headers)}`);
+  return using((m) => pairs.map((pair, k) => {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+      throw fail(`headers: entry ${k}: expected a [name, value] pair of strings`);
+    }
+    const why = m.checkHeader(pair[0], pair[1]);
+    if (why) throw fail(`headers: ${why}`);
+    return [pair[0], pair[1]];
+  }));
+}
+
 /** The status and headers the core judges. */
 const headOf = (res) => ({
   status: res.status,
@@ -50,7 +69,9 @@ function concat(parts) {
  * aborts the requests in flight (their connections close). `wholeLimit` and `timeoutMs`
  * default to the core's (256 MiB, 60 s) when undefined.
  */
-export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs }) {
+export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs, headers = [] }) {
+  // A plain object, as before: a caller's `fetch` may read `init.headers.Range`.
+  const sent = Object.fromEntries(headers);
   const src = {
     name,
     /** The file's identity as its answers said (the core reads and updates both). */
@@ -139,7 +160,7 @@ export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs }) {
     try {
       arm();
       try {
-        res = await Promise.race([fetchFn(url, { headers: { Range: range }, signal: rc.signal }), aborted]);
+        res = await Promise.race([fetchFn(url, { headers: { ...sent, Range: range }, signal: rc.signal }), aborted]);
       } catch (e) {
         return fault(e, 'network');
       }

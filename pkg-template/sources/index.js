@@ -8,7 +8,7 @@ import { IS_NODE } from '../node.js';
 import { bytesSource } from './bytes.js';
 import { blobSource } from './blob.js';
 import { pathSource } from './path.js';
-import { httpSource } from './http.js';
+import { httpSource, requestHeaders } from './http.js';
 
 export function isBytes(x) {
   return x instanceof Uint8Array || x instanceof ArrayBuffer || ArrayBuffer.isView(x);
@@ -77,9 +77,10 @@ async function open(x, i, opts) {
   const label = opts.sourceLabels?.[i];
   if (isBytes(x)) return bytesSource(x, label ?? `bytes[${i}]`);
   if (typeof Blob !== 'undefined' && x instanceof Blob) return blobSource(x, x.name ? printable(x.name) : label ?? `Blob[${i}]`);
-  const http = (u) => {
+  const http = async (u) => {
     if (!fetchFn) throw fail(`source ${i}: no fetch() available for ${printable(u)}`);
-    return httpSource(u, printable(u), { fetchFn, wholeLimit, timeoutMs });
+    const headers = await requestHeaders(opts.headers);
+    return httpSource(u, printable(u), { fetchFn, wholeLimit, timeoutMs, headers });
   };
   if (x instanceof URL) {
     if (x.protocol === 'file:' && IS_NODE) return pathSource(x, printable(x.pathname));

@@ -192,7 +192,7 @@ pub fn dataset(a: DatasetArgs) -> Result<(), Error> {
             &tracks,
             &annot,
             &a.out,
-            opts,
+            opts.clone(),
             parallel,
             Some(tick),
         )

@@ -99,6 +99,10 @@ pub struct NetArgs {
     #[cfg(feature = "test-hooks")]
     #[arg(long, hide = true, value_name = "SIZE")]
     whole_file_limit: Option<String>,
+    /// URL sources: a request header sent with every request, e.g. 'Authorization: Bearer
+    /// TOKEN' (repeatable). Authorization follows redirects to the same host only.
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'")]
+    headers: Vec<String>,
 }
 
 impl NetArgs {
@@ -109,9 +113,17 @@ impl NetArgs {
                 self.timeout
             )));
         }
+        let headers = self
+            .headers
+            .iter()
+            .map(|h| {
+                bigwig_npy::net::parse_header(h).map_err(|e| Error::input(format!("--header: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         #[allow(unused_mut)]
         let mut http = HttpOptions {
             timeout: std::time::Duration::from_secs_f64(self.timeout),
+            headers: headers.into(),
             ..HttpOptions::default()
         };
         #[cfg(feature = "test-hooks")]

@@ -21,12 +21,14 @@ pub fn is_url(s: &str) -> bool {
 }
 
 /// How URL sources are read.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct HttpOptions {
     /// A request with no bytes arriving for this long is retried, then fails.
     pub timeout: Duration,
     /// A server that ignores Range is read whole only up to this many bytes.
     pub whole_file_limit: u64,
+    /// Sent with every request (checked by [`net::check_header`]).
+    pub headers: Arc<[(String, String)]>,
 }
 
 impl Default for HttpOptions {
@@ -34,6 +36,7 @@ impl Default for HttpOptions {
         HttpOptions {
             timeout: Duration::from_millis(net::TIMEOUT_MS),
             whole_file_limit: net::WHOLE_FILE_LIMIT,
+            headers: Arc::new([]),
         }
     }
 }
@@ -45,6 +48,7 @@ pub struct HttpSource {
     name: String,
     agent: ureq::Agent,
     rules: Rules,
+    headers: Arc<[(String, String)]>,
     state: Mutex<State>,
     fetched: AtomicU64,
     requests: AtomicU64,
@@ -73,6 +77,8 @@ impl HttpClient {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(net::MAX_REDIRECTS)
+            // Authorization follows a redirect to the same host only (net::headers).
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
             .timeout_connect(t)
             .timeout_per_read(t)
             .timeout_per_write(t)
@@ -98,6 +104,7 @@ impl HttpSource {
                 whole_file_limit: client.opts.whole_file_limit,
                 timeout_ms: client.opts.timeout.as_millis() as u64,
             },
+            headers: client.opts.headers.clone(),
             state: Mutex::new(State::default()),
             fetched: AtomicU64::new(0),
             requests: AtomicU64::new(0),
@@ -141,11 +148,11 @@ impl HttpSource {
                 Action::Request { from, to } => {
                     whole.clear();
                     self.requests.fetch_add(1, Ordering::Relaxed);
-                    let sent = self
-                        .agent
-                        .get(&self.url)
-                        .header("Range", net::range_header(from, to))
-                        .call();
+                    let mut req = self.agent.get(&self.url);
+                    for (k, v) in self.headers.iter() {
+                        req = req.header(k, v);
+                    }
+                    let sent = req.header("Range", net::range_header(from, to)).call();
                     match sent {
                         Err(e) => read.fault(transport_fault(e)),
                         Ok(res) => {

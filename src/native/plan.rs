@@ -137,7 +137,7 @@ pub fn plan(
         jobs.par_iter()
             .map(|job| {
                 let at = Location::new(Path::new(job.path));
-                with_read_through_head(&at, http, |input| {
+                with_read_through_head(&at, http.clone(), |input| {
                     let mut export = Export::new(
                         vec![input],
                         sorted.clone(),

@@ -13,11 +13,13 @@
 //! is a file changed while reading. Network errors, cut bodies and idle timeouts are
 //! retried twice.
 
+mod headers;
 mod identity;
 mod read;
 #[cfg(test)]
 mod tests;
 
+pub use headers::{check_header, parse_header};
 pub use identity::{Identity, Version};
 pub use read::RangeRead;
 

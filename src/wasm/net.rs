@@ -193,3 +193,10 @@ impl RangeRead {
         out(self.read.fault(fault))
     }
 }
+
+/// Why the request header `name: value` cannot be sent (the core's rule, `net::headers`),
+/// or nothing when it can.
+#[wasm_bindgen(js_name = checkHeader)]
+pub fn check_header(name: &str, value: &str) -> Option<String> {
+    net::check_header(name, value).err()
+}

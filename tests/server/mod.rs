@@ -30,6 +30,9 @@
 //!   /busy/<file>       503 to every request
 //!   /loop/<file>       302 to itself
 //!   /redirect/<file>   302 to /range/<file>
+//!   /auth/<file>       as /range, but 401 to a request without `Authorization: Bearer s3cret`
+//!   /authredirect/<file>  302 to /auth/<file>
+//!   /signed/<file>     as /range, but 403 unless the query is `modes::SIGNED` byte for byte
 //!
 //! Control paths (not counted): `/_stats`, the counters as JSON (`requests`, `bytes` of
 //! bodies sent, `byMode`, `stalled`: connections held by a stall since the last reset, and
@@ -46,6 +49,8 @@
 #![allow(dead_code)]
 
 mod modes;
+#[allow(unused_imports)]
+pub use modes::{AUTH, SIGNED};
 mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};

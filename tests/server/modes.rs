@@ -5,6 +5,11 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::Duration;
 
+/// What `auth` wants in `Authorization`.
+pub const AUTH: &str = "Bearer s3cret";
+/// The query `signed` wants, byte for byte (a presigned URL's, escapes and all).
+pub const SIGNED: &str = "X-Amz-Expires=60&X-Amz-Signature=ab%2Fc%3D%3D&x=%20+";
+
 /// The answer of `mode` to `req` for the file at `path` (`size` bytes), the mode's
 /// `n_mode`th request.
 pub(super) fn answer(
@@ -20,6 +25,12 @@ pub(super) fn answer(
     std::thread::sleep(sh.cfg.latency);
     if mode == "slow" {
         std::thread::sleep(Duration::from_millis(20));
+    }
+    if mode == "auth" && req.authorization.as_deref() != Some(AUTH) {
+        return c.respond("401 Unauthorized", &[], b"token needed");
+    }
+    if mode == "signed" && req.query != SIGNED {
+        return c.respond("403 Forbidden", &[], b"signature does not match");
     }
     let read = |a: u64, b: u64| read_at(path, a, b);
     let asked = req.range.as_deref().map(|r| parse_range(r, size));
@@ -55,7 +66,7 @@ pub(super) fn answer(
         }
         // Every third answer to a flaky server is a dropped connection; the rest are honest.
         "flaky" if n_mode.is_multiple_of(3) => Ok(()),
-        "range" | "slow" | "flaky" => {
+        "range" | "slow" | "flaky" | "auth" | "signed" => {
             let mut h = ranged(start, end, size);
             h.push(("Accept-Ranges", "bytes".into()));
             if req.method == "HEAD" {
@@ -170,6 +181,7 @@ pub(super) fn answer(
         "busy" => c.respond("503 Service Unavailable", &[], b"busy"),
         "loop" => c.respond("302 Found", &[("Location", req.path.clone())], b""),
         "redirect" => c.respond("302 Found", &[("Location", format!("/range/{rel}"))], b""),
+        "authredirect" => c.respond("302 Found", &[("Location", format!("/auth/{rel}"))], b""),
         _ => c.respond("404 Not Found", &[], b"no such mode"),
     }
 }

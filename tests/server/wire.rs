@@ -14,6 +14,7 @@ pub(super) struct Request {
     pub(super) path: String,
     pub(super) query: String,
     pub(super) range: Option<String>,
+    pub(super) authorization: Option<String>,
 }
 
 impl Request {
@@ -36,6 +37,7 @@ pub(super) fn read_request(conn: &TcpStream) -> io::Result<Request> {
     let method = words.next().unwrap_or("GET").to_string();
     let target = words.next().unwrap_or("/").to_string();
     let mut range = None;
+    let mut authorization = None;
     loop {
         let mut h = String::new();
         if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
@@ -44,6 +46,8 @@ pub(super) fn read_request(conn: &TcpStream) -> io::Result<Request> {
         if let Some((k, v)) = h.split_once(':') {
             if k.trim().eq_ignore_ascii_case("range") {
                 range = Some(v.trim().to_string());
+            } else if k.trim().eq_ignore_ascii_case("authorization") {
+                authorization = Some(v.trim().to_string());
             }
         }
     }
@@ -53,6 +57,7 @@ pub(super) fn read_request(conn: &TcpStream) -> io::Result<Request> {
         path: percent_decode(path),
         query: query.to_string(),
         range,
+        authorization,
     })
 }
 

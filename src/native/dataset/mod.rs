@@ -78,7 +78,7 @@ fn name_value(flag: &str, s: &str, expected: &str) -> Result<(String, String)> {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct DatasetOptions {
     /// Regions are widened by this on both sides (`gvl.write`'s `max_jitter`).
     pub max_jitter: u32,

@@ -110,7 +110,15 @@ impl<'a> TrackSet<'a> {
                 what: "track",
                 name: t.name.clone(),
                 kind: "intervals",
-                export: open_track(&place, &sources, regions, options, http, parallel, pool)?,
+                export: open_track(
+                    &place,
+                    &sources,
+                    regions,
+                    options,
+                    http.clone(),
+                    parallel,
+                    pool,
+                )?,
             });
         }
         for a in self.annot {
@@ -123,7 +131,15 @@ impl<'a> TrackSet<'a> {
                 what: "annotation track",
                 name: a.name.clone(),
                 kind: "annot_intervals",
-                export: open_track(&place, &sources, regions, options, http, parallel, pool)?,
+                export: open_track(
+                    &place,
+                    &sources,
+                    regions,
+                    options,
+                    http.clone(),
+                    parallel,
+                    pool,
+                )?,
             });
         }
         Ok(out)

@@ -72,7 +72,7 @@ pub(super) fn track_dirs(dataset: &Path, kind: &str) -> Result<Vec<String>> {
     Ok(out)
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct UpdateOptions {
     /// Replace tracks of the same names.
     pub overwrite: bool,
