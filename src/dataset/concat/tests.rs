@@ -1,10 +1,10 @@
 use super::*;
 use crate::dataset::format::GvlFormat;
 use crate::dataset::npy::{parse_regions_npy, regions_npy};
-use plan::inverse;
-use regions::with_r_idx_map;
 use crate::dataset::{BedTable, DatasetRegions};
 use crate::region::BedParser;
+use plan::inverse;
+use regions::with_r_idx_map;
 
 /// A dataset's files (as `dataset` writes them) for `bed` and `samples`.
 fn input(name: &str, bed: &str, samples: &[&str], jitter: u32) -> Result<ConcatInput> {
