@@ -311,6 +311,11 @@ fn the_index_is_read_lazily_or_whole_by_what_each_costs() {
     };
     let bytes =
         |rounds: &[Vec<(usize, u64, u64)>]| -> u64 { rounds.iter().flatten().map(|r| r.2).sum() };
+    // The requests the read planner makes of a run's last round.
+    let last_requests = |run: &Run| {
+        let last = run.open_rounds.last().unwrap().iter();
+        bigwig_npy::reads::coalesce(&last.map(|r| (r.1, r.2)).collect::<Vec<_>>()).len()
+    };
     // 50 loci: their leaf nodes (and a request each, counted as 4 KiB) cost less than the
     // whole index, so a level at a time.
     let (_, regions) = genome_wide(50, 3);
@@ -323,14 +328,7 @@ fn the_index_is_read_lazily_or_whole_by_what_each_costs() {
     // planner makes one request) costs no more than the whole index would.
     let (_, regions) = genome_wide(3000, 3);
     let run = auto(regions);
-    let last: Vec<(u64, u64)> = run
-        .open_rounds
-        .last()
-        .unwrap()
-        .iter()
-        .map(|r| (r.1, r.2))
-        .collect();
-    assert!(bigwig_npy::reads::coalesce(&last).len() <= 2, "{last:?}");
+    assert!(last_requests(&run) <= 2, "{:?}", run.open_rounds);
     assert!(
         bytes(&run.open_rounds[1..]) < span + span / 8,
         "{:?}",
@@ -340,15 +338,8 @@ fn the_index_is_read_lazily_or_whole_by_what_each_costs() {
     // leaf level, fewer bytes than the whole index, in one request.
     let bed = "chr1\t0\t50000000\nchr2\t0\t40000000\n";
     let regions = Regions::from_bed("chroms.bed", bed.as_bytes()).unwrap();
-    let run = drive_bytes(&[file], regions, 16 << 20, 4, IndexPolicy::Auto).unwrap();
-    let last: Vec<(u64, u64)> = run
-        .open_rounds
-        .last()
-        .unwrap()
-        .iter()
-        .map(|r| (r.1, r.2))
-        .collect();
-    assert_eq!(bigwig_npy::reads::coalesce(&last).len(), 1, "{last:?}");
+    let run = auto(regions);
+    assert_eq!(last_requests(&run), 1, "{:?}", run.open_rounds);
     assert!(bytes(&run.open_rounds[1..]) < span, "{:?}", run.open_rounds);
     assert!(run.open_rounds.len() <= 5, "{:?}", run.open_rounds);
 }
