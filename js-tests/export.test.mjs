@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { exportTrack, exportTrackToDir, wasmMemoryBytes, __provokePanic } from '../pkg/index.js';
+import { exportTrack, exportTrackToDir, wasmMemoryBytes, __provokePanic, BigwigNpyError } from '../pkg/index.js';
 import { DATA, cases, sha256, blobBytes, cliExport, startTestServer } from './helpers.mjs';
 
 let server;
@@ -177,10 +177,21 @@ test('linear memory stays small: at most 32 MiB plus the sources', async () => {
   assert.ok(wasmMemoryBytes() <= 32 * 2 ** 20 + sourceBytes, `${wasmMemoryBytes()} bytes`);
 });
 
+test('failures reject with the exported BigwigNpyError and their kind', async () => {
+  const c = CASES.find((x) => x.name === 'volvox');
+  const kind = (k, name = 'BigwigNpyError') => (e) => e instanceof BigwigNpyError && e.kind === k && e.name === name;
+  await assert.rejects(exportTrack({ sources: KINDS.path(c), regions: 'chrQ\t0\t10\n' }), kind('InputError'));
+  await assert.rejects(exportTrack({ sources: KINDS.path(c), regions: bed(c), maxMem: 1 }), kind('MaxMemError', 'MaxMemError'));
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bwn-')), 'file');
+  fs.writeFileSync(file, 'x');
+  await assert.rejects(exportTrackToDir({ sources: KINDS.path(c), regions: bed(c), outDir: path.join(file, 'out') }), kind('OutputError'));
+});
+
 test('a Rust panic does not leave the module unusable', async (t) => {
   t.mock.method(console, 'error', () => {}); // the panic hook's report, expected here
   const c = CASES.find((c) => c.name === 'volvox');
-  await assert.rejects(__provokePanic(), /internal error .*can be used again/);
+  await assert.rejects(__provokePanic(), (e) => e instanceof BigwigNpyError && e.kind === 'InternalError'
+    && /internal error .*can be used again/.test(e.message));
   const r = await exportTrack({ sources: KINDS.path(c), regions: bed(c), format: 'raw' });
   assert.equal(sha256(await blobBytes(r.files['intervals.npy'])), c.intervals_sha256);
   await assert.rejects(__provokePanic(), /internal error/);

@@ -1,3 +1,20 @@
+/**
+ * What every failure of this package rejects with: a one-line `message` naming the input
+ * (file, URL, BED line, option, output path). An aborted call rejects with its signal's
+ * reason instead (a `DOMException` named `AbortError` for a plain `abort()`).
+ */
+export class BigwigNpyError extends Error {
+  /** `'MaxMemError'` for a region over `maxMem`, `'BigwigNpyError'` otherwise. */
+  readonly name: 'BigwigNpyError' | 'MaxMemError';
+  /**
+   * `InputError`: a source, the regions or an option (a corrupt file, a bad URL answer, a
+   * BED line, a header the rules refuse). `MaxMemError`: a region needs more than
+   * `maxMem`. `OutputError`: the output directory or a file in it. `InternalError`: a bug
+   * (the module was reset and can be used again).
+   */
+  readonly kind: 'InputError' | 'MaxMemError' | 'OutputError' | 'InternalError';
+}
+
 /** One bigWig per sample, in sample order. */
 export type SourceInput =
   | Uint8Array

@@ -14,6 +14,7 @@ import { Pacer } from './reads.js';
 import { buildDataset, memoryTarget } from './dataset.js';
 import { datasetDirTarget } from './sinks/dataset-dir.js';
 
+export { BigwigNpyError } from './errors.js';
 export { wasmMemoryBytes } from './module.js';
 export { inspectSource } from './inspect.js';
 export { mergeShards } from './shards.js';

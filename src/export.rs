@@ -37,8 +37,9 @@ impl Default for Options {
 /// How [`Export::read_indexes`] reads each source's R-tree index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum IndexPolicy {
-    /// Lazily ([`IndexPlan::Queries`]) when the index is large and the regions few
-    /// enough to touch only part of it; whole otherwise.
+    /// Lazily ([`IndexPlan::Queries`]) when the index is large, level by level, each level
+    /// read as the nodes it needs or, when those would cost more, the whole index (by
+    /// bytes and requests: [`crate::bigwig::rtree`]); whole when small.
     #[default]
     Auto,
     /// Every leaf.
@@ -49,8 +50,6 @@ pub enum IndexPolicy {
 
 /// An index at most this big is read whole: one round costs less than a round per level.
 pub const LAZY_INDEX_MIN: u64 = 64 << 10;
-/// Bytes a region is reckoned to cost in a lazy walk: about one leaf node (256 items).
-const LAZY_BYTES_PER_REGION: u64 = 4 + 256 * 32;
 
 /// What one (region, sample) reads: the chrom id and the clamped query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,11 +123,7 @@ impl<S: Source> Export<S> {
             let lazy = match policy {
                 IndexPolicy::Whole => false,
                 IndexPolicy::Lazy => true,
-                IndexPolicy::Auto => input.index_len().is_some_and(|len| {
-                    len > LAZY_INDEX_MIN
-                        && (self.n_regions() as u64).saturating_mul(2 * LAZY_BYTES_PER_REGION)
-                            <= len
-                }),
+                IndexPolicy::Auto => input.index_len().is_some_and(|len| len > LAZY_INDEX_MIN),
             };
             let queries = lazy.then(|| {
                 QuerySet::new((0..self.n_regions()).map(|r| {

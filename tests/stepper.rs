@@ -296,28 +296,52 @@ fn lazy_and_whole_index_reads_give_the_same_bytes_for_random_loci() {
 }
 
 #[test]
-fn many_loci_read_the_index_whole() {
+fn the_index_is_read_lazily_or_whole_by_what_each_costs() {
     let (file, _) = genome_wide(1, 1);
     let (at, span) = index_span(&file);
-    // More regions than the index has leaf nodes to spare: one read of the whole index.
+    let auto = |regions| {
+        drive_bytes(
+            std::slice::from_ref(&file),
+            regions,
+            16 << 20,
+            4,
+            IndexPolicy::Auto,
+        )
+        .unwrap()
+    };
+    let bytes =
+        |rounds: &[Vec<(usize, u64, u64)>]| -> u64 { rounds.iter().flatten().map(|r| r.2).sum() };
+    // The requests the read planner makes of a run's last round.
+    let last_requests = |run: &Run| {
+        let last = run.open_rounds.last().unwrap().iter();
+        bigwig_npy::reads::coalesce(&last.map(|r| (r.1, r.2)).collect::<Vec<_>>()).len()
+    };
+    // 50 loci: their leaf nodes (and a request each, counted as 4 KiB) cost less than the
+    // whole index, so a level at a time.
     let (_, regions) = genome_wide(50, 3);
-    let run = drive_bytes(
-        std::slice::from_ref(&file),
-        regions,
-        16 << 20,
-        4,
-        IndexPolicy::Auto,
-    )
-    .unwrap();
-    assert_eq!(run.open_rounds[1..], [vec![(0, at, span)]]);
-    // Few regions that touch most leaves (whole chroms): lazy until a level would read
-    // more than half the index, then the rest in one read.
+    let run = auto(regions);
+    let index = &run.open_rounds[1..];
+    assert!(index.len() >= 3, "{:?}", run.open_rounds);
+    assert!(index.iter().all(|r| *r != vec![(0, at, span)]), "{index:?}");
+    assert!(bytes(index) * 2 < span, "{} of {span}", bytes(index));
+    // 3000 loci need nearly every leaf: the leaf level (one run of nodes, which the read
+    // planner makes one request) costs no more than the whole index would.
+    let (_, regions) = genome_wide(3000, 3);
+    let run = auto(regions);
+    assert!(last_requests(&run) <= 2, "{:?}", run.open_rounds);
+    assert!(
+        bytes(&run.open_rounds[1..]) < span + span / 8,
+        "{:?}",
+        run.open_rounds
+    );
+    // Few regions that touch most leaves (whole chroms): their leaves are one run of the
+    // leaf level, fewer bytes than the whole index, in one request.
     let bed = "chr1\t0\t50000000\nchr2\t0\t40000000\n";
     let regions = Regions::from_bed("chroms.bed", bed.as_bytes()).unwrap();
-    let run = drive_bytes(&[file], regions, 16 << 20, 4, IndexPolicy::Auto).unwrap();
-    let last = run.open_rounds.last().unwrap();
-    assert_eq!(last, &vec![(0, at, span)], "{:?}", run.open_rounds);
-    assert!(run.open_rounds.len() <= 4, "{:?}", run.open_rounds);
+    let run = auto(regions);
+    assert_eq!(last_requests(&run), 1, "{:?}", run.open_rounds);
+    assert!(bytes(&run.open_rounds[1..]) < span, "{:?}", run.open_rounds);
+    assert!(run.open_rounds.len() <= 5, "{:?}", run.open_rounds);
 }
 
 #[test]

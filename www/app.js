@@ -3,6 +3,7 @@
 import { inspectSource, parseRegions, mergeShards, unmatchedContigs } from '/pkg/index.js';
 import { renderPlots, sizeOf } from './plot.js';
 import { zipBlob } from './zip.js';
+import { workers, retire, runJob } from './pool.js';
 import { datasetControls, sampleSources, runDataset } from './dataset.js';
 
 const $ = (id) => document.getElementById(id);
@@ -172,17 +173,6 @@ async function setRegions(raw) {
 // ---------------------------------------------------------------------------------------
 // Export
 
-/** Warm workers (module loaded, wasm compiled), reused across exports. */
-const pool = [];
-function workers(n) {
-  while (pool.length < n) {
-    const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-    w.postMessage({ type: 'warm' });
-    pool.push(w);
-  }
-  return pool.slice(0, n);
-}
-
 function showError(message) {
   const box = $('error');
   box.hidden = !message;
@@ -246,16 +236,12 @@ async function runExport() {
   tick();
   try {
     run.workers = workers(parts.length);
-    await Promise.all(parts.map((regions, shard) => new Promise((resolve, reject) => {
-      const w = run.workers[shard];
-      w.onmessage = ({ data }) => {
-        if (data.type === 'progress') { progress[shard] = data.progress; tick(); }
-        if (data.type === 'done') { results[shard] = data.result; progress[shard].regionsDone = data.result.nRegions; tick(); resolve(); }
-        if (data.type === 'error') reject(new Error(data.message));
-      };
-      w.onerror = (e) => { e.preventDefault?.(); retire(w); reject(new Error(e.message || 'a worker failed')); };
-      w.postMessage({ shard, sources, regions, layout, maxMem });
-    })));
+    await Promise.all(parts.map(async (regions, shard) => {
+      const job = { shard, sources, regions, layout, maxMem };
+      results[shard] = await runJob(run.workers[shard], job, (p) => { progress[shard] = p; tick(); });
+      progress[shard].regionsDone = results[shard].nRegions;
+      tick();
+    }));
     if (run.cancelled) return;
     const raw = await mergeShards(results, { format: 'raw' });
     const merged = format === 'raw' ? raw : await mergeShards(results, { format });
@@ -270,13 +256,6 @@ async function runExport() {
     if (state.running === run) state.running = null;
     setRunning(false);
   }
-}
-
-/** Stop a worker and drop it from the pool. */
-function retire(w) {
-  w.terminate();
-  const i = pool.indexOf(w);
-  if (i >= 0) pool.splice(i, 1);
 }
 
 function cancel() {
@@ -371,7 +350,7 @@ $('export').addEventListener('click', runExport);
 $('cancel').addEventListener('click', cancel);
 $('download-all').addEventListener('click', downloadAll);
 $('export-dataset').addEventListener('click', () => runDataset({
-  state, $, workers, retire, setRunning, showError, download, formatBytes, withHeads, trackName,
+  state, $, setRunning, showError, download, formatBytes, withHeads, trackName,
 }));
 workers(Math.max(1, Math.min(16, Number($('workers').value) || 1)));
 $('workers').addEventListener('change', () => workers(Math.max(1, Math.min(16, Number($('workers').value) || 1))));

@@ -5,6 +5,7 @@
 // every file, as the CLI's `dataset`), and the download is a zip holding `<track>.gvl/`,
 // ready for genvarloader.Dataset.open.
 import { zipBlob } from './zip.js';
+import { workers, retire, runJob } from './pool.js';
 
 /** A source's default sample name: its file name (a URL's last path segment) without the
  * extension. */
@@ -44,8 +45,8 @@ export function datasetControls(src) {
 }
 
 /**
- * Export the dataset and download its zip. `page`: what the page shares (state, workers,
- * retire, setRunning, showError, download, formatBytes, withHeads, trackName, $).
+ * Export the dataset and download its zip. `page`: what the page shares (state,
+ * setRunning, showError, download, formatBytes, withHeads, trackName, $).
  */
 export async function runDataset(page) {
   const { state, $ } = page;
@@ -63,7 +64,7 @@ export async function runDataset(page) {
   const annot = [];
   state.sources.forEach((s, i) => (s.annot ? annot : rows).push([sampleName(s), sources[i]]));
   const t0 = performance.now();
-  const run = { workers: page.workers(1), cancelled: false };
+  const run = { workers: workers(1), cancelled: false };
   state.running = run;
   page.setRunning(true);
   $('dataset-info').textContent = '';
@@ -74,16 +75,8 @@ export async function runDataset(page) {
   };
   let ok = false;
   try {
-    const result = await new Promise((resolve, reject) => {
-      const w = run.workers[0];
-      w.onmessage = ({ data }) => {
-        if (data.type === 'progress') show(data.progress);
-        if (data.type === 'done') resolve(data.result);
-        if (data.type === 'error') reject(new Error(data.message));
-      };
-      w.onerror = (e) => { e.preventDefault?.(); page.retire(w); reject(new Error(e.message || 'a worker failed')); };
-      w.postMessage({ type: 'dataset', regions: state.regionsText, tracks: [[track, rows]], annot, maxJitter, gvlFormat, maxMem });
-    });
+    const job = { type: 'dataset', regions: state.regionsText, tracks: [[track, rows]], annot, maxJitter, gvlFormat, maxMem };
+    const result = await runJob(run.workers[0], job, show);
     if (run.cancelled) return;
     ok = true;
     const name = `${track}.gvl`;
@@ -99,7 +92,7 @@ export async function runDataset(page) {
   } catch (e) {
     if (!run.cancelled) page.showError(e.message);
   } finally {
-    if (!ok) run.workers.forEach(page.retire);
+    if (!ok) run.workers.forEach(retire);
     if (state.running === run) state.running = null;
     page.setRunning(false);
   }

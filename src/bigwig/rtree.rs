@@ -11,6 +11,7 @@ use super::cursor::Cursor;
 use super::header::{Header, ZoomLevel};
 use super::tree::{walk, Shape, TreeBytes, Visit};
 use super::BwError;
+use crate::reads::{coalesce, COALESCE_GAP};
 use crate::source::Source;
 
 const CIR_TREE_MAGIC: u32 = 0x2468_ACE0;
@@ -164,10 +165,13 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
     );
     let visited = match (walked, lazy, span) {
         (Ok(v), _, _) => v,
-        // A level that would read most of the index reads all of it, in one request.
+        // The next level is read as its nodes or as the whole index, whichever costs less
+        // by what is known now (this level's nodes, the index's size): bytes fetched (gaps
+        // the read planner bridges included) plus a request counted as the bytes the
+        // planner trades one for (COALESCE_GAP).
         (Err(BwError::Missing(m)), Some((_, false)), Some(span)) if span <= WHOLE_INDEX_LIMIT => {
-            let asked: u64 = m.iter().map(|r| r.1).sum();
-            return Err(BwError::Missing(if asked.saturating_mul(2) > span {
+            let whole = span + COALESCE_GAP;
+            return Err(BwError::Missing(if level_cost(&m) >= whole {
                 vec![(at, span)]
             } else {
                 m
@@ -178,6 +182,15 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
     let leaves = visit.leaves;
     check_disjoint(&leaves)?;
     Ok((leaves, bytes.span_len().unwrap_or(HEADER + visited)))
+}
+
+/// What reading `nodes` costs: their bytes as the read planner would fetch them (ranges
+/// within [`COALESCE_GAP`] merged) plus [`COALESCE_GAP`] per request.
+fn level_cost(nodes: &[(u64, u64)]) -> u64 {
+    let mut sorted = nodes.to_vec();
+    sorted.sort_unstable();
+    let runs = coalesce(&sorted);
+    runs.iter().map(|r| r.1).sum::<u64>() + runs.len() as u64 * COALESCE_GAP
 }
 
 /// `len` bytes from `from`, cut at the index's `end` when known: a guess never asks for
@@ -301,6 +314,22 @@ fn check_disjoint(leaves: &[Leaf]) -> Result<(), BwError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A level costs its bytes as fetched (gaps within 4 KiB bridged) plus 4 KiB a request:
+    /// 1000 leaf nodes of 8 KiB, one in four, cost more than an 8 MiB index read whole;
+    /// a run of neighbours, or a few scattered nodes, less.
+    #[test]
+    fn a_level_costs_its_bytes_and_requests() {
+        assert_eq!(level_cost(&[(100, 50), (0, 50)]), 150 + COALESCE_GAP);
+        assert_eq!(level_cost(&[(0, 50), (10_000, 50)]), 100 + 2 * COALESCE_GAP);
+        let node = 4 + 256 * 32;
+        let whole = (8 << 20) + COALESCE_GAP;
+        let scattered: Vec<(u64, u64)> = (0..1000).map(|k| (k * 4 * node, node)).collect();
+        assert!(level_cost(&scattered) >= whole);
+        let run: Vec<(u64, u64)> = (0..1000).map(|k| (k * node, node)).collect();
+        assert!(level_cost(&run) < whole);
+        assert!(level_cost(&scattered[..100]) < whole);
+    }
 
     #[test]
     fn query_set_finds_overlaps_by_the_blocks_rule() {

@@ -1,0 +1,28 @@
+// The package's types (pkg/index.d.ts) against its use and its code: `tsc --noEmit`
+// type-checks js-tests/types/usage.ts (the API as a TypeScript user calls it), and the
+// functions and classes index.d.ts declares are exactly what pkg/index.js exports.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as pkg from '../pkg/index.js';
+import { ROOT } from './helpers.mjs';
+
+test('index.d.ts type-checks the API as a TypeScript user calls it', { timeout: 120000 }, () => {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  try {
+    execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'js-tests', 'types', 'tsconfig.json')], { encoding: 'utf8' });
+  } catch (e) {
+    assert.fail(`tsc: ${e.stdout}${e.stderr}`);
+  }
+});
+
+test('index.d.ts declares exactly what index.js exports', () => {
+  const dts = fs.readFileSync(path.join(ROOT, 'pkg', 'index.d.ts'), 'utf8');
+  const declared = new Set([...dts.matchAll(/^export (?:declare )?(?:function|class|const) (\w+)/gm)].map((m) => m[1]));
+  // Test hooks are not the API.
+  const exported = new Set(Object.keys(pkg).filter((k) => !k.startsWith('__')));
+  assert.deepEqual([...exported].filter((k) => !declared.has(k)), [], 'exported, not declared');
+  assert.deepEqual([...declared].filter((k) => !exported.has(k)), [], 'declared, not exported');
+});
