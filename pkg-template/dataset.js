@@ -9,7 +9,7 @@
 import { BigwigNpyError, fail, abortError, describe, printable } from './errors.js';
 import { using, translate } from './module.js';
 import { run, callSignal, checkSourceOptions } from './driver.js';
-import { setRegions, DATASET_REGIONS } from './regions.js';
+import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
 import { memorySink } from './sinks/memory.js';
 
@@ -99,9 +99,6 @@ export async function buildDataset(opts, makeTarget) {
           try {
             r = await run({
               sources: perSample ? samples.map((s) => bySample.get(name).get(s)) : [annotSource.get(name)],
-              // Byte sources have no name of their own: a sample's is its name.
-              sourceLabels: perSample ? samples.map((s) => `sample '${printable(s)}'`) : undefined,
-              regions: { [DATASET_REGIONS]: (session) => session.setRegionsFromDataset(plan) },
               format: 'raw',
               layout: plan.layout,
               maxMem: opts.maxMem,
@@ -113,7 +110,12 @@ export async function buildDataset(opts, makeTarget) {
               output: opts.output,
               signal: call.signal,
               onProgress: progress,
-            }, await target.track(dir));
+            }, await target.track(dir), {
+              // The dataset's sorted regions (BED lines kept, so messages name them).
+              regions: (session) => session.setRegionsFromDataset(plan),
+              // Byte sources have no name of their own: a sample's is its name.
+              sourceLabels: perSample ? samples.map((s) => `sample '${printable(s)}'`) : undefined,
+            });
           } catch (e) {
             throw inTrack(what, name, e);
           }

@@ -80,17 +80,20 @@ export function checkSourceOptions(opts) {
   if (opts.fetch != null && typeof opts.fetch !== 'function') throw fail(`fetch: expected a function, got ${describe(opts.fetch)}`);
 }
 
-export function checkOptions(opts) {
+export function checkOptions(opts, internal = {}) {
   if (!opts || typeof opts !== 'object') throw fail('exportTrack: expected an options object');
   if (!Array.isArray(opts.sources) || opts.sources.length === 0) throw fail('no sources given: pass at least one bigWig in `sources`');
-  if (opts.regions == null) throw fail('no regions given: pass BED text or { contigs, starts, ends } in `regions`');
+  if (opts.regions == null && !internal.regions) throw fail('no regions given: pass BED text or { contigs, starts, ends } in `regions`');
   if (opts.output != null && !['blob', 'chunks'].includes(opts.output)) throw fail(`output: expected 'blob' or 'chunks', got '${printable(opts.output)}'`);
   // format, layout, maxMem and blockCacheBytes are the core's: it checks them (`exportOptions`).
   checkSourceOptions(opts);
 }
 
-export async function run(opts, sink) {
-  checkOptions(opts);
+/** Export `opts` (the public options) into `sink`. `internal`, for the package's own
+ * callers only (a dataset): `regions(session)` gives the session its regions instead of
+ * `opts.regions`, `sourceLabels[i]` names source i where it has no name of its own. */
+export async function run(opts, sink, internal = {}) {
+  checkOptions(opts, internal);
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const call = callSignal(opts.signal);
   const signal = call.signal;
@@ -100,15 +103,16 @@ export async function run(opts, sink) {
     return await using(async (m) => {
       try {
         const { format, layout, maxMem, blockCacheBytes } = m.exportOptions(opts);
-        for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts));
+        for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts, internal.sourceLabels?.[i]));
         session = new m.Session(sources.map((s) => s.name), format, layout, maxMem, blockCacheBytes);
         const pacer = new Pacer(signal);
-        await setRegions(session, opts.regions, pacer);
+        if (internal.regions) await internal.regions(session);
+        else await setRegions(session, opts.regions, pacer);
         sources.forEach((s, i) => prime(session, i, s));
         await openSources(session, sources, signal);
         while (!session.planOrder(PLAN_WORK)) await pacer.tick();
         const names = session.fileNames();
-        await sink.begin(names, names.map((_, i) => session.headerLength(i)));
+        await sink.begin(names, names.map((_, i) => session.headerLength(i)), STEP_BYTES);
         const total = session.nRegions;
         const drain = async () => {
           if (sink.take) return sink.take(session);

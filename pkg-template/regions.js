@@ -26,14 +26,9 @@ export function coordinates(list, what, from = 0, to = list.length) {
 const BED_PIECE = 1 << 20;
 const ARRAY_PIECE = 1 << 16;
 
-/** Key of the regions object a dataset hands to the export driver: a function giving a
- * session the dataset's sorted regions (BED lines kept, so messages name them). */
-export const DATASET_REGIONS = Symbol('bigwig-npy dataset regions');
-
 /** Give the session (or a dataset plan: the same three methods) its regions, piece by
  * piece, yielding to the event loop by time. */
 export async function setRegions(session, regions, pacer) {
-  if (typeof regions?.[DATASET_REGIONS] === 'function') return regions[DATASET_REGIONS](session);
   if (typeof regions === 'string') {
     const enc = new TextEncoder();
     let at = 0;

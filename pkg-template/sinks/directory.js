@@ -4,7 +4,6 @@
 
 import { BigwigNpyError, fail, printable } from '../errors.js';
 import { nodeImport, fsReason } from '../node.js';
-import { STEP_BYTES } from '../driver.js';
 
 /** Output bytes handed to the file system and not yet written. */
 const WRITES_AHEAD = 16 << 20;
@@ -94,8 +93,11 @@ export async function directorySink(opts) {
   // Output buffers go back to the pool once written: no fresh memory (and no garbage)
   // per step.
   const pool = [];
+  let minBuffer = 0;
   const sink = {
-    async begin(names, headerLengths) {
+    /** `stepBytes`: output the driver moves per step (buffers hold two). */
+    async begin(names, headerLengths, stepBytes) {
+      minBuffer = 2 * stepBytes;
       await attempt(outDir, () => makeDirs(fs, path, outDir, created));
       await removeStale(fs, path, outDir);
       for (let i = 0; i < names.length; i++) {
@@ -110,7 +112,7 @@ export async function directorySink(opts) {
       const need = session.outputBytes;
       if (need === 0) return;
       let buf = pool.pop();
-      if (!buf || buf.length < need) buf = new Uint8Array(Math.max(need, 2 * STEP_BYTES));
+      if (!buf || buf.length < need) buf = new Uint8Array(Math.max(need, minBuffer));
       const parts = session.takeOutputInto(buf);
       const writes = [];
       for (let k = 0, at = 0; k < parts.length; at += parts[k + 1], k += 2) {

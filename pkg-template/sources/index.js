@@ -53,13 +53,15 @@ export function recorded(src, ranges) {
 export const tally = (sources, key) => sources.reduce((t, x) => t + x.stats[key], 0);
 
 /** Source `i` of an export from whatever the caller gave, counted. */
-export async function makeSource(x, i, opts) {
-  return counted(await open(x, i, opts));
+/** Source `i` of an export from what the caller gave; `label` names it where it has no
+ * name of its own (bytes, a nameless Blob), else it is named by position. */
+export async function makeSource(x, i, opts, label) {
+  return counted(await open(x, i, opts, label));
 }
 
-async function open(x, i, opts) {
+async function open(x, i, opts, label) {
   if (isInspected(x)) {
-    const src = await open(x.source, i, opts);
+    const src = await open(x.source, i, opts, label);
     // A head read from another version of the file is ignored (a URL's size is known
     // only from its responses: it starts from the head's, and a change fails the export).
     if (x.head && (src.size == null || src.size === x.head.size)) {
@@ -72,9 +74,6 @@ async function open(x, i, opts) {
   // Undefined: the core's defaults (256 MiB read whole at most, 60 s without a byte).
   const wholeLimit = opts.wholeFileLimit;
   const timeoutMs = opts.timeoutMs;
-  // Sources without a name of their own are named by position, or as the caller labels
-  // them (a dataset: by sample).
-  const label = opts.sourceLabels?.[i];
   if (isBytes(x)) return bytesSource(x, label ?? `bytes[${i}]`);
   if (typeof Blob !== 'undefined' && x instanceof Blob) return blobSource(x, x.name ? printable(x.name) : label ?? `Blob[${i}]`);
   const http = async (u) => {
