@@ -113,10 +113,11 @@ test('a failed or aborted exportTrackToDir removes the directories it made and i
   fs.rmSync(dir, { recursive: true });
 });
 
-test('exportTrackToDir removes temporaries of dead processes, not of live ones', async () => {
+test('exportTrackToDir removes temporaries of dead processes (its own and the CLI\'s), not of live ones', async () => {
   const dir = tmp();
   const dead = spawnSync(process.execPath, ['-e', '0']).pid;
-  const stale = [`.intervals.npy.partial-${dead}-abc123`, `.bigwig-npy-spill-${dead}-q1w2e3`];
+  // The CLI's leftovers too (`.<file>.partial-<pid>`): one protocol, the core's.
+  const stale = [`.intervals.npy.partial-${dead}-abc123`, `.bigwig-npy-spill-${dead}-q1w2e3`, `.offsets.npy.partial-${dead}`, `.bigwig-npy-spill-${dead}`];
   const live = [`.offsets.npy.partial-${process.pid}-zzz999`, `.intervals.npy.partial-${process.ppid}-a1b2c3`, '.notes.partial-x'];
   for (const n of [...stale, ...live]) fs.writeFileSync(path.join(dir, n), 'x');
   await exportTrackToDir({ sources: [volvoxBytes], regions: bed(volvox), outDir: dir });

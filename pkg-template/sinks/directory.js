@@ -4,6 +4,7 @@
 
 import { BigwigNpyError, fail, printable } from '../errors.js';
 import { nodeImport, fsReason } from '../node.js';
+import { using } from '../module.js';
 
 /** Output bytes handed to the file system and not yet written. */
 const WRITES_AHEAD = 16 << 20;
@@ -31,18 +32,19 @@ export async function makeDirs(fs, path, dir, made) {
   }
 }
 
-/** Remove the temporary files (`.<file>.partial-<pid>-<tag>`) of exports whose process is
- * gone (killed mid-export); a live process's, this one's included, are left alone. */
+/** Remove the temporary files of exports whose process is gone (killed mid-export), the
+ * CLI's and this package's alike: which entries those are is the core's
+ * (`exportLeftoverPid`); a live process's, this one's included, are left alone. */
 async function removeStale(fs, path, dir) {
   let names;
   try { names = await fs.readdir(dir); } catch { return; }
   const alive = (pid) => {
     try { process.kill(pid, 0); return true; } catch (e) { return e.code !== 'ESRCH'; }
   };
-  for (const n of names) {
-    const m = /^\..+\.partial-(\d+)-[0-9a-z]+$/.exec(n) ?? /^\.bigwig-npy-spill-(\d+)-[0-9a-z]+$/.exec(n);
-    const pid = m ? Number(m[1]) : 0;
-    if (pid > 0 && pid !== process.pid && !alive(pid)) await fs.unlink(path.join(dir, n)).catch(() => {});
+  const pids = await using((m) => names.map((n) => m.exportLeftoverPid(n)));
+  for (let i = 0; i < names.length; i++) {
+    const pid = pids[i] ?? 0;
+    if (pid > 0 && pid !== process.pid && !alive(pid)) await fs.unlink(path.join(dir, names[i])).catch(() => {});
   }
 }
 
@@ -100,8 +102,9 @@ export async function directorySink(opts) {
       minBuffer = 2 * stepBytes;
       await attempt(outDir, () => makeDirs(fs, path, outDir, created));
       await removeStale(fs, path, outDir);
+      const temps = await using((m) => names.map((n) => m.exportTempName(n, tag)));
       for (let i = 0; i < names.length; i++) {
-        const temp = path.join(outDir, `.${names[i]}.partial-${tag}`);
+        const temp = path.join(outDir, temps[i]);
         const final = path.join(outDir, names[i]);
         const fh = await attempt(final, () => fs.open(temp, 'w'));
         // The header is written last, in place; the records start after its length.
@@ -125,7 +128,7 @@ export async function directorySink(opts) {
     },
     async spill() {
       // Unlinked at once: it never outlives the export.
-      const p = path.join(outDir, `.bigwig-npy-spill-${tag}`);
+      const p = path.join(outDir, await using((m) => m.exportSpillName(tag)));
       spillFh = await attempt(outDir, () => fs.open(p, 'w+'));
       await attempt(outDir, () => fs.unlink(p));
       let end = 0;

@@ -17,6 +17,7 @@
 //! was in place is put back.
 
 mod owner;
+pub mod temp;
 
 pub use owner::{judge, start_time, Evidence, Here, Liveness, Owner, HEARTBEAT, STALE_AFTER};
 

@@ -1,4 +1,5 @@
 use super::{io_reason, write_error};
+use crate::atomic::temp;
 use crate::error::{Error, Result};
 use crate::layout::{Format, Layout, TrackWriter};
 use std::fs::File;
@@ -92,7 +93,7 @@ impl OutputDir {
         remove_stale(dir);
         for (i, f) in layout.files().iter().enumerate() {
             let final_path = dir.join(f.name);
-            let temp = dir.join(format!(".{}.partial-{}", f.name, std::process::id()));
+            let temp = dir.join(temp::temp_name(f.name, &std::process::id().to_string()));
             partial().paths.push(temp.clone());
             let file = File::create(&temp).map_err(|e| fail(&final_path, e))?;
             let mut w = BufWriter::with_capacity(1 << 20, file);
@@ -167,7 +168,7 @@ impl OutputDir {
     pub fn scratch_file(&self) -> Result<File> {
         let path = self
             .dir
-            .join(format!(".bigwig-npy-spill-{}", std::process::id()));
+            .join(temp::spill_name(&std::process::id().to_string()));
         let f = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -221,9 +222,9 @@ pub(crate) fn missing_ancestors(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Remove temporary files that exports killed without a chance to clean up (SIGKILL, a
-/// crash, power loss) left in `dir`: ours (`.<file>.partial-<pid>`, `.bigwig-npy-spill-<pid>`)
-/// and the npm package's (`.<file>.partial-<pid>-<tag>`), when process `<pid>` is gone.
-/// Needs `/proc` to tell a live process from a dead one; elsewhere nothing is removed.
+/// crash, power loss) left in `dir`, the CLI's and the npm package's alike
+/// ([`temp::leftover_pid`]), when their process is gone. Needs `/proc` to tell a live
+/// process from a dead one; elsewhere nothing is removed.
 fn remove_stale(dir: &Path) {
     if !Path::new("/proc/self").exists() {
         return;
@@ -231,19 +232,12 @@ fn remove_stale(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let ours = [Layout::Aos, Layout::Soa]
-        .iter()
-        .flat_map(|l| l.files())
-        .map(|f| format!(".{}.partial-", f.name))
-        .chain([".bigwig-npy-spill-".to_string()])
-        .collect::<Vec<_>>();
     for e in entries.flatten() {
         let name = e.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let Some(rest) = ours.iter().find_map(|p| name.strip_prefix(p.as_str())) else {
+        let Some(pid) = name.to_str().and_then(temp::leftover_pid) else {
             continue;
         };
-        if owner_is_gone(rest) && e.file_type().is_ok_and(|t| t.is_file()) {
+        if owner_is_gone(&pid.to_string()) && e.file_type().is_ok_and(|t| t.is_file()) {
             let _ = std::fs::remove_file(e.path());
         }
     }

@@ -2,11 +2,12 @@
 //! owner records and decisions ([`crate::atomic`]), so that the package and the CLI follow
 //! one protocol and each understands what the other leaves. The JS host
 //! (`pkg-template/sinks/atomic.js`) only looks at the file system and acts. The package
-//! writes datasets only ([`Role::Dataset`]).
+//! writes datasets only ([`Role::Dataset`]); its exports' temporary files are named by
+//! [`crate::atomic::temp`] (`pkg-template/sinks/directory.js`).
 
 use super::{js_err, to_js};
 use crate::atomic::{
-    aside_token, busy, changed_under_us, judge, may_replace, run_of_aside, start_time, token,
+    aside_token, busy, changed_under_us, judge, may_replace, run_of_aside, start_time, temp, token,
     token_pid, Evidence, Found, Here, Kind, Liveness, Owner, Role, HEARTBEAT, STALE_AFTER,
 };
 use crate::error::Error;
@@ -205,4 +206,23 @@ pub fn atomic_changed_under_us(target: &str, why: &str) -> String {
 #[wasm_bindgen(js_name = atomicBusy)]
 pub fn atomic_busy(target: &str) -> String {
     busy(target)
+}
+
+/// The temporary name of export output file `name` for run `run` (`<pid>-<tag>`).
+#[wasm_bindgen(js_name = exportTempName)]
+pub fn export_temp_name(name: &str, run: &str) -> String {
+    temp::temp_name(name, run)
+}
+
+/// The scratch file of run `run`'s genome-order output.
+#[wasm_bindgen(js_name = exportSpillName)]
+pub fn export_spill_name(run: &str) -> String {
+    temp::spill_name(run)
+}
+
+/// The process id of the run that left directory entry `entry`, when it is an export's
+/// temporary or scratch file (the CLI's or the npm package's); undefined otherwise.
+#[wasm_bindgen(js_name = exportLeftoverPid)]
+pub fn export_leftover_pid(entry: &str) -> Option<u32> {
+    temp::leftover_pid(entry)
 }
