@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 #![cfg(not(target_arch = "wasm32"))]
 
+pub mod atomic;
 pub mod gvl;
 
 use bigwig_npy::native::{export_files, open_files, read_regions, OutputDir, Parallel};
