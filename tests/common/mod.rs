@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod gvl;
+pub mod update_concat;
 
 use bigwig_npy::native::{export_files, open_files, read_regions, OutputDir, Parallel};
 use bigwig_npy::{Export, Format, Layout, Options};
