@@ -3,6 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 pub mod atomic;
+pub mod dataset;
 pub mod gvl;
 pub mod update_concat;
 
