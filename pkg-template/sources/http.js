@@ -30,16 +30,8 @@ export async function requestHeaders(headers) {
   }));
 }
 
-/** The status and headers the core judges. */
-const headOf = (res) => ({
-  status: res.status,
-  statusText: res.statusText,
-  contentRange: res.headers.get('content-range'),
-  contentLength: res.headers.get('content-length'),
-  contentEncoding: res.headers.get('content-encoding'),
-  etag: res.headers.get('etag'),
-  lastModified: res.headers.get('last-modified'),
-});
+/** The status and headers the core judges (it looks up the headers it reads). */
+const headOf = (res) => ({ status: res.status, statusText: res.statusText, headers: res.headers });
 
 /** zlib/brotli failures while fetch decodes a Content-Encoding (Node's codes; browsers
  * report a plain network error). */

@@ -5,7 +5,7 @@
 //! naming the URL.
 
 use crate::error::{shown, Bug, Error, Result};
-use crate::net::{self, Action, Fault, Head, Host, Identity, RangeRead, Rules};
+use crate::net::{self, Action, Fault, Headers, Host, Identity, RangeRead, Rules};
 use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -209,26 +209,12 @@ impl HttpSource {
 
     /// A response's status and headers, judged by the core against the file's identity.
     fn judge(&self, read: &mut RangeRead, res: &ureq::http::Response<ureq::Body>) -> Action {
-        let header = |name: &str| {
+        let headers = Headers::read(|name| {
             res.headers()
                 .get(name)
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        };
-        let (range, length, encoding) = (
-            header("content-range"),
-            header("content-length"),
-            header("content-encoding"),
-        );
-        let (etag, last_modified) = (header("etag"), header("last-modified"));
-        let head = Head {
-            status: res.status().as_u16(),
-            reason: res.status().canonical_reason(),
-            content_range: range.as_deref(),
-            content_length: length.as_deref(),
-            content_encoding: encoding.as_deref(),
-            etag: etag.as_deref(),
-            last_modified: last_modified.as_deref(),
-        };
+        });
+        let head = headers.head(res.status().as_u16(), res.status().canonical_reason());
         read.response(&head, &mut self.state().identity)
     }
 }

@@ -96,6 +96,43 @@ pub struct Head<'a> {
     pub last_modified: Option<&'a str>,
 }
 
+/// The response headers the rules read, as the host's client gives them: looked up here,
+/// by the names they are sent under, so no host lists them.
+#[derive(Debug, Clone, Default)]
+pub struct Headers {
+    content_range: Option<String>,
+    content_length: Option<String>,
+    content_encoding: Option<String>,
+    etag: Option<String>,
+    last_modified: Option<String>,
+}
+
+impl Headers {
+    /// The headers `get(name)` gives (`name` lowercase; `None` when absent).
+    pub fn read(get: impl Fn(&str) -> Option<String>) -> Self {
+        Headers {
+            content_range: get("content-range"),
+            content_length: get("content-length"),
+            content_encoding: get("content-encoding"),
+            etag: get("etag"),
+            last_modified: get("last-modified"),
+        }
+    }
+
+    /// The answer to judge: these headers with its status and reason phrase.
+    pub fn head<'a>(&'a self, status: u16, reason: Option<&'a str>) -> Head<'a> {
+        Head {
+            status,
+            reason,
+            content_range: self.content_range.as_deref(),
+            content_length: self.content_length.as_deref(),
+            content_encoding: self.content_encoding.as_deref(),
+            etag: self.etag.as_deref(),
+            last_modified: self.last_modified.as_deref(),
+        }
+    }
+}
+
 /// What went wrong in the host's client rather than in an answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {

@@ -6,20 +6,15 @@
 
 use super::js_err;
 use crate::error::Error;
-use crate::net::{self, Action, Fault, Head, Host, Identity, Rules, Version};
+use crate::net::{self, Action, Fault, Headers, Host, Identity, Rules, Version};
 use wasm_bindgen::prelude::*;
 
-/// A response's status and headers as JS gives them (`null` when absent).
+/// A response's status line as JS gives it; its headers are looked up by the core.
 #[derive(serde::Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
 struct HeadIn {
     status: f64,
     status_text: Option<String>,
-    content_range: Option<String>,
-    content_length: Option<String>,
-    content_encoding: Option<String>,
-    etag: Option<String>,
-    last_modified: Option<String>,
 }
 
 /// An action for JS: `{ do: 'request', range }`, `{ do: 'read', want, whole }`,
@@ -138,10 +133,10 @@ impl RangeRead {
         out(self.read.resume())
     }
 
-    /// The answer (`{ status, statusText, contentRange, contentLength, contentEncoding,
-    /// etag, lastModified }`), judged against `src`'s identity, which it updates.
+    /// The answer (`{ status, statusText, headers }`, `headers` a fetch `Headers` or any
+    /// object with `get(name)`), judged against `src`'s identity, which it updates.
     pub fn response(&mut self, head: JsValue, src: &JsValue) -> Result<JsValue, JsValue> {
-        let h: HeadIn = serde_wasm_bindgen::from_value(head)
+        let h: HeadIn = serde_wasm_bindgen::from_value(head.clone())
             .map_err(|e| js_err(Error::input(format!("response: {e}"))))?;
         // A status no HTTP answer has reads as none (`HTTP 0`).
         let status = if h.status.fract() == 0.0 && (0.0..=999.0).contains(&h.status) {
@@ -149,15 +144,16 @@ impl RangeRead {
         } else {
             0
         };
-        let head = Head {
-            status,
-            reason: h.status_text.as_deref(),
-            content_range: h.content_range.as_deref(),
-            content_length: h.content_length.as_deref(),
-            content_encoding: h.content_encoding.as_deref(),
-            etag: h.etag.as_deref(),
-            last_modified: h.last_modified.as_deref(),
-        };
+        let headers = js_sys::Reflect::get(&head, &"headers".into())?;
+        let get = js_sys::Reflect::get(&headers, &"get".into())?
+            .dyn_into::<js_sys::Function>()
+            .map_err(|_| js_err(Error::input("response: headers without get()")))?;
+        let headers = Headers::read(|name| {
+            get.call1(&headers, &name.into())
+                .ok()
+                .and_then(|v| v.as_string())
+        });
+        let head = headers.head(status, h.status_text.as_deref());
         let mut id = identity_of(src)?;
         let action = self.read.response(&head, &mut id);
         set_identity(src, id)?;
