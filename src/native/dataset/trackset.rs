@@ -94,6 +94,30 @@ impl<'a> TrackSet<'a> {
         pool: &rayon::ThreadPool,
     ) -> Result<Vec<OpenedTrack>> {
         let mut out = Vec::new();
+        // One track, opened; `place` words its errors.
+        let mut opened = |what: &'static str,
+                          name: &str,
+                          kind: &'static str,
+                          place: &dyn Fn(crate::Error) -> crate::Error,
+                          sources: &[TrackSource<'_>]|
+         -> Result<()> {
+            let export = open_track(
+                place,
+                sources,
+                regions,
+                options,
+                http.clone(),
+                parallel,
+                pool,
+            )?;
+            out.push(OpenedTrack {
+                what,
+                name: name.to_string(),
+                kind,
+                export,
+            });
+            Ok(())
+        };
         for (t, table) in self.tracks.iter().zip(&self.tables) {
             let sources: Vec<TrackSource<'_>> = table
                 .rows_for(samples)
@@ -106,20 +130,7 @@ impl<'a> TrackSet<'a> {
                 })
                 .collect();
             let place = |e: crate::Error| e.in_track("track", &t.name);
-            out.push(OpenedTrack {
-                what: "track",
-                name: t.name.clone(),
-                kind: "intervals",
-                export: open_track(
-                    &place,
-                    &sources,
-                    regions,
-                    options,
-                    http.clone(),
-                    parallel,
-                    pool,
-                )?,
-            });
+            opened("track", &t.name, "intervals", &place, &sources)?;
         }
         for a in self.annot {
             let place = |e: crate::Error| e.in_track("annotation track", &a.name);
@@ -127,20 +138,13 @@ impl<'a> TrackSet<'a> {
                 path: &a.source,
                 place: Box::new(place),
             }];
-            out.push(OpenedTrack {
-                what: "annotation track",
-                name: a.name.clone(),
-                kind: "annot_intervals",
-                export: open_track(
-                    &place,
-                    &sources,
-                    regions,
-                    options,
-                    http.clone(),
-                    parallel,
-                    pool,
-                )?,
-            });
+            opened(
+                "annotation track",
+                &a.name,
+                "annot_intervals",
+                &place,
+                &sources,
+            )?;
         }
         Ok(out)
     }
