@@ -31,14 +31,12 @@ pub enum AxisArg {
     Samples,
 }
 
+/// What a dataset job is made of: `dataset` writes it, `plan` says what it will cost.
 #[derive(Args)]
-pub struct DatasetArgs {
+pub struct JobArgs {
     /// BED file of regions (tab or space separated, may be gzipped), in dataset order.
     #[arg(long, value_name = "REGIONS.bed[.gz]")]
     regions: PathBuf,
-    /// The dataset directory (must not exist, unless --overwrite).
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
     /// A track: its name and a .csv/.tsv table with columns sample and path (relative
     /// paths from the current directory, as GenVarLoader's BigWigs.from_table; or
     /// http(s) URLs). Repeat for more tracks; all must list the same samples.
@@ -51,6 +49,15 @@ pub struct DatasetArgs {
     /// Widen every region by this many bases on each side (gvl.write's max_jitter).
     #[arg(long, default_value_t = 0, value_name = "N")]
     max_jitter: u32,
+}
+
+#[derive(Args)]
+pub struct DatasetArgs {
+    #[command(flatten)]
+    job: JobArgs,
+    /// The dataset directory (must not exist, unless --overwrite).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
     /// Dataset format: 2 for GenVarLoader >= 0.36 (pip install genvarloader), 1 for 0.35.
     #[arg(long, value_enum, default_value_t = GvlFormatArg::V2, value_name = "1|2")]
     gvl_format: GvlFormatArg,
@@ -93,17 +100,8 @@ pub struct UpdateArgs {
 
 #[derive(Args)]
 pub struct PlanArgs {
-    /// BED file of regions, as for `dataset`.
-    #[arg(long, value_name = "REGIONS.bed[.gz]")]
-    regions: PathBuf,
-    /// Tracks, as for `dataset`.
-    #[arg(long = "track", value_name = "NAME=TABLE", required = true)]
-    tracks: Vec<String>,
-    /// Annotation tracks, as for `dataset`.
-    #[arg(long = "annot", value_name = "NAME=BIGWIG")]
-    annot: Vec<String>,
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    max_jitter: u32,
+    #[command(flatten)]
+    job: JobArgs,
     /// Plan this many parts (`dataset --shard K/N`); 1: the whole job.
     #[arg(long, default_value_t = 1, value_name = "N")]
     shards: u32,
@@ -162,10 +160,10 @@ fn plural(n: usize, word: &str) -> String {
 
 pub fn dataset(a: DatasetArgs) -> Result<(), Error> {
     let t0 = Instant::now();
-    let tracks: Vec<TrackSpec> = specs(&a.tracks)?;
-    let annot: Vec<AnnotSpec> = specs(&a.annot)?;
+    let tracks: Vec<TrackSpec> = specs(&a.job.tracks)?;
+    let annot: Vec<AnnotSpec> = specs(&a.job.annot)?;
     let opts = DatasetOptions {
-        max_jitter: a.max_jitter,
+        max_jitter: a.job.max_jitter,
         overwrite: a.overwrite,
         max_mem: parse_size("--max-mem", &a.run.max_mem)?,
         http: a.net.options()?,
@@ -188,7 +186,7 @@ pub fn dataset(a: DatasetArgs) -> Result<(), Error> {
     let parallel = parallel(&a.run);
     let s = with_bar(a.run.quiet, |tick| {
         write_dataset(
-            &a.regions,
+            &a.job.regions,
             &tracks,
             &annot,
             &a.out,
@@ -276,8 +274,8 @@ pub fn concat(a: ConcatArgs) -> Result<(), Error> {
 
 pub fn plan(a: PlanArgs) -> Result<(), Error> {
     use std::io::Write;
-    let tracks: Vec<TrackSpec> = specs(&a.tracks)?;
-    let annot: Vec<AnnotSpec> = specs(&a.annot)?;
+    let tracks: Vec<TrackSpec> = specs(&a.job.tracks)?;
+    let annot: Vec<AnnotSpec> = specs(&a.job.annot)?;
     if a.shards == 0 {
         return Err(Error::input("--shards: expected at least 1"));
     }
@@ -287,10 +285,10 @@ pub fn plan(a: PlanArgs) -> Result<(), Error> {
     };
     let pool = Parallel::threads(threads(a.threads)).pool()?;
     let p = bigwig_npy::native::plan(
-        &a.regions,
+        &a.job.regions,
         &tracks,
         &annot,
-        a.max_jitter,
+        a.job.max_jitter,
         a.shards,
         by,
         a.net.options()?,
