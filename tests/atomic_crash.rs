@@ -10,7 +10,7 @@ use common::atomic::*;
 use common::gvl::*;
 use common::*;
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -357,13 +357,7 @@ fn signals_mid_update_and_concat_leave_everything_as_it_was() {
             "--track".into(),
             format!("x{sig}={}", s(&table)),
         ];
-        let mut child = spawn(&up);
-        wait_mid_run(&mut child, &ds.join("intervals"), &format!(".x{sig}.tmp."));
-        Command::new("kill")
-            .args([&format!("-{sig}"), &child.id().to_string()])
-            .status()
-            .unwrap();
-        let o = wait(child);
+        let o = signalled_mid_run(&up, &ds.join("intervals"), &format!(".x{sig}.tmp."), sig);
         assert_eq!(
             o.status.code(),
             Some(code),
@@ -386,13 +380,7 @@ fn signals_mid_update_and_concat_leave_everything_as_it_was() {
         s(&ds),
     ];
     for (sig, code) in [("INT", 130), ("TERM", 143)] {
-        let mut child = spawn(&cat);
-        wait_mid_run(&mut child, t, ".m.gvl.partial-");
-        Command::new("kill")
-            .args([&format!("-{sig}"), &child.id().to_string()])
-            .status()
-            .unwrap();
-        let o = wait(child);
+        let o = signalled_mid_run(&cat, t, ".m.gvl.partial-", sig);
         assert_eq!(
             o.status.code(),
             Some(code),

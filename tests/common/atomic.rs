@@ -147,6 +147,18 @@ pub fn wait(mut child: Child) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// Run `bigwig-npy ARGS`, send it signal `sig` (`INT`, `TERM`, ...) once it is mid-run
+/// ([`wait_mid_run`] on `parent` and `prefix`), and wait for it to end.
+pub fn signalled_mid_run(args: &[String], parent: &Path, prefix: &str, sig: &str) -> Output {
+    let mut child = spawn(args);
+    wait_mid_run(&mut child, parent, prefix);
+    Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    wait(child)
+}
+
 pub fn spawn(args: &[String]) -> Child {
     bin()
         .args(args)
