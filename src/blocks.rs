@@ -74,6 +74,11 @@ impl BlockCache {
         self.map.contains_key(&(sample, offset))
     }
 
+    /// The byte budget decoded blocks are kept within.
+    pub fn budget(&self) -> usize {
+        self.budget
+    }
+
     pub fn insert(&mut self, sample: usize, offset: u64, block: DecodedBlock) {
         self.tick += 1;
         self.used += block.bytes();

@@ -8,6 +8,9 @@
 //! ([`ahead`]), so plain `cargo test` pins it.
 
 mod ahead;
+mod inflate;
+
+pub use inflate::{InflateJob, Inflated};
 
 use crate::bigwig::IndexPlan;
 use crate::blocks::Decoder;
@@ -68,6 +71,12 @@ struct Decoding {
     next: usize,
     /// Positions in the decode order below this had their ranges handed out already.
     asked: usize,
+    /// Positions below this had their blocks handed out to inflate ahead.
+    inflated: usize,
+    /// Raw and decoded bytes of the blocks inflated ahead so far.
+    inflated_bytes: (u64, u64),
+    /// The first position of the batch of blocks out to inflate, until it is back.
+    awaiting: Option<usize>,
 }
 
 pub struct Stepper {
@@ -214,6 +223,9 @@ impl Stepper {
             decoder: Decoder::new(budget),
             next: 0,
             asked: 0,
+            inflated: 0,
+            inflated_bytes: (0, 0),
+            awaiting: None,
         });
         Ok(true)
     }
@@ -230,6 +242,10 @@ impl Stepper {
         };
         let genome = d.order.is_genome();
         while d.next < d.export.n_regions() {
+            if d.awaits_inflated() {
+                let ahead = d.read_ahead(&self.caches, self.cache_budget, lookahead);
+                return Ok(Step::ReadAhead(ahead));
+            }
             let r = d.order.region(d.next);
             match d
                 .export
@@ -260,6 +276,29 @@ impl Stepper {
             }
         }
         Ok(Step::Done)
+    }
+
+    /// Blocks the next regions need, whose raw bytes are held, to inflate on any thread
+    /// (about `max_raw` raw bytes; see [`inflate`]); none before decoding starts, nor
+    /// while a batch is out. Steps go on meanwhile up to the batch's first region
+    /// ([`Stepper::awaits_inflated`]); give the results back with [`Stepper::add_inflated`].
+    pub fn inflate_ahead(&mut self, max_raw: usize) -> Vec<InflateJob> {
+        match &mut self.phase {
+            Phase::Decoding(d) => d.inflate_ahead(&self.caches, max_raw),
+            _ => Vec::new(),
+        }
+    }
+
+    /// True when the step cannot go on until the blocks out to inflate are back.
+    pub fn awaits_inflated(&self) -> bool {
+        matches!(&self.phase, Phase::Decoding(d) if d.awaits_inflated())
+    }
+
+    /// Decoded blocks of [`Stepper::inflate_ahead`]'s jobs into the decoded-block cache.
+    pub fn add_inflated(&mut self, done: Vec<Inflated>) {
+        if let Phase::Decoding(d) = &mut self.phase {
+            d.add_inflated(done);
+        }
     }
 
     /// Raw source bytes held in the range caches (fetched, not yet dropped).

@@ -170,7 +170,8 @@ fn every_layout_and_format_and_genome_order_match_local_files() {
             )
             .unwrap();
             let mut dir = OutputDir::create(out.path(), opts.layout, opts.format).unwrap();
-            export.run(&mut dir, None).unwrap();
+            let pool = parallel.pool().unwrap();
+            export.run(&mut dir, &pool, None).unwrap();
             dir.commit().unwrap();
             assert_eq!(read_dir(out.path()), want, "{} shuffled", case.name);
         }

@@ -99,40 +99,70 @@ impl BlockReader {
     ) -> Result<DecodedBlock, BwError> {
         // Checked before the buffer grows: a corrupt index must not allocate gigabytes.
         check_range(src, leaf.offset, leaf.size, "data block")?;
-        self.raw.resize(leaf.size as usize, 0);
-        read_into(src, leaf.offset, &mut self.raw, "data block")?;
-        self.decode_raw(bw, leaf.offset).map_err(BwError::Invalid)
+        let mut raw = std::mem::take(&mut self.raw);
+        raw.resize(leaf.size as usize, 0);
+        let res = read_into(src, leaf.offset, &mut raw, "data block").and_then(|()| {
+            self.decode(&raw, bw.block_format(), leaf.offset)
+                .map_err(BwError::Invalid)
+        });
+        self.raw = raw;
+        res
     }
 
-    fn decode_raw(&mut self, bw: &BigWig, offset: u64) -> Result<DecodedBlock, String> {
-        let data: &[u8] = if bw.compressed() {
+    /// Inflate and decode a block's raw bytes (read at `offset`, which messages name).
+    pub fn decode(
+        &mut self,
+        raw: &[u8],
+        format: BlockFormat,
+        offset: u64,
+    ) -> Result<DecodedBlock, String> {
+        let data: &[u8] = if format.compressed {
             // A valid block never inflates past the header's uncompressBufSize, and deflate
             // cannot expand more than 1032:1, so a zlib bomb costs no more than either bound.
-            let cap = (bw.header.uncompress_buf_size as usize)
-                .min(self.raw.len().saturating_mul(1032).saturating_add(64));
+            let cap = (format.uncompress_buf_size as usize)
+                .min(raw.len().saturating_mul(1032).saturating_add(64));
             if self.inflated.len() < cap {
                 self.inflated.resize(cap, 0);
             }
-            match self.inflater.zlib_decompress(&self.raw, &mut self.inflated[..cap]) {
+            match self.inflater.zlib_decompress(raw, &mut self.inflated[..cap]) {
                 Ok(n) => &self.inflated[..n],
                 Err(DecompressionError::InsufficientSpace) => {
                     return Err(format!(
                         "corrupt compressed data block at offset {offset}: it inflates past the {} bytes the header allows (uncompressBufSize)",
-                        bw.header.uncompress_buf_size
+                        format.uncompress_buf_size
                     ))
                 }
                 Err(_) => {
                     return Err(format!(
                         "corrupt compressed data block at offset {offset} ({} bytes)",
-                        self.raw.len()
+                        raw.len()
                     ))
                 }
             }
         } else {
-            &self.raw
+            raw
         };
-        decode_section(data, bw.header.big_endian)
+        decode_section(data, format.big_endian)
             .map_err(|e| format!("corrupt data block at offset {offset}: {e}"))
+    }
+}
+
+/// What decoding a block needs of its file's header: a block inflated away from its
+/// file (on another thread, see [`crate::stepper::InflateJob`]) carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockFormat {
+    pub compressed: bool,
+    pub uncompress_buf_size: u32,
+    pub big_endian: bool,
+}
+
+impl BigWig {
+    pub fn block_format(&self) -> BlockFormat {
+        BlockFormat {
+            compressed: self.compressed(),
+            uncompress_buf_size: self.header.uncompress_buf_size,
+            big_endian: self.header.big_endian,
+        }
     }
 }
 

@@ -66,7 +66,7 @@ impl Opened {
         match self {
             Opened::Files(e) => Ok((export_parallel(&e, pool, out, progress, parallel)?, None)),
             Opened::Remote(e) => {
-                let (summary, traffic) = e.run(out, progress)?;
+                let (summary, traffic) = e.run(out, pool, progress)?;
                 Ok((summary, Some(traffic)))
             }
         }

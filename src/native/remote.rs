@@ -11,17 +11,22 @@ use super::http::{HttpClient, HttpOptions};
 use super::parallel::{Progress, Summary};
 use super::reorder::Reorder;
 use super::{OutputDir, Parallel};
+use crate::bigwig::block::BlockReader;
 use crate::drive::{Drive, Next};
 use crate::error::Result;
 use crate::export::Options;
 use crate::layout::TrackWriter;
 use crate::reads::ReadPolicy;
 use crate::region::Regions;
-use crate::stepper::Stepper;
-use std::sync::Arc;
+use crate::stepper::{Inflated, Stepper};
+use rayon::prelude::*;
+use std::sync::{mpsc, Arc};
 
 /// Output buffered in the stepper before it is written out.
 const STEP_BYTES: usize = 1 << 20;
+/// Raw bytes of blocks inflated ahead at a time, on every thread, before the stepper cuts
+/// their regions on this one: enough per batch that starting the threads is noise.
+const INFLATE_BATCH: usize = 4 << 20;
 /// How the fetch threads read (their number, read-ahead windows, request sizes).
 const POLICY: ReadPolicy = ReadPolicy::NATIVE;
 
@@ -80,10 +85,12 @@ impl RemoteExport {
     }
 
     /// Decode every region and write it to `out` (which the caller commits), in region
-    /// order.
+    /// order. With more than one thread in `threads`, blocks are inflated ahead on all of
+    /// them ([`Stepper::inflate_ahead`]) and the regions cut on this one.
     pub fn run(
         mut self,
         out: &mut OutputDir,
+        threads: &rayon::ThreadPool,
         progress: Option<&Progress<'_>>,
     ) -> Result<(Summary, Traffic)> {
         let (drive, pool) = (&mut self.drive, &mut self.pool);
@@ -100,7 +107,9 @@ impl RemoteExport {
         } else {
             None
         };
+        let mut inflating = Inflating::new(threads);
         loop {
+            inflating.turn(&mut drive.stepper);
             match drive.next(STEP_BYTES, |s| pool.info(s))? {
                 Next::Read(reads) => pool.start(reads, drive),
                 Next::Output => {
@@ -126,6 +135,52 @@ impl RemoteExport {
         out.drain()?;
         let summary = Summary::new(n_regions, n_samples, out);
         Ok((summary, self.pool.traffic()))
+    }
+}
+
+/// Blocks inflated ahead on the rayon threads while this one cuts regions: one batch
+/// out at a time, waited for only when the stepper reaches it. Off with one thread.
+struct Inflating<'p> {
+    threads: Option<&'p rayon::ThreadPool>,
+    out: Option<mpsc::Receiver<Vec<Inflated>>>,
+}
+
+impl<'p> Inflating<'p> {
+    fn new(threads: &'p rayon::ThreadPool) -> Self {
+        let threads = (threads.current_num_threads() > 1).then_some(threads);
+        Inflating { threads, out: None }
+    }
+
+    /// Take back a finished batch (waiting when the stepper needs it), then start the next.
+    fn turn(&mut self, stepper: &mut Stepper) {
+        let Some(threads) = self.threads else { return };
+        if let Some(rx) = &self.out {
+            let done = if stepper.awaits_inflated() {
+                // A batch whose thread died (it cannot: decoding returns errors) comes back
+                // empty, and its regions inflate their own blocks.
+                Some(rx.recv().unwrap_or_default())
+            } else {
+                rx.try_recv().ok()
+            };
+            if let Some(done) = done {
+                stepper.add_inflated(done);
+                self.out = None;
+            }
+        }
+        if self.out.is_none() {
+            let jobs = stepper.inflate_ahead(INFLATE_BATCH);
+            if !jobs.is_empty() {
+                let (tx, rx) = mpsc::channel();
+                threads.spawn(move || {
+                    let done = jobs
+                        .into_par_iter()
+                        .map_init(BlockReader::new, |reader, job| job.run(reader))
+                        .collect();
+                    let _ = tx.send(done);
+                });
+                self.out = Some(rx);
+            }
+        }
     }
 }
 
