@@ -3,6 +3,9 @@
 
 usage: bench/run.py [--corpora seed,medium] [--repeat 3] [--peers gvl,pybigwig] [--dataset]
 
+A corpus name ending in `-sorted` (e.g. `medium-sorted`) is that corpus with its BED in
+genome order.
+
 Needs ../shared (the floor tool, the corpus generator, the peer runners). Uses the
 virtualenv of scripts/gvl-venv.sh (target/gvl-venv: genvarloader==0.35.0, with numpy and
 pyBigWig) for the corpus generator and the peers, builds the floor tool and our release
@@ -47,6 +50,18 @@ def setup():
 
 
 def corpus_dir(name):
+    if name.endswith("-sorted"):
+        # The same bigWigs, the BED in genome order (the files' chrom order: by name, bytewise).
+        base = corpus_dir(name[: -len("-sorted")])
+        d = OUT / name
+        d.mkdir(parents=True, exist_ok=True)
+        for bw in base.glob("sample_*.bw"):
+            if not (d / bw.name).exists():
+                (d / bw.name).symlink_to(bw.resolve())
+        rows = [l.split("\t") for l in (base / "regions.bed").read_text().splitlines() if l.strip()]
+        rows.sort(key=lambda r: (r[0].encode(), int(r[1]), int(r[2])))
+        (d / "regions.bed").write_text("".join("\t".join(r) + "\n" for r in rows))
+        return d
     if name == "seed":
         return SHARED / "fixtures" / "seed"
     d = OUT / name
