@@ -1,5 +1,6 @@
 // The package's types (pkg/index.d.ts) against its use and its code: `tsc --noEmit`
-// type-checks js-tests/types/usage.ts (the API as a TypeScript user calls it), and the
+// type-checks js-tests/types/usage.ts (the API as a TypeScript user calls it) and the
+// implementation (pkg-template/*.js, against index.d.ts and the wasm glue's types), and the
 // functions and classes index.d.ts declares are exactly what pkg/index.js exports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,13 +10,21 @@ import path from 'node:path';
 import * as pkg from '../pkg/index.js';
 import { ROOT } from './helpers.mjs';
 
-test('index.d.ts type-checks the API as a TypeScript user calls it', { timeout: 120000 }, () => {
-  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+function tsc(project) {
+  const bin = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   try {
-    execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'js-tests', 'types', 'tsconfig.json')], { encoding: 'utf8' });
+    execFileSync(process.execPath, [bin, '-p', path.join(ROOT, 'js-tests', 'types', project)], { encoding: 'utf8' });
   } catch (e) {
     assert.fail(`tsc: ${e.stdout}${e.stderr}`);
   }
+}
+
+test('index.d.ts type-checks the API as a TypeScript user calls it', { timeout: 120000 }, () => {
+  tsc('tsconfig.json');
+});
+
+test('the implementation type-checks (JSDoc, // @ts-check) against index.d.ts', { timeout: 120000 }, () => {
+  tsc('tsconfig.impl.json');
 });
 
 test('index.d.ts declares exactly what index.js exports', () => {

@@ -1,3 +1,4 @@
+// @ts-check
 // Genome order: the core decodes shuffled regions in genome order (each block fetched and
 // inflated once) and hands over encoded regions as opaque bytes with their spans
 // ([region, length, ...]). They wait in the core's buckets of consecutive regions: the

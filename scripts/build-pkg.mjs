@@ -41,6 +41,8 @@ export function __bigwigNpyDrop() {
     ${caches.map((c) => `${c} = null;`).join('\n    ')}
 }
 `);
+// Declared too, for the wrapper's type check (js-tests/types/tsconfig.impl.json).
+fs.appendFileSync(path.join(pkg, 'wasm', 'bigwig_npy.d.ts'), '\n/** bigwig-npy: forget the instance, so that its memory can be freed. */\nexport function __bigwigNpyDrop(): void;\n');
 
 // The wrapper and its modules (subdirectories too), types, README and package.json.
 fs.cpSync(path.join(root, 'pkg-template'), pkg, { recursive: true });
