@@ -71,17 +71,6 @@ export async function exportDatasetToDir(opts) {
   return buildDataset(opts, (m) => datasetDirTarget(m, { ...opts, outDir }));
 }
 
-/** @internal Provokes a Rust panic (tests check the module recovers). */
-export async function __provokePanic() {
-  return using((m) => {
-    try {
-      m.__provokePanicForTests();
-    } catch (e) {
-      throw translate(e);
-    }
-  });
-}
-
 /** Check regions the way an export reads them; returns `{ count, contigs: [{ name, regions
  * }], first: { contig, start, end } | null, lines }` (`lines[i]`: the BED line of region i,
  * to split a BED into shards without parsing it) or throws naming the line.
