@@ -1,6 +1,6 @@
 //! Crafted bigWigs: valid files the fixtures lack and hostile ones (tree bombs, zlib bombs,
 //! leaves sharing a block, deep chains). The one crafter of the project: used by the Rust
-//! tests, by the fuzz harness (`examples/fuzz.rs`) and, through `examples/craft.rs` (which
+//! tests, by the fuzz harness (`examples/fuzz/`) and, through `examples/craft.rs` (which
 //! writes them to files), by the JS tests (`craft` of `js-tests/helpers.mjs`).
 //!
 //! Layout of every file: `[header 64][chrom tree][data][R-tree index]`, little-endian,
