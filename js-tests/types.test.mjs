@@ -1,7 +1,8 @@
 // The package's types (pkg/index.d.ts) against its use and its code: `tsc --noEmit`
 // type-checks js-tests/types/usage.ts (the API as a TypeScript user calls it) and the
-// implementation (pkg-template/*.js, against index.d.ts and the wasm glue's types), and the
-// functions and classes index.d.ts declares are exactly what pkg/index.js exports.
+// implementation (pkg-template/*.js, against index.d.ts and the wasm glue's types) and the
+// export page (www/, against the DOM and index.d.ts), and the functions and classes
+// index.d.ts declares are exactly what pkg/index.js exports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -25,6 +26,11 @@ test('index.d.ts type-checks the API as a TypeScript user calls it', { timeout: 
 
 test('the implementation type-checks (JSDoc, // @ts-check) against index.d.ts', { timeout: 120000 }, () => {
   tsc('tsconfig.impl.json');
+});
+
+test('the export page type-checks against the DOM and index.d.ts', { timeout: 120000 }, () => {
+  tsc('tsconfig.www.json');
+  tsc('tsconfig.worker.json');
 });
 
 test('index.d.ts declares exactly what index.js exports', () => {
