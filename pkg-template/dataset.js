@@ -100,7 +100,7 @@ export async function buildDataset(opts, makeTarget) {
           let r;
           try {
             r = await run({
-              sources: perSample ? samples.map((s) => bySample.get(name).get(s)) : [annotSource.get(name)],
+              sources: perSample ? samples.map((s) => /** @type {Map<any, any>} */ (bySample.get(name)).get(s)) : [annotSource.get(name)],
               format: 'raw',
               layout: plan.layout,
               maxMem: opts.maxMem,

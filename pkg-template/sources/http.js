@@ -41,6 +41,7 @@ function isDecodeError(e) {
   return typeof code === 'string' && (/^Z_/.test(code) || /ZLIB|BROTLI|ZSTD/.test(code));
 }
 
+/** @returns {Promise<void>} */
 function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
     const onAbort = () => { clearTimeout(t); reject(abortError(signal)); };

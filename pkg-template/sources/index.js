@@ -37,7 +37,9 @@ export function isInspected(x) {
 }
 
 /** `src` with its reads counted in `stats` (an HTTP source counts its own requests: one
- * read may take several). Property reads go through to `src`, so a size learned later shows. */
+ * read may take several). Property reads go through to `src`, so a size learned later shows.
+ * @param {ByteSource} src
+ * @returns {ByteSource} */
 export function counted(src) {
   if (src.stats) return src;
   const stats = { fetched: 0, requests: 0 };
@@ -52,7 +54,10 @@ export function counted(src) {
   });
 }
 
-/** `src` with every range it reads appended to `ranges` as `[offset, bytes]`. */
+/** `src` with every range it reads appended to `ranges` as `[offset, bytes]`.
+ * @param {ByteSource} src
+ * @param {[number, Uint8Array][]} ranges
+ * @returns {ByteSource} */
 export function recorded(src, ranges) {
   return Object.assign(Object.create(src), {
     async read(o, n, signal) {
