@@ -1,7 +1,7 @@
 //! Test hooks (feature `test-hooks`, which the crate's dev-dependency on itself turns on for
 //! `cargo test` and `wasm-pack test`, never for the npm package's build): the stepper's own
-//! protocol and its numbers, for the Rust wasm tests (`tests/wasm*.rs`),
-//! which step a [`Session`] themselves; the package's driver follows the core's loop
+//! protocol and its numbers, for the Rust wasm tests (`tests/wasm*.rs`), which step a
+//! [`Session`] themselves; the package's driver follows the core's loop
 //! ([`Session::open_next`], [`Session::next`]) and never calls these.
 
 use super::{flat, js_err, Session};
