@@ -52,7 +52,7 @@ test('errors in the page are one-line messages, and a panic is survived', async 
     return {
       missing: await msg(window.bw.exportTrack({ sources: [`${base}/range/bigwig/nope.bw`], regions })),
       contig: await msg(window.bw.exportTrack({ sources: [`${base}/range/bigwig/volvox.bw`], regions: 'chrQ\t1\t2\n' })),
-      panic: await msg(window.bw.__provokePanic()),
+      panic: await msg(window.provokePanic()),
       after: (await window.bw.exportTrack({ sources: [`${base}/range/bigwig/volvox.bw`], regions, format: 'raw' })).nIntervals,
     };
   }, server.base);

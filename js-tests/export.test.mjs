@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { exportTrack, exportTrackToDir, wasmMemoryBytes, __provokePanic, BigwigNpyError } from '../pkg/index.js';
+import { exportTrack, exportTrackToDir, wasmMemoryBytes, BigwigNpyError } from '../pkg/index.js';
+import * as wasmModule from '../pkg/module.js';
+import { provokePanic } from './pages/panic.mjs';
 import { DATA, cases, sha256, blobBytes, cliExport, startTestServer } from './helpers.mjs';
 
 let server;
@@ -190,12 +192,12 @@ test('failures reject with the exported BigwigNpyError and their kind', async ()
 test('a Rust panic does not leave the module unusable', async (t) => {
   t.mock.method(console, 'error', () => {}); // the panic hook's report, expected here
   const c = CASES.find((c) => c.name === 'volvox');
-  await assert.rejects(__provokePanic(), (e) => e instanceof BigwigNpyError && e.kind === 'InternalError'
+  await assert.rejects(provokePanic(wasmModule), (e) => e instanceof BigwigNpyError && e.kind === 'InternalError'
     && /internal error .*can be used again/.test(e.message));
   const r = await exportTrack({ sources: KINDS.path(c), regions: bed(c), format: 'raw' });
   assert.equal(sha256(await blobBytes(r.files['intervals.npy'])), c.intervals_sha256);
-  await assert.rejects(__provokePanic(), /internal error/);
-  await assert.rejects(__provokePanic(), /internal error/);
+  await assert.rejects(provokePanic(wasmModule), /internal error/);
+  await assert.rejects(provokePanic(wasmModule), /internal error/);
   const again = await exportTrack({ sources: KINDS.bytes(c), regions: bed(c), format: 'raw' });
   assert.equal(again.nIntervals, c.n_intervals);
 });

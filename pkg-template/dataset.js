@@ -1,3 +1,4 @@
+// @ts-check
 // GenVarLoader datasets: exportDataset and exportDatasetToDir. Every dataset rule (the
 // format, sorted order, jitter, the tracks' samples and names, each track's directory and
 // layout, regions.npy, input_regions.arrow, metadata.json) is the core's (DatasetPlan, in
@@ -13,13 +14,14 @@ import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
 import { memorySink } from './sinks/memory.js';
 
-/** `[name, value]` pairs of an object, a Map or an array of pairs. */
+/** `[name, value]` pairs of an object, a Map or an array of pairs.
+ * @returns {[any, any][]} */
 function pairs(x, what) {
   if (x instanceof Map) return [...x.entries()];
   if (Array.isArray(x)) {
     return x.map((e, i) => {
       if (!Array.isArray(e) || e.length !== 2) throw fail(`${what}[${i}]: expected a [name, value] pair, got ${describe(e)}`);
-      return e;
+      return /** @type {[any, any]} */ (e);
     });
   }
   if (x && typeof x === 'object') return Object.entries(x);
@@ -98,7 +100,7 @@ export async function buildDataset(opts, makeTarget) {
           let r;
           try {
             r = await run({
-              sources: perSample ? samples.map((s) => bySample.get(name).get(s)) : [annotSource.get(name)],
+              sources: perSample ? samples.map((s) => /** @type {Map<any, any>} */ (bySample.get(name)).get(s)) : [annotSource.get(name)],
               format: 'raw',
               layout: plan.layout,
               maxMem: opts.maxMem,

@@ -1,3 +1,4 @@
+// @ts-check
 // The driver: does what the core's step loop says (`session.openNext`, `session.next`:
 // reads to start, output to move, when to wait for a read), plans the decode order in
 // slices, and hands the output to a sink (memory or a directory). Every rule about

@@ -1,6 +1,11 @@
+// @ts-check
 // Errors of the package: one line each, naming the input they are about.
 
 export class BigwigNpyError extends Error {
+  /**
+   * @param {string} message
+   * @param {import('./index.js').BigwigNpyError['kind']} [kind]
+   */
   constructor(message, kind) {
     super(message);
     this.name = kind === 'MaxMemError' ? 'MaxMemError' : 'BigwigNpyError';

@@ -1,3 +1,4 @@
+// @ts-check
 // bigwig-npy: export bigWig signal over regions into GenVarLoader's ragged .npy arrays, in
 // browsers and Node. The Rust core (wasm) decodes one region at a time and says which byte
 // ranges it still needs; the driver (driver.js) reads them from the sources (sources/) and
@@ -22,6 +23,9 @@ export { mergeShards } from './shards.js';
 /**
  * Export every (region, sample) into GenVarLoader's arrays, returned as Blobs keyed by file
  * name (`intervals.npy`, `offsets.npy`, or `starts.npy`, `ends.npy`, `values.npy`).
+ * (The types are index.d.ts's, the one declaration of the API.)
+ * @param {import('./index.js').ExportOptions} opts
+ * @returns {Promise<import('./index.js').ExportResult<Blob | Uint8Array[]>>}
  */
 export async function exportTrack(opts) {
   return run(opts, memorySink(opts));
@@ -31,6 +35,8 @@ export async function exportTrack(opts) {
  * Node only: export into `outDir` (a path, or a `file:` URL), streaming to files written
  * under temporary names and renamed into place when the whole export succeeded. Returns
  * the paths by file name.
+ * @param {Parameters<typeof import('./index.js').exportTrackToDir>[0]} opts
+ * @returns {ReturnType<typeof import('./index.js').exportTrackToDir>}
  */
 export async function exportTrackToDir(opts) {
   if (!IS_NODE) throw fail('exportTrackToDir needs Node.js; in browsers use exportTrack');
@@ -43,6 +49,8 @@ export async function exportTrackToDir(opts) {
  * `gvlFormat: 1` for GenVarLoader 0.35): every file of its directory as Blobs keyed by
  * relative path (`metadata.json`, `regions.npy`, `input_regions.arrow`,
  * `intervals/<track>/...`, `annot_intervals/<name>/...`).
+ * @param {import('./index.js').DatasetOptions} opts
+ * @returns {Promise<import('./index.js').DatasetResult<Blob | Uint8Array[]>>}
  */
 export async function exportDataset(opts) {
   return buildDataset(opts, () => memoryTarget(opts));
@@ -53,6 +61,8 @@ export async function exportDataset(opts) {
  * at all, by the CLI's protocol (a staging directory with an owner record, moved into
  * place); what is there is replaced only with `overwrite`, and only if it is a dataset (or
  * empty) at that moment. Returns the paths by relative path.
+ * @param {Parameters<typeof import('./index.js').exportDatasetToDir>[0]} opts
+ * @returns {ReturnType<typeof import('./index.js').exportDatasetToDir>}
  */
 export async function exportDatasetToDir(opts) {
   if (!IS_NODE) throw fail('exportDatasetToDir needs Node.js; in browsers use exportDataset');
@@ -61,20 +71,10 @@ export async function exportDatasetToDir(opts) {
   return buildDataset(opts, (m) => datasetDirTarget(m, { ...opts, outDir }));
 }
 
-/** @internal Provokes a Rust panic (tests check the module recovers). */
-export async function __provokePanic() {
-  return using((m) => {
-    try {
-      m.__provokePanicForTests();
-    } catch (e) {
-      throw translate(e);
-    }
-  });
-}
-
 /** Check regions the way an export reads them; returns `{ count, contigs: [{ name, regions
  * }], first: { contig, start, end } | null, lines }` (`lines[i]`: the BED line of region i,
- * to split a BED into shards without parsing it) or throws naming the line. */
+ * to split a BED into shards without parsing it) or throws naming the line.
+ * @type {typeof import('./index.js').parseRegions} */
 export async function parseRegions(regions, opts = {}) {
   return using(async (m) => {
     const session = new m.Session(['check'], 'raw', 'aos', 0, 0);
@@ -91,7 +91,8 @@ export async function parseRegions(regions, opts = {}) {
 }
 
 /** The region contigs (names) that a source with contigs `chroms` (names) lacks, by the
- * export's own matching rule (the name, or `chr` + the name, exactly once). */
+ * export's own matching rule (the name, or `chr` + the name, exactly once).
+ * @type {typeof import('./index.js').unmatchedContigs} */
 export async function unmatchedContigs(contigs, chroms) {
   return using((m) => m.unmatchedContigs(Array.from(contigs, String), Array.from(chroms, String)));
 }

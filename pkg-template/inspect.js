@@ -1,3 +1,4 @@
+// @ts-check
 // inspectSource: a source's contigs, and the header and index bytes its open read (its
 // `head`), which exports given the result start from instead of reading them again.
 
@@ -14,12 +15,16 @@ const HEAD_LIMIT = 8 << 20;
  * Read a source's header and chromosome list: `{ name, contigs: [{ name, length }] }`.
  * Only the header and chrom tree are fetched, and the index when it is at most 64 KiB
  * (a larger one is read by the export, only the nodes its regions need).
+ * @param {import('./index.js').SourceInput} source
+ * @param {Parameters<typeof import('./index.js').inspectSource>[1]} [opts]
+ * @returns {Promise<import('./index.js').InspectedSource>}
  */
 export async function inspectSource(source, opts = {}) {
   if (!opts || typeof opts !== 'object') throw fail('inspectSource: expected an options object');
   checkSourceOptions(opts);
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const call = callSignal(opts.signal);
+  /** @type {import('./sources/index.js').ByteSource | undefined} */
   let src;
   try {
     return await using(async (m) => {

@@ -1,3 +1,4 @@
+// @ts-check
 // The wasm module's lifecycle: loaded once, shared by concurrent calls, replaced after a
 // trap (a Rust panic), and dropped when idle and large (linear memory never shrinks).
 
@@ -18,11 +19,13 @@ const RELEASE_IDLE_MS = 500;
 let glue = firstGlue;
 let glueGeneration = 0;
 let generation = 0;
+/** @type {typeof firstGlue | null} */
 let mod = null;
 let ready = null;
 let compiled = null;
 /** Calls using the module right now; retired glues and big memory go only at zero. */
 let active = 0;
+/** @type {(typeof firstGlue)[]} */
 const retired = [];
 let idleTimer = null;
 
@@ -81,12 +84,15 @@ function idle() {
 
 /** The current size of the wasm module's linear memory, in bytes (0 before first use, and
  * after an idle instance was dropped to free its memory). */
+/** @type {typeof import('./index.js').wasmMemoryBytes} */
 export function wasmMemoryBytes() {
   return mod ? mod.wasmMemoryBytes() : 0;
 }
 
 /** Turn wasm errors into JS errors; a trap means Rust panicked: the next call loads a
- * fresh copy of the module (the broken one is dropped once nothing uses it). */
+ * fresh copy of the module (the broken one is dropped once nothing uses it).
+ * @param {unknown} e
+ */
 export function translate(e) {
   if (e instanceof WebAssembly.RuntimeError) {
     if (mod) retired.push(mod);
@@ -95,6 +101,8 @@ export function translate(e) {
     generation += 1;
     return fail(`bigwig-npy internal error (${printable(e.message)}); the module was reset and can be used again`, 'InternalError');
   }
-  if (e instanceof Error && typeof e.kind === 'string' && !(e instanceof BigwigNpyError)) return fail(e.message, e.kind);
+  // The core's errors: a JS Error with the `kind` of its BigwigNpyError.
+  const core = /** @type {Error & { kind?: unknown }} */ (e);
+  if (e instanceof Error && typeof core.kind === 'string' && !(e instanceof BigwigNpyError)) return fail(e.message, core.kind);
   return e;
 }

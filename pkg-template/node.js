@@ -1,3 +1,4 @@
+// @ts-check
 // Node-only helpers, imported lazily so browsers and bundlers never load node: modules.
 
 import { fail, reason, printable, describe } from './errors.js';

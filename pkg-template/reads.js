@@ -1,3 +1,4 @@
+// @ts-check
 // Reading what the core asks for: the core plans the reads (`session.next`: ranges
 // coalesced into few requests, none asked for while a read covering it is under way; the
 // numbers are its `ReadPolicy`), at most `session.readConcurrency` run at once, landing in
@@ -22,8 +23,23 @@ export const yieldTask = typeof setImmediate === 'function'
  * fetched.
  */
 export class Reads {
+  /**
+   * @param {import('./sources/index.js').ByteSource[]} sources
+   * @param {import('./wasm/bigwig_npy.js').Session} session
+   * @param {AbortSignal | undefined} signal
+   */
   constructor(sources, session, signal) {
-    Object.assign(this, { sources, session, signal, inflight: [], queue: [], active: 0, error: null, closed: false });
+    this.sources = sources;
+    this.session = session;
+    this.signal = signal;
+    /** @type {{ done?: Promise<void> }[]} */
+    this.inflight = [];
+    /** @type {(() => void)[]} */
+    this.queue = [];
+    this.active = 0;
+    /** @type {unknown} the first read that failed */
+    this.error = null;
+    this.closed = false;
   }
 
   /** What the sources know now, for the core's plans: `[sizes, minReads]`. */

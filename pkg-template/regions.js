@@ -1,3 +1,4 @@
+// @ts-check
 // Regions handed to the core: BED text or bytes, or parallel arrays, in pieces the driver
 // yields between. The core parses and checks them (one owner for BED rules).
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Genome order: the core decodes shuffled regions in genome order (each block fetched and
 // inflated once) and hands over encoded regions as opaque bytes with their spans
 // ([region, length, ...]). They wait in the core's buckets of consecutive regions: the
@@ -13,6 +14,10 @@ export function concat(parts) {
   return out;
 }
 
+/** One of the core's buckets, here: segments in memory with their regions, and spilled
+ * parts as `[offset, length, regions, lengths]`.
+ * @typedef {{ segs: Uint8Array[], regions: number[], spilled: [number, number, number[], number[]][] }} Bucket */
+
 export class Reorder {
   /** `spill`: the sink's scratch file (Node, to a directory), if it has one; `budget`
    * lowers the core's staging budget (tests). */
@@ -22,6 +27,7 @@ export class Reorder {
     // Per bucket: segments in memory with their regions, and spilled parts as
     // [offset, length, regions, lengths] (the bytes on disk, their spans here).
     const n = session.reorderBuckets(!!spill, budget);
+    /** @type {(Bucket | null)[]} null once written out */
     this.buckets = Array.from({ length: n }, () => ({ segs: [], regions: [], spilled: [] }));
   }
 
@@ -31,13 +37,13 @@ export class Reorder {
     const into = this.session.reorderAdd(spans);
     for (let k = 0, at = 0; k < spans.length; k += 2) {
       const [r, len] = [spans[k], spans[k + 1]];
-      const b = this.buckets[into[k / 2]];
+      const b = /** @type {Bucket} */ (this.buckets[into[k / 2]]); // none written out before every add
       b.segs.push(bytes.subarray(at, at + len));
       b.regions.push(r);
       at += len;
     }
     for (let bi; this.spill && (bi = this.session.nextSpill()) >= 0;) {
-      const b = this.buckets[bi];
+      const b = /** @type {Bucket} */ (this.buckets[bi]);
       const data = concat(b.segs);
       const lengths = b.segs.map((s) => s.length);
       b.spilled.push([await this.spill.append(data), data.length, b.regions, lengths]);
@@ -52,12 +58,13 @@ export class Reorder {
     const load = (bi) => Promise.all((this.buckets[bi]?.spilled ?? []).map(([off, len]) => this.spill.read(off, len)));
     let next = load(0);
     for (let bi = 0; bi < this.buckets.length; bi++) {
-      const b = this.buckets[bi];
+      const b = /** @type {Bucket} */ (this.buckets[bi]);
       const loaded = await next;
       next = load(bi + 1);
       next.catch(() => {}); // awaited (and thrown) at the next bucket
       this.buckets[bi] = null;
       // Each region of the bucket at its place: in region order.
+      /** @type {[number, Uint8Array][]} */
       const at = [];
       loaded.forEach((data, p) => {
         const [, , regions, lengths] = b.spilled[p];
@@ -65,6 +72,7 @@ export class Reorder {
       });
       for (let k = 0; k < b.segs.length; k++) at.push([b.regions[k], b.segs[k]]);
       at.sort((x, y) => x[0] - y[0]);
+      /** @type {Uint8Array[]} */
       let batch = [];
       let size = 0;
       for (const [, seg] of at) {

@@ -1,3 +1,4 @@
+// @ts-check
 // mergeShards: the exports of contiguous region shards (Web Workers) merged into the
 // files one export writes.
 
@@ -9,6 +10,9 @@ import { concat } from './reorder.js';
  * Merge raw exports of contiguous region shards (given in region order, all with the same
  * sources) into the files a single export writes, in `format` and the shards' layout.
  * Shards exported with `output: 'chunks'` merge into chunk lists, others into Blobs.
+ * @param {import('./index.js').ExportResult<Blob | Uint8Array[]>[]} shards
+ * @param {Parameters<typeof import('./index.js').mergeShards>[1]} [options]
+ * @returns {Promise<import('./index.js').ExportResult<Blob | Uint8Array[]>>}
  */
 export async function mergeShards(shards, { format = 'npy' } = {}) {
   return using((m) => merge(m, shards, format));

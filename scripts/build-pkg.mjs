@@ -26,7 +26,13 @@ if (!dev) {
 }
 
 // Lets the wrapper drop the instance (linear memory never shrinks) when nothing uses it:
-// wasm-bindgen's glue keeps it in module-level variables and has no way to reset them.
+// wasm-bindgen's glue keeps it in module-level variables and has no way to drop them.
+// Its `--experimental-reset-state-function` (0.2.130; wasm-pack cannot pass it) is no
+// substitute: `__wbg_reset_state` replaces the instance with a fresh one at once, never
+// drops it. The glue copies retired after a trap (module.js) would each keep a fresh
+// instance no one uses (about 1.2 MiB) for the process's life, as module records are
+// never freed; and resetting the trapped glue in place instead would fail the concurrent
+// exports still running on it (stale objects), where now they finish.
 const gluePath = path.join(pkg, 'wasm', 'bigwig_npy.js');
 const glue = fs.readFileSync(gluePath, 'utf8');
 const caches = [...glue.matchAll(/^let (cached\w+Memory0) = null;$/gm)].map((m) => m[1]);
@@ -41,6 +47,8 @@ export function __bigwigNpyDrop() {
     ${caches.map((c) => `${c} = null;`).join('\n    ')}
 }
 `);
+// Declared too, for the wrapper's type check (js-tests/types/tsconfig.impl.json).
+fs.appendFileSync(path.join(pkg, 'wasm', 'bigwig_npy.d.ts'), '\n/** bigwig-npy: forget the instance, so that its memory can be freed. */\nexport function __bigwigNpyDrop(): void;\n');
 
 // The wrapper and its modules (subdirectories too), types, README and package.json.
 fs.cpSync(path.join(root, 'pkg-template'), pkg, { recursive: true });

@@ -27,4 +27,4 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wbg" ]; then
 fi
 command -v wasm-pack >/dev/null || cargo install --locked --quiet wasm-pack || cargo install --quiet wasm-pack
 
-{ [ -d node_modules/playwright-core ] && [ -d node_modules/fflate ] && [ -d node_modules/client-zip ] && [ -d node_modules/apache-arrow ] && [ -d node_modules/typescript ] && [ -x node_modules/.bin/wasm-opt ]; } || npm ci --no-audit --no-fund --silent
+{ [ -d node_modules/playwright-core ] && [ -d node_modules/fflate ] && [ -d node_modules/client-zip ] && [ -d node_modules/apache-arrow ] && [ -d node_modules/typescript ] && [ -d node_modules/@types/node ] && [ -x node_modules/.bin/wasm-opt ]; } || npm ci --no-audit --no-fund --silent

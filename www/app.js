@@ -1,3 +1,4 @@
+// @ts-check
 // The export page: sources (files or URLs), regions (BED), options; the export runs in Web
 // Workers over contiguous region shards, merged in order into the bytes one export gives.
 import { inspectSource, parseRegions, mergeShards, unmatchedContigs } from '/pkg/index.js';
@@ -6,6 +7,8 @@ import { zipBlob } from './zip.js';
 import { workers, retire, runJob } from './pool.js';
 import { datasetControls, sampleSources, runDataset } from './dataset.js';
 
+/** The page's elements by id; their kinds (input, select, button, progress) are index.html's.
+ * @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 const state = {
   sources: [], // { id, value: File | string, label, contigs: [{name,length}] | null, error: string | null, sample, annot }
@@ -319,7 +322,11 @@ async function downloadAll() {
 // Wiring
 
 const drop = $('drop');
-$('files').addEventListener('change', (e) => { addSources([...e.target.files]); e.target.value = ''; });
+$('files').addEventListener('change', (e) => {
+  const input = /** @type {HTMLInputElement} */ (e.target);
+  addSources([...input.files]);
+  input.value = '';
+});
 drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); addSources([...e.dataTransfer.files]); });
@@ -329,7 +336,7 @@ $('add-urls').addEventListener('click', () => {
   addSources(urls);
 });
 $('bed-file').addEventListener('change', async (e) => {
-  const f = e.target.files[0];
+  const f = /** @type {HTMLInputElement} */ (e.target).files[0];
   if (!f) return;
   try {
     const text = await bedText(f);

@@ -1,3 +1,4 @@
+// @ts-check
 // The page's GenVarLoader dataset: one sample name per source (default: the file name
 // without its extension), or a source ticked "annotation" is an annotation track of that
 // name (one bigWig for all samples); the track name, max jitter and dataset format.

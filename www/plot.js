@@ -1,3 +1,4 @@
+// @ts-check
 // The results' plots: the first region's records per sample, drawn from the raw files held
 // as chunk lists (read without joining them).
 
@@ -41,7 +42,7 @@ export function renderPlots(plots, r, region, labels) {
       recs.values = new Float32Array(col('values.npy'));
     }
     const canvas = document.createElement('canvas');
-    canvas.dataset.sample = s;
+    canvas.dataset.sample = String(s);
     plots.append(canvas);
     drawPlot(canvas, recs, region, labels[s] ?? `sample ${s}`);
   }

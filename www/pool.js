@@ -1,3 +1,4 @@
+// @ts-check
 // The page's workers (worker.js): warm ones (module loaded, wasm compiled) kept across
 // exports, and one job's round trip with a worker. Both the track export (a shard per
 // worker) and the dataset download (one worker) run their jobs through here.

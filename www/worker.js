@@ -1,3 +1,4 @@
+// @ts-check
 // One export shard, or one GenVarLoader dataset, off the main thread. Raw format: the page
 // merges shards in order.
 import { exportTrack, exportDataset, parseRegions } from '/pkg/index.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // The zips the page makes, with client-zip: entries are streamed into the zip (ZIP64 past
 // 4 GB, where fflate wrote corrupt files) and the zip into a Blob, which the browser may
 // keep on disk: no second copy of the output is built in JS memory.

@@ -1,3 +1,4 @@
+// @ts-check
 // The Node host of atomic output, as the CLI's (src/native/atomic.rs, sweep.rs): the Rust
 // core decides through wasm (names, the owner record, who is gone, what may be replaced,
 // the messages); this file only looks at the file system and acts. A run writes into a

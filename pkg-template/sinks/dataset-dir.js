@@ -1,3 +1,4 @@
+// @ts-check
 // The directory target of `exportDatasetToDir` (Node), written as the CLI's `dataset`
 // writes one, by the same protocol (sinks/atomic.js, decided by the Rust core): everything
 // goes into a hidden staging directory next to `outDir`, moved into place at the end, so

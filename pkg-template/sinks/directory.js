@@ -1,3 +1,4 @@
+// @ts-check
 // The directory sink of `exportTrackToDir` (Node): writes run in the background at their
 // positions, buffers are reused, a scratch file takes the genome-order spill, and nothing
 // is left behind when the export fails.

@@ -1,3 +1,4 @@
+// @ts-check
 // The in-memory sink of `exportTrack`.
 
 /** Output kept in memory: Blobs keyed by file name, or chunk lists (`output: 'chunks'`). */

@@ -1,3 +1,4 @@
+// @ts-check
 // Blob and File sources, read by slices.
 import { fail, reason } from '../errors.js';
 

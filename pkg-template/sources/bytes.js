@@ -1,3 +1,4 @@
+// @ts-check
 // In-memory sources: a Uint8Array, ArrayBuffer or any typed-array view.
 
 export function bytesSource(x, name) {

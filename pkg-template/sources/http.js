@@ -1,3 +1,4 @@
+// @ts-check
 // URL sources: byte ranges through fetch. Every network rule is the core's (`RangeRead`,
 // src/net/, which the native CLI's client follows too): what to request, what an answer
 // means, when to continue, retry or fail, and every message. This file moves the bytes:
@@ -40,6 +41,7 @@ function isDecodeError(e) {
   return typeof code === 'string' && (/^Z_/.test(code) || /ZLIB|BROTLI|ZSTD/.test(code));
 }
 
+/** @returns {Promise<void>} */
 function sleep(ms, signal) {
   return new Promise((resolve, reject) => {
     const onAbort = () => { clearTimeout(t); reject(abortError(signal)); };
@@ -66,11 +68,14 @@ export function httpSource(url, name, { fetchFn, wholeLimit, timeoutMs, headers 
   const sent = Object.fromEntries(headers);
   const src = {
     name,
-    /** The file's identity as its answers said (the core reads and updates both). */
+    /** The file's identity as its answers said (the core reads and updates both).
+     * @type {number | null} */
     size: null,
-    /** The validators of the first answer (ETag, Last-Modified), checked on every later one. */
+    /** The validators of the first answer (ETag, Last-Modified), checked on every later one.
+     * @type {object | null} */
     version: null,
-    /** The body of a server that ignored Range. */
+    /** The body of a server that ignored Range.
+     * @type {Uint8Array | null} */
     whole: null,
     /** Bytes received and HTTP requests made (one read may take several). */
     stats: { fetched: 0, requests: 0 },

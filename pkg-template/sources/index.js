@@ -1,3 +1,4 @@
+// @ts-check
 // Sources: every kind of input behind one ByteSource contract that mirrors the core's
 // `Source`: `{ name, size (number | null until known), read(offset, length, signal) ->
 // Uint8Array, close() }`, plus `stats: { fetched, requests }`. Counting and recording are
@@ -10,18 +11,35 @@ import { blobSource } from './blob.js';
 import { pathSource } from './path.js';
 import { httpSource, requestHeaders } from './http.js';
 
+/**
+ * The contract every source kind meets (the header comment's), for the type checker.
+ * @typedef {object} ByteSource
+ * @property {string} name
+ * @property {number | null} size
+ * @property {number} [minRead] bytes a read is extended to (Blobs)
+ * @property {(offset: number, length: number, signal?: AbortSignal) => Promise<Uint8Array>} read
+ * @property {() => Promise<void>} close
+ * @property {{ fetched: number, requests: number }} [stats]
+ * @property {{ size: number, ranges: [number, Uint8Array][], version?: object }} [head]
+ * @property {object} [version] a URL's validators (http.js)
+ * @property {(head: object) => void} [adopt]
+ */
+
 export function isBytes(x) {
   return x instanceof Uint8Array || x instanceof ArrayBuffer || ArrayBuffer.isView(x);
 }
 
-/** What inspectSource returns: the source plus the bytes its open read. */
+/** What inspectSource returns: the source plus the bytes its open read.
+ * @returns {x is import('../index.js').InspectedSource} */
 export function isInspected(x) {
   return x != null && typeof x === 'object' && !isBytes(x) && !(typeof Blob !== 'undefined' && x instanceof Blob)
     && !(x instanceof URL) && 'source' in x && 'head' in x;
 }
 
 /** `src` with its reads counted in `stats` (an HTTP source counts its own requests: one
- * read may take several). Property reads go through to `src`, so a size learned later shows. */
+ * read may take several). Property reads go through to `src`, so a size learned later shows.
+ * @param {ByteSource} src
+ * @returns {ByteSource} */
 export function counted(src) {
   if (src.stats) return src;
   const stats = { fetched: 0, requests: 0 };
@@ -36,7 +54,10 @@ export function counted(src) {
   });
 }
 
-/** `src` with every range it reads appended to `ranges` as `[offset, bytes]`. */
+/** `src` with every range it reads appended to `ranges` as `[offset, bytes]`.
+ * @param {ByteSource} src
+ * @param {[number, Uint8Array][]} ranges
+ * @returns {ByteSource} */
 export function recorded(src, ranges) {
   return Object.assign(Object.create(src), {
     async read(o, n, signal) {
@@ -75,7 +96,10 @@ async function open(x, i, opts, label) {
   const wholeLimit = opts.wholeFileLimit;
   const timeoutMs = opts.timeoutMs;
   if (isBytes(x)) return bytesSource(x, label ?? `bytes[${i}]`);
-  if (typeof Blob !== 'undefined' && x instanceof Blob) return blobSource(x, x.name ? printable(x.name) : label ?? `Blob[${i}]`);
+  if (typeof Blob !== 'undefined' && x instanceof Blob) {
+    const name = /** @type {Blob & { name?: string }} */ (x).name;
+    return blobSource(x, name ? printable(name) : label ?? `Blob[${i}]`);
+  }
   const http = async (u) => {
     if (!fetchFn) throw fail(`source ${i}: no fetch() available for ${printable(u)}`);
     const headers = await requestHeaders(opts.headers);

@@ -1,3 +1,4 @@
+// @ts-check
 // Node file paths, read through one file handle.
 import { BigwigNpyError, fail } from '../errors.js';
 import { nodeImport, fsReason } from '../node.js';

@@ -16,6 +16,8 @@ mod net;
 mod options;
 mod reads;
 mod session;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 pub use atomic::{
     atomic_busy, atomic_changed_under_us, atomic_config, atomic_local_pid, atomic_may_replace,
     atomic_name, atomic_owner_gone, atomic_owner_record, atomic_parse, atomic_run_of_aside,

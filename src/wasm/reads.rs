@@ -6,7 +6,7 @@
 use super::{flat, js_err, Session};
 use crate::drive::Next;
 use crate::error::ByteRange;
-use crate::reads::{SourceInfo, STAGING_BUDGET};
+use crate::reads::SourceInfo;
 use wasm_bindgen::prelude::*;
 
 /// What each source knows now: `sizes` (-1: unknown) and `min_reads` (0: none).
@@ -59,7 +59,7 @@ impl Session {
     }
 
     /// The reads to make for `ranges` (`[source, offset, length, ...]` from
-    /// [`Session::open`] or [`Session::step`]), as `[source, offset, length, ...]`, now under
+    /// the stepper's open or step), as `[source, offset, length, ...]`, now under
     /// way until [`Session::read_done`]. `sizes` (-1: unknown) and `min_reads` (0: none)
     /// are what each source knows now (see [`crate::reads::Planner::plan`]).
     #[wasm_bindgen(js_name = planReads)]
@@ -89,18 +89,5 @@ impl Session {
     #[wasm_bindgen(getter, js_name = readConcurrency)]
     pub fn read_concurrency(&self) -> usize {
         self.drive.policy().concurrency
-    }
-
-    /// The `lookahead` for [`Session::step`]: longer in genome order (known once the order
-    /// is planned).
-    #[wasm_bindgen(getter)]
-    pub fn lookahead(&self) -> usize {
-        self.drive.lookahead()
-    }
-
-    /// Genome order: encoded bytes held in memory before buckets spill (when JS can).
-    #[wasm_bindgen(getter, js_name = stagingBudget)]
-    pub fn staging_budget(&self) -> usize {
-        STAGING_BUDGET
     }
 }

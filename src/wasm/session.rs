@@ -2,7 +2,7 @@
 //! what to do next ([`Session::open_next`], [`Session::next`]); JS makes the reads and
 //! moves the output.
 
-use super::{flat, ints, js_err, push_region_arrays, to_js};
+use super::{ints, js_err, push_region_arrays, to_js};
 use crate::bed::BedParser;
 use crate::drive::Drive;
 use crate::error::{Bug, Error};
@@ -10,7 +10,7 @@ use crate::layout::{Format, Layout};
 use crate::reads::ReadPolicy;
 use crate::region::{Regions, RegionsBuilder};
 use crate::reorder::Buckets;
-use crate::stepper::{Step, Stepper};
+use crate::stepper::Stepper;
 use crate::Options;
 use wasm_bindgen::prelude::*;
 
@@ -19,8 +19,9 @@ use wasm_bindgen::prelude::*;
 pub struct Session {
     /// The stepper, its step loop and the reads JS has under way.
     pub(super) drive: Drive,
-    /// The last step stopped on missing bytes.
-    stalled: bool,
+    /// The last step stopped on missing bytes (test hooks: [`super::test_hooks`]).
+    #[cfg(feature = "test-hooks")]
+    pub(super) stalled: bool,
     /// Regions fed in pieces ([`Session::feed_regions_bed`], [`Session::add_region_arrays`]).
     bed: Option<BedParser>,
     arrays: Option<RegionsBuilder>,
@@ -67,18 +68,12 @@ impl Session {
         let stepper = Stepper::new(names, options, cache_bytes as usize);
         Ok(Session {
             drive: Drive::new(stepper, ReadPolicy::NPM),
+            #[cfg(feature = "test-hooks")]
             stalled: false,
             bed: None,
             arrays: None,
             buckets: None,
         })
-    }
-
-    /// Regions from BED text or bytes (gzip detected); `name` labels BED errors.
-    #[wasm_bindgen(js_name = setRegionsBed)]
-    pub fn set_regions_bed(&mut self, name: &str, bytes: &[u8]) -> Result<usize, JsValue> {
-        let r = Regions::from_bed(name, bytes).map_err(js_err)?;
-        Ok(self.set_regions(r))
     }
 
     /// Regions from parallel arrays.
@@ -164,50 +159,11 @@ impl Session {
         self.drive.stepper.add_range(i, offset as u64, bytes);
     }
 
-    /// Open every source and resolve the regions. Returns the ranges still missing as
-    /// `[source, offset, length, ...]`; empty when the export is ready to step. The
-    /// stepper's own protocol, for a host that steps it itself (the Rust wasm tests); the
-    /// package's driver follows the core's loop (`openNext`, `next`).
-    pub fn open(&mut self) -> Result<Vec<f64>, JsValue> {
-        self.drive.stepper.open().map(|m| flat(&m)).map_err(js_err)
-    }
-
-    /// Plan the decode order for about `work` regions' worth (call after [`Session::open`]
+    /// Plan the decode order for about `work` regions' worth (call after the sources are open
     /// until it returns true, yielding in between: millions of regions take seconds).
     #[wasm_bindgen(js_name = planOrder)]
     pub fn plan_order(&mut self, work: usize) -> Result<bool, JsValue> {
         self.drive.stepper.plan_order(work).map_err(js_err)
-    }
-
-    /// Decode regions until at least `max_bytes` of output are buffered, all are done, or
-    /// a region misses bytes ([`Session::stalled`]). Returns ranges to fetch as
-    /// `[source, offset, length, ...]`: when stalled, what the current region misses plus
-    /// the raw bytes of the next `lookahead` regions; otherwise those of the `2 * lookahead`
-    /// regions ahead, for the driver to fetch in the background while decoding goes on.
-    pub fn step(&mut self, max_bytes: usize, lookahead: usize) -> Result<Vec<f64>, JsValue> {
-        let step = self
-            .drive
-            .stepper
-            .step(max_bytes, lookahead)
-            .map_err(js_err)?;
-        self.stalled = matches!(step, Step::Stalled(_));
-        Ok(match step {
-            Step::Done => Vec::new(),
-            Step::ReadAhead(r) | Step::Stalled(r) => flat(&r),
-        })
-    }
-
-    /// True when the last [`Session::step`] stopped because a region misses bytes: fetch
-    /// what it returned (and wait for reads under way) before stepping again.
-    #[wasm_bindgen(getter)]
-    pub fn stalled(&self) -> bool {
-        self.stalled
-    }
-
-    /// Raw source bytes held in the range caches (fetched, not yet dropped).
-    #[wasm_bindgen(getter, js_name = rawBytesHeld)]
-    pub fn raw_bytes_held(&self) -> usize {
-        self.drive.stepper.raw_bytes_held()
     }
 
     /// True when regions are decoded in genome order (known once the order is planned):

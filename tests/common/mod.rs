@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod dataset;
 pub mod gvl;
+pub mod stepper;
 pub mod update_concat;
 
 use bigwig_npy::native::{export_files, open_files, read_regions, OutputDir, Parallel};

@@ -1,6 +1,6 @@
 //! The project's one test HTTP server, on 127.0.0.1 only: honest range answers and every
 //! misbehaviour the URL tests need. The native tests start it in-process
-//! (`Server::start`, `tests/http.rs`); the npm package's tests and the benchmarks run it as
+//! (`Server::start`, `tests/http*.rs`); the npm package's tests and the benchmarks run it as
 //! a child process (`examples/test_server.rs`, started by `startTestServer` of
 //! `js-tests/helpers.mjs`) and drive it over HTTP (the control paths below).
 //!
