@@ -3,8 +3,9 @@
 //! (a fast source), and what it asked for.
 
 use super::*;
+use bigwig_npy::bigwig::block::BlockReader;
 use bigwig_npy::native::read_regions;
-use bigwig_npy::stepper::{Step, Stepper};
+use bigwig_npy::stepper::{InflateJob, Step, Stepper};
 use bigwig_npy::{ByteRange, Format, IndexPolicy, Layout, Options, Regions};
 use std::collections::HashSet;
 
@@ -19,6 +20,20 @@ pub struct Run {
     pub open_rounds: Vec<Vec<(usize, u64, u64)>>,
     /// Bytes of every range handed out (open and steps).
     pub fetched: u64,
+    /// Inflate jobs the host ran ([`Inflate`]).
+    pub jobs_run: usize,
+}
+
+/// What the host does with the blocks the stepper hands out to inflate ahead
+/// (`Stepper::inflate_ahead`; natively, a URL export's rayon threads run them).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Inflate {
+    /// Never asks for them (the wasm module, one thread).
+    Off,
+    /// Runs each batch in reverse order, and gives it back only when the step waits.
+    Late,
+    /// Gives every other batch back empty, as a host whose threads failed would.
+    Drops,
 }
 
 pub fn feed(s: &mut Stepper, sources: &[Vec<u8>], ranges: &[ByteRange]) {
@@ -57,6 +72,18 @@ pub fn drive_bytes(
     lookahead: usize,
     policy: IndexPolicy,
 ) -> Result<Run, bigwig_npy::Error> {
+    drive_with(sources, regions, cache, lookahead, policy, Inflate::Off)
+}
+
+/// [`drive_bytes`] with a host that inflates blocks ahead as `inflate` says.
+pub fn drive_with(
+    sources: &[Vec<u8>],
+    regions: Regions,
+    cache: usize,
+    lookahead: usize,
+    policy: IndexPolicy,
+    inflate: Inflate,
+) -> Result<Run, bigwig_npy::Error> {
     let names = (0..sources.len()).map(|i| format!("source {i}")).collect();
     let opts = Options {
         format: Format::Raw,
@@ -89,7 +116,24 @@ pub fn drive_bytes(
     let genome_order = s.genome_order();
     let (mut files, mut unordered) = ([Vec::new(), Vec::new()], Vec::new());
     let (mut asked, mut asked_twice, mut stalls, mut most) = (HashSet::new(), 0, 0, 0);
+    let (mut out, mut reader, mut batches, mut jobs_run) = (None, BlockReader::new(), 0, 0);
     loop {
+        if inflate != Inflate::Off {
+            if out.is_some() && s.awaits_inflated() {
+                let mut jobs: Vec<InflateJob> = out.take().unwrap();
+                batches += 1;
+                if inflate == Inflate::Drops && batches % 2 == 0 {
+                    jobs.clear();
+                }
+                jobs.reverse();
+                jobs_run += jobs.len();
+                s.add_inflated(jobs.into_iter().map(|j| j.run(&mut reader)).collect());
+            }
+            if out.is_none() {
+                let jobs = s.inflate_ahead(64 << 10);
+                out = (!jobs.is_empty()).then_some(jobs);
+            }
+        }
         let step = s.step(1 << 16, lookahead)?;
         unordered.extend(s.take_unordered().0);
         s.writer
@@ -115,6 +159,10 @@ pub fn drive_bytes(
             most = most.max(s.raw_bytes_held());
         }
     }
+    assert!(
+        out.is_none(),
+        "a batch of blocks to inflate left out at the end"
+    );
     if genome_order {
         // The host's part: encoded regions back in input order, by the core's spans.
         let spans = bigwig_npy::encoded::spans(&unordered, sources.len());
@@ -144,5 +192,6 @@ pub fn drive_bytes(
         most_raw_held: most,
         open_rounds,
         fetched,
+        jobs_run,
     })
 }
