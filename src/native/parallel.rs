@@ -36,6 +36,10 @@ pub const BLOCK_BUDGET: u64 = 64 << 20;
 pub use crate::reads::STAGING_BUDGET;
 /// Regions per chunk a worker hands to the writer.
 const CHUNK_REGIONS: usize = 128;
+/// Input order without predecoded blocks (regions in genome order, over the block budget):
+/// each worker inflates the blocks of its chunks, so a block two chunks share is inflated
+/// twice. Chunks this long make that rare (1024 regions of 8 samples: a few percent).
+const SORTED_CHUNK_REGIONS: usize = 1024;
 /// Decoded blocks a genome-order task keeps: tasks walk the genome in order, so a few do.
 const TASK_CACHE: usize = 16 << 20;
 
@@ -81,10 +85,11 @@ pub fn export_parallel<S: Complete + Sync>(
                 reader: BlockReader::new(),
                 reread: None,
             };
-            in_input_order(export, pool, out, progress, blocks)?
+            in_input_order(export, pool, out, progress, CHUNK_REGIONS, blocks)?
         }
         (DecodeOrder::Input(_), None) => {
-            in_input_order(export, pool, out, progress, || Decoder::new(TASK_CACHE))?
+            let blocks = || Decoder::new(TASK_CACHE);
+            in_input_order(export, pool, out, progress, SORTED_CHUNK_REGIONS, blocks)?
         }
         (DecodeOrder::Genome(order), _) => {
             in_genome_order(export, &order, pool, out, progress, parallel.staging_budget)?
@@ -186,10 +191,11 @@ fn in_input_order<S: Complete + Sync, B: BlockSource>(
     pool: &rayon::ThreadPool,
     out: &mut OutputDir,
     progress: Option<&Progress<'_>>,
+    chunk_regions: usize,
     blocks: impl Fn() -> B + Sync,
 ) -> Result<()> {
     let n_regions = export.n_regions();
-    let n_chunks = n_regions.div_ceil(CHUNK_REGIONS);
+    let n_chunks = n_regions.div_ceil(chunk_regions);
     let threads = pool.current_num_threads().max(1);
     // Workers take chunks in order and stay within `window` chunks of the writer.
     let window = threads * 4;
@@ -212,7 +218,7 @@ fn in_input_order<S: Complete + Sync, B: BlockSource>(
                     if !gate.wait_for(index, window) {
                         return; // the writer gave up
                     }
-                    let range = index * CHUNK_REGIONS..((index + 1) * CHUNK_REGIONS).min(n_regions);
+                    let range = index * chunk_regions..((index + 1) * chunk_regions).min(n_regions);
                     let mut bytes = buffers.take();
                     let res = encode_regions(
                         export,
