@@ -1,0 +1,78 @@
+// A Node worker thread of a sharded export (workers.js): each job is one contiguous shard
+// of the regions (`range`), exported raw by the same driver as in the main thread, over
+// this thread's own wasm instance, into memory (chunks transferred back) or into scratch
+// files under temporary names (`out`), which the main thread merges and removes.
+
+import { parentPort } from 'node:worker_threads';
+import { run } from './driver.js';
+import { using } from './module.js';
+import { setRegions } from './regions.js';
+import { Pacer } from './reads.js';
+import { memorySink } from './sinks/memory.js';
+import { directorySink } from './sinks/directory.js';
+import { unportable, errorMessage } from './workers.js';
+
+/** Progress posted at most this often (and at the end). */
+const PROGRESS_MS = 50;
+
+// The module stays loaded while the thread lives: a dataset's plan (below) lives in it,
+// and the thread lives for one export only.
+using(() => new Promise(() => {}));
+
+/** A dataset's sorted regions, made once per export: its tracks are jobs one after another. */
+let dataset = null;
+
+async function datasetPlan(setup) {
+  if (!dataset) {
+    dataset = using(async (m) => {
+      const plan = new m.DatasetPlan(setup.maxJitter, setup.gvlFormat);
+      await setRegions(plan, setup.regions, new Pacer());
+      return plan;
+    });
+  }
+  return dataset;
+}
+
+function progress(on) {
+  if (!on) return undefined;
+  let last = 0;
+  return (p) => {
+    const now = performance.now();
+    if (now - last >= PROGRESS_MS || p.regionsDone === p.regionsTotal) {
+      last = now;
+      parentPort.postMessage({ type: 'progress', progress: p });
+    }
+  };
+}
+
+async function exportShard(job) {
+  const [from, to] = job.range;
+  const opts = {
+    ...job.opts,
+    sources: job.opts.sources.map(unportable),
+    regions: job.regions,
+    format: 'raw',
+    output: 'chunks',
+    onProgress: progress(job.progress),
+  };
+  const sink = job.out
+    ? await directorySink({ outDir: job.out.dir, shownDir: job.out.shownDir, tag: job.out.tag, keep: true })
+    : memorySink(opts);
+  const regions = async (session) => {
+    if (job.dataset) session.setRegionsFromDataset(await datasetPlan(job.dataset));
+    else await setRegions(session, job.regions, new Pacer());
+    session.keepRegions(from, to);
+  };
+  return run(opts, sink, { regions, sourceLabels: job.sourceLabels });
+}
+
+parentPort.on('message', async (job) => {
+  try {
+    const result = await exportShard(job);
+    // Output buffers are handed over, not copied.
+    const buffers = job.out ? [] : Object.values(result.files).flatMap((chunks) => chunks.map((c) => c.buffer));
+    parentPort.postMessage({ type: 'done', result }, [...new Set(buffers)]);
+  } catch (e) {
+    parentPort.postMessage(errorMessage(e));
+  }
+});

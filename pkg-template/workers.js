@@ -1,0 +1,266 @@
+// Node: an export on worker threads (`workers`), one contiguous shard of the regions each
+// (the split and the merge are shards.js's, as on the page). Each worker runs the same
+// driver over its own wasm instance, one region at a time, into memory (its chunks are
+// transferred back) or into scratch files in the output directory; this thread merges
+// the shards into the caller's sink, in order. A failing shard fails the export with its
+// own error (the first shard's in region order when several fail, as one worker meets
+// them), the other workers are stopped and their files removed; nothing is half-written.
+
+import { BigwigNpyError, fail, abortError, describe } from './errors.js';
+import { IS_NODE, nodeImport } from './node.js';
+import { isBytes, isInspected } from './sources/index.js';
+import { requestHeaders } from './sources/http.js';
+import { beginMerge, mergeInto, shardRanges } from './shards.js';
+import { runTag } from './sinks/directory.js';
+import { using } from './module.js';
+import { setRegions } from './regions.js';
+import { Pacer } from './reads.js';
+import { checkOptions } from './driver.js';
+
+/** Pieces a scratch file is read back in to be merged. */
+const MERGE_READ = 4 << 20;
+
+/** The worker threads an export may use: `opts.workers` (checked), by default the
+ * machine's parallelism in Node; 1 in browsers (the page runs its own Web Workers). */
+export async function workerCount(opts) {
+  const w = opts?.workers;
+  if (w !== undefined && (typeof w !== 'number' || !Number.isSafeInteger(w) || w < 1)) {
+    throw fail(`workers: expected a positive integer, got ${typeof w === 'number' ? w : describe(w)}`);
+  }
+  if (!IS_NODE) return 1;
+  if (w !== undefined) return w;
+  const os = await nodeImport('node:os');
+  return os.availableParallelism?.() ?? os.cpus().length;
+}
+
+/** Bytes every worker reads without a copy each: shared memory as given, or one copy
+ * into it. */
+function sharedBytes(x) {
+  const u8 = x instanceof ArrayBuffer ? new Uint8Array(x) : new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  if (u8.buffer instanceof SharedArrayBuffer) return u8;
+  const shared = new Uint8Array(new SharedArrayBuffer(u8.byteLength));
+  shared.set(u8);
+  return shared;
+}
+
+/** Source `x` as a worker can be sent it (what it is named by stays the same), or
+ * undefined: then the export runs in this thread, as given. */
+function portable(x) {
+  if (typeof x === 'string') return x;
+  if (x instanceof URL) return x.href;
+  if (isBytes(x)) return sharedBytes(x);
+  // A File arrives as a Blob: its name goes along (the worker makes it a File again).
+  if (typeof Blob !== 'undefined' && x instanceof Blob) return x.name ? { blob: x, name: x.name } : x;
+  if (isInspected(x)) {
+    const source = portable(x.source);
+    return source === undefined ? undefined : { name: x.name, contigs: x.contigs, head: x.head, source };
+  }
+  return undefined;
+}
+
+/** In the worker: the source `portable` made. */
+export function unportable(x) {
+  if (x && typeof x === 'object' && x.blob instanceof Blob && typeof x.name === 'string') return new File([x.blob], x.name);
+  if (isInspected(x)) return { ...x, source: unportable(x.source) };
+  return x;
+}
+
+/** The options a worker's export takes (all but functions and the signal, which stay
+ * here), sources made portable; undefined when one cannot cross (a `fetch` function, a
+ * source of another kind: it runs here then). */
+export async function portableOptions(opts, sources) {
+  if (opts.fetch != null) return undefined;
+  const out = sources.map(portable);
+  if (out.includes(undefined)) return undefined;
+  return {
+    sources: out,
+    layout: opts.layout,
+    maxMem: opts.maxMem,
+    blockCacheBytes: opts.blockCacheBytes,
+    wholeFileLimit: opts.wholeFileLimit,
+    timeoutMs: opts.timeoutMs,
+    headers: await requestHeaders(opts.headers),
+  };
+}
+
+/** `n` worker threads, one job each at a time, stopped by `close`. */
+export class Pool {
+  constructor(workers, signal) {
+    this.workers = workers;
+    this.signal = signal;
+  }
+
+  static async start(n, signal) {
+    const { Worker } = await nodeImport('node:worker_threads');
+    return new Pool(Array.from({ length: n }, () => new Worker(new URL('./worker.js', import.meta.url))), signal);
+  }
+
+  get size() { return this.workers.length; }
+
+  /** Run `jobs[k]` on worker k; resolves with the results in order, or rejects with the
+   * error of the first shard (in order) that failed, once the shards before it are done. */
+  run(jobs, onProgress) {
+    return new Promise((resolve, reject) => {
+      const n = jobs.length;
+      const results = new Array(n);
+      const errors = new Array(n);
+      const settled = new Array(n).fill(false);
+      const off = [];
+      let over = false;
+      const end = (f, v) => {
+        if (over) return;
+        over = true;
+        for (const o of off) o();
+        f(v);
+      };
+      const check = () => {
+        for (let k = 0; k < n; k++) {
+          if (!settled[k]) return;
+          if (errors[k]) return end(reject, errors[k]);
+        }
+        end(resolve, results);
+      };
+      const onAbort = () => end(reject, abortError(this.signal));
+      if (this.signal?.aborted) return onAbort();
+      this.signal?.addEventListener('abort', onAbort, { once: true });
+      off.push(() => this.signal?.removeEventListener('abort', onAbort));
+      jobs.forEach((job, k) => {
+        const w = this.workers[k];
+        const settle = (err, res) => {
+          if (settled[k]) return;
+          settled[k] = true;
+          errors[k] = err;
+          results[k] = res;
+          check();
+        };
+        const onMessage = (msg) => {
+          if (msg.type === 'progress') onProgress?.(k, msg.progress);
+          else if (msg.type === 'done') settle(null, msg.result);
+          else if (msg.type === 'error') settle(msg.name === 'BigwigNpyError' || msg.name === 'MaxMemError' ? fail(msg.message, msg.kind) : fail(`bigwig-npy internal error (worker thread: ${msg.message})`, 'InternalError'));
+        };
+        const onError = (e) => settle(fail(`bigwig-npy internal error (worker thread: ${e?.message ?? e})`, 'InternalError'));
+        const onExit = (code) => settle(fail(`bigwig-npy internal error (a worker thread exited with code ${code})`, 'InternalError'));
+        w.on('message', onMessage);
+        w.on('error', onError);
+        w.on('exit', onExit);
+        off.push(() => { w.off('message', onMessage); w.off('error', onError); w.off('exit', onExit); });
+        w.postMessage(job);
+      });
+    });
+  }
+
+  /** Stop every worker (whatever they were doing) and wait until they are gone. */
+  async close() {
+    await Promise.all(this.workers.map((w) => w.terminate().catch(() => {})));
+  }
+}
+
+/** The pieces of scratch file `p`, read in order (fresh buffers: writes keep them). */
+async function* filePieces(fs, p) {
+  const fh = await fs.open(p, 'r');
+  try {
+    for (let at = 0; ;) {
+      const buf = new Uint8Array(MERGE_READ);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+      if (bytesRead === 0) return;
+      at += bytesRead;
+      yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * One raw track export of `nRegions` regions on `pool`'s workers, shard k on worker k,
+ * merged into `sink` (begun by the caller with `names`) in `format`. `job` is what every
+ * worker gets (`opts`: portableOptions; `dataset`: the plan's inputs, for a dataset's
+ * track); `onProgress` gets the sum over the shards. Scratch files go in `sink.dir` when
+ * the sink is a directory, and are removed whatever happens.
+ */
+export async function runShards(m, pool, { job, nRegions, names, format, sink, onProgress }) {
+  const ranges = shardRanges(m, nRegions, pool.size);
+  const fs = sink.dir ? await nodeImport('node:fs/promises') : null;
+  const path = sink.dir ? await nodeImport('node:path') : null;
+  const tags = ranges.map(() => runTag());
+  const progress = ranges.map(() => ({ regionsDone: 0, intervals: 0, bytesFetched: 0 }));
+  const report = onProgress && ((k, p) => {
+    progress[k] = p;
+    const sum = (key) => progress.reduce((t, x) => t + x[key], 0);
+    onProgress({ regionsDone: sum('regionsDone'), regionsTotal: nRegions, intervals: sum('intervals'), bytesFetched: sum('bytesFetched') });
+  });
+  const jobs = ranges.map((range, k) => ({
+    ...job, range, progress: !!onProgress,
+    out: sink.dir ? { dir: sink.dir, shownDir: sink.shownDir, tag: tags[k] } : null,
+  }));
+  try {
+    const shards = await pool.run(jobs, report);
+    const pieces = (k, name) => (sink.dir ? filePieces(fs, shards[k].files[name]) : shards[k].files[name]);
+    const merged = await mergeInto(m, sink, names, shards, format, pieces);
+    return { ...merged, decodeOrder: shards.some((s) => s.decodeOrder === 'genome') ? 'genome' : 'input' };
+  } catch (e) {
+    // Workers still running are stopped before their files go.
+    await pool.close();
+    throw e;
+  } finally {
+    if (sink.dir) {
+      const scratch = tags.flatMap((t) => [...names.map((n) => m.exportTempName(n, t)), m.exportSpillName(t)]);
+      await Promise.all(scratch.map((f) => fs.unlink(path.join(sink.dir, f)).catch(() => {})));
+    }
+  }
+}
+
+/** What a worker's error looks like here: a BigwigNpyError as the worker had it. */
+export function errorMessage(e) {
+  if (e instanceof BigwigNpyError) return { type: 'error', name: 'BigwigNpyError', message: e.message, kind: e.kind };
+  return { type: 'error', name: e?.name ?? 'Error', message: e?.message ?? String(e) };
+}
+
+/** The files a raw or npy export in `format`/`layout` writes, by the core. */
+export function fileNames(m, format, layout) {
+  const s = new m.Session(['names'], format, layout, 0, 0);
+  try { return s.fileNames(); } finally { s.free(); }
+}
+
+/**
+ * `exportTrack` / `exportTrackToDir` on worker threads into the sink `makeSink()` makes;
+ * undefined when the export runs in this thread instead: one worker (or browsers), a
+ * single region, a `fetch` function or a source that cannot cross to a thread, or
+ * options or regions this thread cannot take (the in-thread run then says what is wrong,
+ * in its own order).
+ */
+export async function exportOnWorkers(opts, makeSink) {
+  const wanted = await workerCount(opts);
+  if (wanted <= 1 || !opts || typeof opts !== 'object' || !Array.isArray(opts.sources) || opts.regions == null) return undefined;
+  try { checkOptions(opts); } catch { return undefined; }
+  const job = await portableOptions(opts, opts.sources).catch(() => undefined);
+  if (!job) return undefined;
+  if (opts.signal?.aborted) throw abortError(opts.signal);
+  return using(async (m) => {
+    let format, layout, nRegions;
+    const session = new m.Session(['regions'], 'raw', 'aos', 0, 0);
+    try {
+      ({ format, layout } = m.exportOptions(opts));
+      nRegions = await setRegions(session, opts.regions, new Pacer(opts.signal));
+    } catch {
+      return undefined;
+    } finally {
+      session.free();
+    }
+    const n = Math.min(wanted, nRegions);
+    if (n <= 1) return undefined;
+    const names = fileNames(m, format, layout);
+    const sink = await makeSink();
+    let pool;
+    try {
+      await beginMerge(m, sink, names, format);
+      pool = await Pool.start(n, opts.signal);
+      return await runShards(m, pool, { job: { opts: job, regions: opts.regions }, nRegions, names, format, sink, onProgress: opts.onProgress });
+    } catch (e) {
+      await sink.abort?.();
+      throw e;
+    } finally {
+      await pool?.close();
+    }
+  });
+}
