@@ -1,17 +1,23 @@
-// Contiguous region shards: how regions split into parts (the core's `shardRange`, the
-// rule of `dataset --shard`) and how the parts' raw exports merge into the files one
-// export writes. The page's Web Workers, Node's worker threads and `mergeShards` all go
-// through here: one split, one merge.
+// Contiguous region shards: which regions a part keeps (the `shard` option: the core's
+// `shardRange`, the rule of `dataset --shard`) and how the parts' raw exports merge into
+// the files one export writes. The page's Web Workers, Node's worker threads and
+// `mergeShards` all go through here: one split, one merge.
 
-import { fail } from './errors.js';
+import { fail, describe, printable } from './errors.js';
 import { using } from './module.js';
 import { concat } from './reorder.js';
 import { memorySink } from './sinks/memory.js';
 
-/** `[from, to)` of each of `n` contiguous parts of `len` regions (none empty when
- * `n <= len`). `m`: the wasm module. */
-export function shardRanges(m, len, n) {
-  return Array.from({ length: n }, (_, k) => Array.from(m.shardRange(len, k, n)));
+/** Keep only part `shard.index` of `shard.count` of the session's regions (contiguous,
+ * as even as can be: the core's `shardRange`, the rule of `dataset --shard`); BED lines
+ * stay, so messages name the user's lines. `m`: the wasm module. */
+export function keepShard(m, session, shard) {
+  const whole = (v) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+  if (!shard || typeof shard !== 'object' || !whole(shard.index) || !whole(shard.count) || shard.index >= shard.count) {
+    throw fail(`shard: expected { index, count } with 0 <= index < count, got ${shard && typeof shard === 'object' ? `{ index: ${printable(shard.index)}, count: ${printable(shard.count)} }` : describe(shard)}`);
+  }
+  const [from, to] = m.shardRange(session.nRegions, shard.index, shard.count);
+  session.keepRegions(from, to);
 }
 
 /** Bytes of a piece of a shard's file (a Uint8Array, or a Blob as kept in memory). */

@@ -1,5 +1,5 @@
 // A Node worker thread of a sharded export (workers.js): each job is one contiguous shard
-// of the regions (`range`), exported raw by the same driver as in the main thread, over
+// of the regions (the `shard` option), exported raw by the same driver as in the main thread, over
 // this thread's own wasm instance, into memory (chunks transferred back) or into scratch
 // files under temporary names (`out`), which the main thread merges and removes.
 
@@ -11,9 +11,6 @@ import { Pacer } from './reads.js';
 import { memorySink } from './sinks/memory.js';
 import { directorySink } from './sinks/directory.js';
 import { unportable, errorMessage } from './workers.js';
-
-/** Progress posted at most this often (and at the end). */
-const PROGRESS_MS = 50;
 
 // The module stays loaded while the thread lives: a dataset's plan (below) lives in it,
 // and the thread lives for one export only.
@@ -33,24 +30,16 @@ async function datasetPlan(setup) {
   return dataset;
 }
 
-function progress(on) {
-  if (!on) return undefined;
-  let last = 0;
-  return (p) => {
-    const now = performance.now();
-    if (now - last >= PROGRESS_MS || p.regionsDone === p.regionsTotal) {
-      last = now;
-      parentPort.postMessage({ type: 'progress', progress: p });
-    }
-  };
-}
+/** Progress goes to the main thread as often as the driver reports it (every ~1 MiB of
+ * output), where it is summed over the shards. */
+const progress = (on) => (on ? (p) => parentPort.postMessage({ type: 'progress', progress: p }) : undefined);
 
 async function exportShard(job) {
-  const [from, to] = job.range;
   const opts = {
     ...job.opts,
     sources: job.opts.sources.map(unportable),
     regions: job.regions,
+    shard: job.shard,
     format: 'raw',
     output: 'chunks',
     onProgress: progress(job.progress),
@@ -58,11 +47,8 @@ async function exportShard(job) {
   const sink = job.out
     ? await directorySink({ outDir: job.out.dir, shownDir: job.out.shownDir, tag: job.out.tag, keep: true })
     : memorySink(opts);
-  const regions = async (session) => {
-    if (job.dataset) session.setRegionsFromDataset(await datasetPlan(job.dataset));
-    else await setRegions(session, job.regions, new Pacer());
-    session.keepRegions(from, to);
-  };
+  // A dataset's track: the plan's sorted regions (BED lines kept, so messages name them).
+  const regions = job.dataset && (async (session) => session.setRegionsFromDataset(await datasetPlan(job.dataset)));
   return run(opts, sink, { regions, sourceLabels: job.sourceLabels });
 }
 

@@ -10,7 +10,7 @@ import { BigwigNpyError, fail, abortError, describe } from './errors.js';
 import { IS_NODE, nodeImport } from './node.js';
 import { isBytes, isInspected } from './sources/index.js';
 import { requestHeaders } from './sources/http.js';
-import { beginMerge, mergeInto, shardRanges } from './shards.js';
+import { beginMerge, mergeInto } from './shards.js';
 import { runTag } from './sinks/directory.js';
 import { using } from './module.js';
 import { setRegions } from './regions.js';
@@ -179,18 +179,18 @@ async function* filePieces(fs, p) {
  * the sink is a directory, and are removed whatever happens.
  */
 export async function runShards(m, pool, { job, nRegions, names, format, sink, onProgress }) {
-  const ranges = shardRanges(m, nRegions, pool.size);
+  const parts = pool.workers.map((_, k) => ({ index: k, count: pool.size }));
   const fs = sink.dir ? await nodeImport('node:fs/promises') : null;
   const path = sink.dir ? await nodeImport('node:path') : null;
-  const tags = ranges.map(() => runTag());
-  const progress = ranges.map(() => ({ regionsDone: 0, intervals: 0, bytesFetched: 0 }));
+  const tags = parts.map(() => runTag());
+  const progress = parts.map(() => ({ regionsDone: 0, intervals: 0, bytesFetched: 0 }));
   const report = onProgress && ((k, p) => {
     progress[k] = p;
     const sum = (key) => progress.reduce((t, x) => t + x[key], 0);
     onProgress({ regionsDone: sum('regionsDone'), regionsTotal: nRegions, intervals: sum('intervals'), bytesFetched: sum('bytesFetched') });
   });
-  const jobs = ranges.map((range, k) => ({
-    ...job, range, progress: !!onProgress,
+  const jobs = parts.map((shard, k) => ({
+    ...job, shard, progress: !!onProgress,
     out: sink.dir ? { dir: sink.dir, shownDir: sink.shownDir, tag: tags[k] } : null,
   }));
   try {
@@ -225,13 +225,14 @@ export function fileNames(m, format, layout) {
 /**
  * `exportTrack` / `exportTrackToDir` on worker threads into the sink `makeSink()` makes;
  * undefined when the export runs in this thread instead: one worker (or browsers), a
- * single region, a `fetch` function or a source that cannot cross to a thread, or
+ * single region, a `shard`, a `fetch` function or a source that cannot cross to a thread, or
  * options or regions this thread cannot take (the in-thread run then says what is wrong,
  * in its own order).
  */
 export async function exportOnWorkers(opts, makeSink) {
   const wanted = await workerCount(opts);
-  if (wanted <= 1 || !opts || typeof opts !== 'object' || !Array.isArray(opts.sources) || opts.regions == null) return undefined;
+  // A `shard` is the caller's own split (the page's workers): it runs here.
+  if (wanted <= 1 || !opts || typeof opts !== 'object' || !Array.isArray(opts.sources) || opts.regions == null || opts.shard != null) return undefined;
   try { checkOptions(opts); } catch { return undefined; }
   const job = await portableOptions(opts, opts.sources).catch(() => undefined);
   if (!job) return undefined;
