@@ -83,16 +83,31 @@ export async function portableOptions(opts, sources) {
   };
 }
 
+/** Worker threads alive in this process, over all calls. */
+let threadsInUse = 0;
+
 /** `n` worker threads, one job each at a time, stopped by `close`. */
 export class Pool {
   constructor(workers, signal) {
     this.workers = workers;
     this.signal = signal;
+    this.closed = false;
   }
 
+  /** Up to `n` workers, or null when fewer than two are free: concurrent calls share the
+   * machine's parallelism (or the `workers` one asked for, if more), so threads and their
+   * wasm instances stay bounded however many calls run; the others run in their own
+   * thread. */
   static async start(n, signal) {
+    const cap = Math.max(n, await workerCount({}));
+    const k = Math.min(n, cap - threadsInUse);
+    if (k < 2) return null;
+    threadsInUse += k;
     const { Worker } = await nodeImport('node:worker_threads');
-    return new Pool(Array.from({ length: n }, () => new Worker(new URL('./worker.js', import.meta.url))), signal);
+    // No inherited Node flags: the threads run only this package (and `--input-type` or
+    // `--eval` of the caller's process would stop them).
+    const url = new URL('./worker.js', import.meta.url);
+    return new Pool(Array.from({ length: k }, () => new Worker(url, { execArgv: [] })), signal);
   }
 
   get size() { return this.workers.length; }
@@ -151,6 +166,9 @@ export class Pool {
 
   /** Stop every worker (whatever they were doing) and wait until they are gone. */
   async close() {
+    if (this.closed) return;
+    this.closed = true;
+    threadsInUse -= this.workers.length;
     await Promise.all(this.workers.map((w) => w.terminate().catch(() => {})));
   }
 }
@@ -251,17 +269,19 @@ export async function exportOnWorkers(opts, makeSink) {
     const n = Math.min(wanted, nRegions);
     if (n <= 1) return undefined;
     const names = fileNames(m, format, layout);
-    const sink = await makeSink();
-    let pool;
+    const pool = await Pool.start(n, opts.signal);
+    if (!pool) return undefined;
+    let sink;
     try {
+      sink = await makeSink();
       await beginMerge(m, sink, names, format);
-      pool = await Pool.start(n, opts.signal);
       return await runShards(m, pool, { job: { opts: job, regions: opts.regions }, nRegions, names, format, sink, onProgress: opts.onProgress });
     } catch (e) {
-      await sink.abort?.();
+      await pool.close();
+      await sink?.abort?.();
       throw e;
     } finally {
-      await pool?.close();
+      await pool.close();
     }
   });
 }
