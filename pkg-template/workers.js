@@ -173,14 +173,18 @@ export class Pool {
   }
 }
 
-/** The pieces of scratch file `p`, read in order (fresh buffers: writes keep them). */
+/** The pieces of scratch file `p`, read in order (fresh buffers: writes keep them); the
+ * file goes once read, so the disk holds the merged output and what is left to merge. */
 async function* filePieces(fs, p) {
   const fh = await fs.open(p, 'r');
   try {
     for (let at = 0; ;) {
       const buf = new Uint8Array(MERGE_READ);
       const { bytesRead } = await fh.read(buf, 0, buf.length, at);
-      if (bytesRead === 0) return;
+      if (bytesRead === 0) {
+        await fs.unlink(p);
+        return;
+      }
       at += bytesRead;
       yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
     }
