@@ -52,32 +52,40 @@ export function beginMerge(m, sink, names, format) {
 
 /**
  * Merge raw exports of contiguous region shards (in region order, same sources and
- * layout) into `sink` (begun by `beginMerge`; write / finish, as the driver's sinks), as one export in
- * `format` would have written them: data files concatenated, offsets shifted by the
- * intervals before them, NPY headers (the core's) for the totals. `shards[k]` holds
- * `nRegions`, `nSamples`, `nIntervals`, `bytesFetched`, `requests`; `pieces(k, name)`
- * yields the bytes of its file `name` in order. `m`: the wasm module.
+ * layout) into `sink` (begun by `beginMerge`; write / finish, as the driver's sinks), as
+ * one export in `format` would have written them: data files concatenated, offsets
+ * shifted by the intervals before them, NPY headers (the core's) for the totals.
+ * `shards` (an array, or an async iterable as they finish, in order) holds `nRegions`,
+ * `nSamples`, `nIntervals`, `bytesFetched`, `requests` each; `pieces(shard, k, name)`
+ * yields the bytes of its file `name` in order, or is the number of bytes the shard wrote
+ * into the sink's file itself (in place: only the first shard, whose bytes need no
+ * shift). `m`: the wasm module.
  */
 export async function mergeInto(m, sink, names, shards, format, pieces) {
-  if (!shards.length) throw fail('mergeShards: no shards');
-  const sum = (key) => shards.reduce((n, s) => n + (s[key] ?? 0), 0);
-  const nIntervals = sum('nIntervals');
-  const nSamples = shards[0].nSamples;
-  const nRegions = sum('nRegions');
-  const npy = format === 'npy';
-  for (let i = 0; i < names.length; i++) {
-    let base = 0n;
-    for (let k = 0; k < shards.length; k++) {
-      const src = pieces(k, names[i]);
-      const out = names[i] === 'offsets.npy' ? shiftedOffsets(src, base, k === 0) : src;
-      for await (const p of out) await sink.write(i, p);
-      base += BigInt(shards[k].nIntervals);
+  const t = { nRegions: 0, nIntervals: 0, bytesFetched: 0, requests: 0 };
+  let nSamples;
+  let k = 0;
+  // Shard by shard, each as soon as it is there: files are appended to in order.
+  for await (const shard of shards) {
+    const base = BigInt(t.nIntervals);
+    for (let i = 0; i < names.length; i++) {
+      const src = pieces(shard, k, names[i]);
+      // A number: that many bytes the shard wrote in place (the first shard's, as is).
+      if (typeof src === 'number') sink.skip(i, src);
+      else {
+        const out = names[i] === 'offsets.npy' ? shiftedOffsets(src, base, k === 0) : src;
+        for await (const p of out) await sink.write(i, p);
+      }
     }
+    for (const key of Object.keys(t)) t[key] += shard[key] ?? 0;
+    nSamples ??= shard.nSamples;
+    k += 1;
   }
-  const counts = (n) => (n === 'offsets.npy' ? nRegions * nSamples + 1 : nIntervals);
-  const headers = names.map((n) => (npy ? m.npyHeader(n, counts(n)) : new Uint8Array(0)));
+  if (!k) throw fail('mergeShards: no shards');
+  const counts = (n) => (n === 'offsets.npy' ? t.nRegions * nSamples + 1 : t.nIntervals);
+  const headers = names.map((n) => (format === 'npy' ? m.npyHeader(n, counts(n)) : new Uint8Array(0)));
   const files = await sink.finish(headers);
-  return { files, nRegions, nSamples, nIntervals, bytesFetched: sum('bytesFetched'), requests: sum('requests') };
+  return { files, nRegions: t.nRegions, nSamples, ...t };
 }
 
 /** A file's pieces as an export in memory gives them: a chunk list or one Blob. */
@@ -98,6 +106,6 @@ export async function mergeShards(shards, { format = 'npy' } = {}) {
   return using(async (m) => {
     const sink = memorySink({ output });
     await beginMerge(m, sink, names, format);
-    return mergeInto(m, sink, names, shards, format, (k, name) => memoryPieces(shards[k].files[name]));
+    return mergeInto(m, sink, names, shards, format, (shard, k, name) => memoryPieces(shard.files[name]));
   });
 }

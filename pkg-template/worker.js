@@ -3,15 +3,17 @@
 // this thread's own wasm instance, into memory (chunks transferred back) or into scratch
 // files under temporary names (`out`), which the main thread merges and removes.
 
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { run } from './driver.js';
-import { using } from './module.js';
+import { using, adoptCompiled } from './module.js';
 import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
 import { memorySink } from './sinks/memory.js';
 import { directorySink } from './sinks/directory.js';
 import { unportable, errorMessage } from './workers.js';
 
+// The parent's compiled module: its code is shared, not compiled again here.
+adoptCompiled(workerData?.module);
 // The module stays loaded while the thread lives: a dataset's plan (below) lives in it,
 // and the thread lives for one export only.
 using(() => new Promise(() => {}));
@@ -45,7 +47,7 @@ async function exportShard(job) {
     onProgress: progress(job.progress),
   };
   const sink = job.out
-    ? await directorySink({ outDir: job.out.dir, shownDir: job.out.shownDir, tag: job.out.tag, keep: true })
+    ? await directorySink({ outDir: job.out.dir, shownDir: job.out.shownDir, tag: job.out.tag, into: job.out.into, keep: true })
     : memorySink(opts);
   // A dataset's track: the plan's sorted regions (BED lines kept, so messages name them).
   const regions = job.dataset && (async (session) => session.setRegionsFromDataset(await datasetPlan(job.dataset)));
