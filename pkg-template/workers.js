@@ -33,14 +33,20 @@ export async function workerCount(opts) {
   return os.availableParallelism?.() ?? os.cpus().length;
 }
 
+/** Shared copies of the caller's bytes, made once (a dataset's tracks each send theirs). */
+const sharedCopies = new WeakMap();
+
 /** Bytes every worker reads without a copy each: shared memory as given, or one copy
  * into it. */
 function sharedBytes(x) {
   const u8 = x instanceof ArrayBuffer ? new Uint8Array(x) : new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
   if (u8.buffer instanceof SharedArrayBuffer) return u8;
-  const shared = new Uint8Array(new SharedArrayBuffer(u8.byteLength));
-  shared.set(u8);
-  return shared;
+  if (!sharedCopies.has(x)) {
+    const shared = new Uint8Array(new SharedArrayBuffer(u8.byteLength));
+    shared.set(u8);
+    sharedCopies.set(x, shared);
+  }
+  return sharedCopies.get(x);
 }
 
 /** Source `x` as a worker can be sent it (what it is named by stays the same), or
@@ -113,9 +119,8 @@ export class Pool {
 
   get size() { return this.workers.length; }
 
-  /** Run `jobs` on the workers, each taking the next job in order when it is free (shards
-   * differ in cost: a slow one does not hold the others up); yields the results in order
-   * as they are there. A failed job throws once the jobs before it are yielded (as one
+  /** Run `jobs` on the workers, each taking the next job in order when it is free; yields
+   * the results in order as they are there. A failed job throws once the jobs before it are yielded (as one
    * thread meets failures: in order), and no further job starts. */
   async *run(jobs, onProgress) {
     const settled = new Array(jobs.length);
@@ -235,12 +240,14 @@ export async function runShards(m, pool, { job, nRegions, names, format, sink, o
   try {
     let genome = false;
     const pieces = (shard, k, name) => {
+      // The merge acts on an abort too, as the export loop does.
+      if (pool.signal?.aborted) throw abortError(pool.signal);
       genome ||= shard.decodeOrder === 'genome';
       const f = shard.files[name];
       if (!sink.dir) return f;
       return f.owned ? filePieces(fs, f.path) : f.bytes;
     };
-    // Merged as they finish, while the workers go on with the next shards.
+    // Merged in order, each as soon as it and those before it are done.
     const merged = await mergeInto(m, sink, names, pool.run(jobs, report), format, pieces);
     return { ...merged, decodeOrder: genome ? 'genome' : 'input' };
   } catch (e) {
