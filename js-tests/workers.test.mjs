@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { exportTrack, exportTrackToDir, exportDataset, exportDatasetToDir } from '../pkg/index.js';
+import { exportTrack, exportTrackToDir, exportDataset, exportDatasetToDir, mergeShards } from '../pkg/index.js';
 import { ROOT, DATA, cases, blobBytes, cliExport, gvlCases, cliDataset, assertGvlDataset, readTree, startTestServer } from './helpers.mjs';
 
 let server;
@@ -168,6 +168,19 @@ test('no worker thread outlives a call: a process that failed and aborted export
     console.log('done');
   `);
   assert.equal(execFileSync(process.execPath, [script], { encoding: 'utf8', timeout: 120_000 }).trim(), 'done');
+});
+
+test('the shard option (the page\'s split): parts merged by mergeShards are the whole export; bad shards are one-line errors', async () => {
+  const want = cliExport(SEED, []);
+  for (const count of [1, 2, 3]) {
+    const parts = [];
+    for (let index = 0; index < count; index++) parts.push(await exportTrack({ sources: SEED.paths, regions: seedBed, format: 'raw', shard: { index, count } }));
+    assert.equal(parts.reduce((n, p) => n + p.nRegions, 0), 2000);
+    assertSame(await bytesOf((await mergeShards(parts)).files), want, `${count} parts`);
+  }
+  for (const [shard, shown] of [[{ index: 2, count: 2 }, '{ index: 2, count: 2 }'], [{ index: 0 }, '{ index: 0, count: undefined }'], ['1/2', 'a string']]) {
+    await assert.rejects(exportTrack({ sources: SEED.paths, regions: seedBed, shard }), { message: `shard: expected { index, count } with 0 <= index < count, got ${shown}` });
+  }
 });
 
 test('workers must be a positive integer', async () => {
