@@ -103,39 +103,43 @@ export async function buildDataset(opts, makeTarget) {
           }));
           // Byte sources have no name of their own: a sample's is its name.
           const sourceLabels = perSample ? samples.map((s) => `sample '${printable(s)}'`) : undefined;
+          const trackOpts = {
+            sources: sourcesOf(name, perSample),
+            format: 'raw',
+            layout: plan.layout,
+            maxMem: opts.maxMem,
+            blockCacheBytes: opts.blockCacheBytes,
+            fetch: opts.fetch,
+            wholeFileLimit: opts.wholeFileLimit,
+            timeoutMs: opts.timeoutMs,
+            headers: opts.headers,
+            output: opts.output,
+            signal: call.signal,
+            onProgress: progress,
+          };
+          const internal = {
+            // The dataset's sorted regions (BED lines kept, so messages name them).
+            regions: (session) => session.setRegionsFromDataset(plan),
+            sourceLabels,
+          };
           let r;
           try {
+            const sink = await target.track(dir);
             if (pool) {
-              // The track's shards on the workers, each from the plan's sorted regions.
-              const sink = await target.track(dir);
+              // The track in shards of the plan's sorted regions: the first here, the
+              // others on the workers (each makes the plan's sorted regions again).
               const names = fileNames(m, 'raw', plan.layout);
               await beginMerge(m, sink, names, 'raw');
               r = await runShards(m, pool, {
                 job: {
-                  opts: await portableOptions({ ...opts, layout: plan.layout }, sourcesOf(name, perSample)),
+                  opts: await portableOptions(trackOpts, trackOpts.sources),
                   dataset: { regions: opts.regions, maxJitter: opts.maxJitter, gvlFormat: opts.gvlFormat },
                   sourceLabels,
                 },
+                here: (shard, into, onProgress) => run({ ...trackOpts, shard, onProgress }, into, internal),
                 nRegions: n, names, format: 'raw', sink, onProgress: progress,
               });
-            } else r = await run({
-              sources: sourcesOf(name, perSample),
-              format: 'raw',
-              layout: plan.layout,
-              maxMem: opts.maxMem,
-              blockCacheBytes: opts.blockCacheBytes,
-              fetch: opts.fetch,
-              wholeFileLimit: opts.wholeFileLimit,
-              timeoutMs: opts.timeoutMs,
-              headers: opts.headers,
-              output: opts.output,
-              signal: call.signal,
-              onProgress: progress,
-            }, await target.track(dir), {
-              // The dataset's sorted regions (BED lines kept, so messages name them).
-              regions: (session) => session.setRegionsFromDataset(plan),
-              sourceLabels,
-            });
+            } else r = await run(trackOpts, sink, internal);
           } catch (e) {
             throw inTrack(what, name, e);
           }

@@ -57,9 +57,8 @@ export function beginMerge(m, sink, names, format) {
  * shifted by the intervals before them, NPY headers (the core's) for the totals.
  * `shards` (an array, or an async iterable as they finish, in order) holds `nRegions`,
  * `nSamples`, `nIntervals`, `bytesFetched`, `requests` each; `pieces(shard, k, name)`
- * yields the bytes of its file `name` in order, or is the number of bytes the shard wrote
- * into the sink's file itself (in place: only the first shard, whose bytes need no
- * shift). `m`: the wasm module.
+ * yields the bytes of its file `name` in order (none for a shard exported into the sink
+ * itself: the first, whose bytes need no shift). `m`: the wasm module.
  */
 export async function mergeInto(m, sink, names, shards, format, pieces) {
   const t = { nRegions: 0, nIntervals: 0, bytesFetched: 0, requests: 0 };
@@ -70,12 +69,8 @@ export async function mergeInto(m, sink, names, shards, format, pieces) {
     const base = BigInt(t.nIntervals);
     for (let i = 0; i < names.length; i++) {
       const src = pieces(shard, k, names[i]);
-      // A number: that many bytes the shard wrote in place (the first shard's, as is).
-      if (typeof src === 'number') sink.skip(i, src);
-      else {
-        const out = names[i] === 'offsets.npy' ? shiftedOffsets(src, base, k === 0) : src;
-        for await (const p of out) await sink.write(i, p);
-      }
+      const out = names[i] === 'offsets.npy' ? shiftedOffsets(src, base, k === 0) : src;
+      for await (const p of out) await sink.write(i, p);
     }
     for (const key of Object.keys(t)) t[key] += shard[key] ?? 0;
     nSamples ??= shard.nSamples;

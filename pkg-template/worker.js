@@ -47,7 +47,7 @@ async function exportShard(job) {
     onProgress: progress(job.progress),
   };
   const sink = job.out
-    ? await directorySink({ outDir: job.out.dir, shownDir: job.out.shownDir, tag: job.out.tag, into: job.out.into, keep: true })
+    ? await directorySink({ outDir: job.out.dir, shownDir: job.out.shownDir, tag: job.out.tag, keep: true })
     : memorySink(opts);
   // A dataset's track: the plan's sorted regions (BED lines kept, so messages name them).
   const regions = job.dataset && (async (session) => session.setRegionsFromDataset(await datasetPlan(job.dataset)));

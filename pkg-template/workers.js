@@ -15,7 +15,7 @@ import { runTag } from './sinks/directory.js';
 import { using, compiledModule } from './module.js';
 import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
-import { checkOptions } from './driver.js';
+import { checkOptions, run } from './driver.js';
 
 /** Pieces a scratch file is read back in to be merged. */
 const MERGE_READ = 4 << 20;
@@ -92,7 +92,8 @@ export async function portableOptions(opts, sources) {
 /** Worker threads alive in this process, over all calls. */
 let threadsInUse = 0;
 
-/** `n` worker threads, one job each at a time, stopped by `close`. */
+/** Worker threads for an export on `n` threads, this one included (it exports the first
+ * shard itself), one job each at a time, stopped by `close`. */
 export class Pool {
   constructor(workers, signal) {
     this.workers = workers;
@@ -100,14 +101,14 @@ export class Pool {
     this.closed = false;
   }
 
-  /** Up to `n` workers, or null when fewer than two are free: concurrent calls share the
+  /** Up to `n - 1` workers, or null when none is free: concurrent calls share the
    * machine's parallelism (or the `workers` one asked for, if more), so threads and their
    * wasm instances stay bounded however many calls run; the others run in their own
    * thread. */
   static async start(n, signal) {
-    const cap = Math.max(n, await workerCount({}));
-    const k = Math.min(n, cap - threadsInUse);
-    if (k < 2) return null;
+    const cap = Math.max(n, await workerCount({})) - 1;
+    const k = Math.min(n - 1, cap - threadsInUse);
+    if (k < 1) return null;
     threadsInUse += k;
     const { Worker } = await nodeImport('node:worker_threads');
     // No inherited Node flags: the threads run only this package (and `--input-type` or
@@ -119,10 +120,11 @@ export class Pool {
 
   get size() { return this.workers.length; }
 
-  /** Run `jobs` on the workers, each taking the next job in order when it is free; yields
-   * the results in order as they are there. A failed job throws once the jobs before it are yielded (as one
-   * thread meets failures: in order), and no further job starts. */
-  async *run(jobs, onProgress) {
+  /** Start `jobs` on the workers, each taking the next job in order when it is free;
+   * the iterator returned yields the results in order as they are there. A failed job
+   * throws once the jobs before it are yielded (as one thread meets failures: in order),
+   * and no further job starts. */
+  run(jobs, onProgress) {
     const settled = new Array(jobs.length);
     let next = 0;
     let failed = false;
@@ -159,22 +161,25 @@ export class Pool {
     }
     this.signal?.addEventListener('abort', notify);
     off.push(() => this.signal?.removeEventListener('abort', notify));
-    try {
-      for (const w of this.workers) dispatch(w);
-      for (let k = 0; k < jobs.length; k++) {
-        while (!settled[k]) {
-          if (this.signal?.aborted) throw abortError(this.signal);
-          await new Promise((resolve) => { wake = resolve; });
+    for (const w of this.workers) dispatch(w);
+    const { signal } = this;
+    return (async function* results() {
+      try {
+        for (let k = 0; k < jobs.length; k++) {
+          while (!settled[k]) {
+            if (signal?.aborted) throw abortError(signal);
+            await new Promise((resolve) => { wake = resolve; });
+          }
+          if (signal?.aborted) throw abortError(signal);
+          if (settled[k].error) throw settled[k].error;
+          const { result } = settled[k];
+          settled[k] = { merged: true }; // its bytes may go once merged
+          yield result;
         }
-        if (this.signal?.aborted) throw abortError(this.signal);
-        if (settled[k].error) throw settled[k].error;
-        const { result } = settled[k];
-        settled[k] = { merged: true }; // its bytes may go once merged
-        yield result;
+      } finally {
+        for (const o of off) o();
       }
-    } finally {
-      for (const o of off) o();
-    }
+    })();
   }
 
   /** Stop every worker (whatever they were doing) and wait until they are gone. */
@@ -185,12 +190,6 @@ export class Pool {
     await Promise.all(this.workers.map((w) => w.terminate().catch(() => {})));
   }
 }
-
-/** One shard per worker. More would balance shards of unequal cost, but each shard
- * inflates every block its regions touch, and in a shuffled BED (a training set's) the
- * regions of any shard touch most blocks: on the medium corpus, 8 shards on 2 workers
- * took 2.3 times the CPU of one thread. */
-const shardCount = (nRegions, workers) => Math.min(nRegions, workers);
 
 /** The pieces of scratch file `p`, read in order (fresh buffers: writes keep them); the
  * file goes once read, so the disk holds the merged output and what is left to merge. */
@@ -212,15 +211,25 @@ async function* filePieces(fs, p) {
   }
 }
 
+/** The caller's sink as the first shard's export in this thread writes into it: already
+ * begun, finished and aborted by the merge. */
+const firstShardSink = (sink) => ({ ...sink, begin() {}, finish() { return {}; }, abort() {} });
+
 /**
- * One raw track export of `nRegions` regions on `pool`'s workers, shard k on worker k,
- * merged into `sink` (begun by the caller with `names`) in `format`. `job` is what every
- * worker gets (`opts`: portableOptions; `dataset`: the plan's inputs, for a dataset's
- * track); `onProgress` gets the sum over the shards. Scratch files go in `sink.dir` when
- * the sink is a directory, and are removed whatever happens.
+ * One raw track export of `nRegions` regions in shards: the first in this thread, straight
+ * into `sink` (begun by the caller with `names`), by `here(shard, sink, onProgress)` (the
+ * driver's `run` with the caller's own options), the others on `pool`'s workers (`job`:
+ * what every worker gets: `opts` from portableOptions, `regions`, or `dataset`: the plan's
+ * inputs, for a dataset's track), merged after it in order, in `format`. `onProgress` gets
+ * the sum over the shards. The workers' scratch files go in `sink.dir` when the sink is a
+ * directory, and are removed whatever happens.
  */
-export async function runShards(m, pool, { job, nRegions, names, format, sink, onProgress }) {
-  const count = shardCount(nRegions, pool.size);
+export async function runShards(m, pool, { job, here, nRegions, names, format, sink, onProgress }) {
+  // One shard per thread. More would balance shards of unequal cost, but each shard
+  // inflates every block its regions touch, and in a shuffled BED (a training set's) the
+  // regions of any shard touch most blocks: on the medium corpus, 8 shards on 2 threads
+  // took 2.3 times the CPU of one thread.
+  const count = Math.min(nRegions, pool.size + 1);
   const parts = Array.from({ length: count }, (_, index) => ({ index, count }));
   const fs = sink.dir ? await nodeImport('node:fs/promises') : null;
   const path = sink.dir ? await nodeImport('node:path') : null;
@@ -231,24 +240,28 @@ export async function runShards(m, pool, { job, nRegions, names, format, sink, o
     const sum = (key) => progress.reduce((t, x) => t + x[key], 0);
     onProgress({ regionsDone: sum('regionsDone'), regionsTotal: nRegions, intervals: sum('intervals'), bytesFetched: sum('bytesFetched') });
   });
-  // On disk, the first shard writes straight into the merged files: one copy less.
-  const into = sink.dir ? sink.targets() : null;
-  const jobs = parts.map((shard, k) => ({
+  const jobs = parts.slice(1).map((shard, k) => ({
     ...job, shard, progress: !!onProgress,
-    out: sink.dir ? { dir: sink.dir, shownDir: sink.shownDir, tag: tags[k], into: k === 0 ? into : undefined } : null,
+    out: sink.dir ? { dir: sink.dir, shownDir: sink.shownDir, tag: tags[k + 1] } : null,
   }));
   try {
+    const others = pool.run(jobs, report && ((k, p) => report(k + 1, p)));
+    // Started after the workers' jobs: this thread works too, and its shard needs no copy.
+    const first = here(parts[0], firstShardSink(sink), report && ((p) => report(0, p)));
+    const shards = (async function* inOrder() {
+      yield await first;
+      yield* others;
+    })();
     let genome = false;
     const pieces = (shard, k, name) => {
       // The merge acts on an abort too, as the export loop does.
       if (pool.signal?.aborted) throw abortError(pool.signal);
       genome ||= shard.decodeOrder === 'genome';
-      const f = shard.files[name];
-      if (!sink.dir) return f;
-      return f.owned ? filePieces(fs, f.path) : f.bytes;
+      if (k === 0) return [];
+      return sink.dir ? filePieces(fs, shard.files[name]) : shard.files[name];
     };
     // Merged in order, each as soon as it and those before it are done.
-    const merged = await mergeInto(m, sink, names, pool.run(jobs, report), format, pieces);
+    const merged = await mergeInto(m, sink, names, shards, format, pieces);
     return { ...merged, decodeOrder: genome ? 'genome' : 'input' };
   } catch (e) {
     // Workers still running are stopped before their files go.
@@ -256,7 +269,7 @@ export async function runShards(m, pool, { job, nRegions, names, format, sink, o
     throw e;
   } finally {
     if (sink.dir) {
-      const scratch = tags.flatMap((t) => [...names.map((n) => m.exportTempName(n, t)), m.exportSpillName(t)]);
+      const scratch = tags.slice(1).flatMap((t) => [...names.map((n) => m.exportTempName(n, t)), m.exportSpillName(t)]);
       await Promise.all(scratch.map((f) => fs.unlink(path.join(sink.dir, f)).catch(() => {})));
     }
   }
@@ -309,7 +322,8 @@ export async function exportOnWorkers(opts, makeSink) {
     try {
       sink = await makeSink();
       await beginMerge(m, sink, names, format);
-      return await runShards(m, pool, { job: { opts: job, regions: opts.regions }, nRegions, names, format, sink, onProgress: opts.onProgress });
+      const here = (shard, into, onProgress) => run({ ...opts, format: 'raw', shard, onProgress }, into);
+      return await runShards(m, pool, { job: { opts: job, regions: opts.regions }, here, nRegions, names, format, sink, onProgress: opts.onProgress });
     } catch (e) {
       await pool.close();
       await sink?.abort?.();

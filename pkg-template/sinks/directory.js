@@ -57,7 +57,7 @@ export const runTag = () => `${process.pid}-${Math.random().toString(36).slice(2
  * instead when given (a dataset's track, written in its staging directory). A worker
  * thread's shard (workers.js) gives the run's `tag` (so the main thread knows the names
  * to remove if it stops the worker) and `keep`: its files stay under their temporary
- * names, for the main thread to merge (finish gives `{ name: { path, bytes, owned } }`). */
+ * names, for the main thread to merge (finish gives their paths). */
 export async function directorySink(opts) {
   const fs = await nodeImport('node:fs/promises');
   const path = await nodeImport('node:path');
@@ -114,24 +114,12 @@ export async function directorySink(opts) {
       await removeStale(fs, path, outDir);
       const temps = await using((m) => names.map((n) => m.exportTempName(n, tag)));
       for (let i = 0; i < names.length; i++) {
+        const temp = path.join(outDir, temps[i]);
         const final = path.join(outDir, names[i]);
-        // The first shard of a merge writes straight into the merged files (`into`: their
-        // paths and where its records start), which the merging sink owns.
-        const into = opts.into?.[names[i]];
-        const temp = into ? into.path : path.join(outDir, temps[i]);
-        const fh = await attempt(final, () => fs.open(temp, into ? 'r+' : 'w'));
+        const fh = await attempt(final, () => fs.open(temp, 'w'));
         // The header is written last, in place; the records start after its length.
-        const at = into ? into.at : headerLengths[i];
-        files.push({ name: names[i], temp, final, fh, at, from: at, owned: !into });
+        files.push({ name: names[i], temp, final, fh, at: headerLengths[i] });
       }
-    },
-    /** Where each file's next bytes go: `{ name: { path, at } }` (for `into`). */
-    targets() {
-      return Object.fromEntries(files.map((f) => [f.name, { path: f.temp, at: f.at }]));
-    },
-    /** Bytes of file `i` written by another sink (`into`): go past them. */
-    skip(i, n) {
-      files[i].at += n;
     },
     async take(session) {
       const need = session.outputBytes;
@@ -189,7 +177,7 @@ export async function directorySink(opts) {
       await attempt(outDir, async () => spillFh?.close());
       spillFh = null;
       if (opts.keep) {
-        const kept = Object.fromEntries(files.map((f) => [f.name, { path: f.temp, bytes: f.at - f.from, owned: f.owned }]));
+        const kept = Object.fromEntries(files.map((f) => [f.name, f.temp]));
         files = [];
         created.length = 0;
         return kept;
@@ -210,7 +198,7 @@ export async function directorySink(opts) {
       spillFh = null;
       for (const f of files) {
         await f.fh?.close().catch(() => {});
-        if (f.owned) await fs.unlink(f.temp).catch(() => {});
+        await fs.unlink(f.temp).catch(() => {});
       }
       files = [];
       // Directories this export made go too, innermost first, as long as they are empty.
