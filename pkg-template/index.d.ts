@@ -115,13 +115,14 @@ export interface ExportOptions {
    */
   signal?: AbortSignal;
   /**
-   * Node: worker threads the export runs on, one contiguous shard of the regions each
-   * (each with its own wasm instance, one region at a time), merged in order into exactly
-   * the files one thread writes. Default `os.availableParallelism()`; ignored in browsers
-   * (the export page runs its own Web Workers with `shard`). Threads are shared by
-   * concurrent calls (at most the machine's parallelism, or this many if more): a call
-   * finding fewer than two free, or exporting one region, or given a `fetch` function
-   * (functions cannot cross to a thread) runs in the calling thread. Each thread opens
+   * Node: threads the export runs on, the calling one and `workers - 1` worker threads,
+   * one contiguous shard of the regions each (each with its own wasm instance, one region
+   * at a time), merged in order into exactly the files one thread writes. Default
+   * `os.availableParallelism()`; ignored in browsers (the export page runs its own Web
+   * Workers with `shard`). Worker threads are shared by concurrent calls (at most the
+   * machine's parallelism minus one, or this many if more): a call finding none free, or
+   * exporting one region, or given a `fetch` function (functions cannot cross to a
+   * thread) runs in the calling thread alone. Each thread opens
    * every source itself, so `bytesFetched` and `requests` count headers and indexes once
    * per thread. Bytes sources are copied once into a SharedArrayBuffer all threads read
    * (none when they already are on one); Blobs and Files are shared, not copied.

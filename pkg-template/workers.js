@@ -1,11 +1,11 @@
-// Node: an export on worker threads (`workers`), one contiguous shard of the regions each
-// (the split and the merge are shards.js's, as on the page). Each worker runs the same
-// driver over its own wasm instance, one region at a time, into memory (its chunks are
-// transferred back) or into scratch files in the output directory; this thread merges
-// the shards into the caller's sink, in order. A failing shard fails the export with its
-// own error (the first shard's in region order when several fail, as one worker meets
-// them), the other workers are stopped and their files removed; nothing is half-written.
-
+// Node: an export on `workers` threads, one contiguous shard of the regions each (the
+// split and the merge are shards.js's, as on the page). This thread exports the first
+// shard straight into the caller's sink; each worker thread runs the same driver on
+// another over its own wasm instance, one region at a time, into memory (its chunks are
+// transferred back) or into scratch files in the output directory, appended here in
+// order. A failing shard fails the export with its own error (the first shard's in region
+// order when several fail, as one thread meets them), the other workers are stopped and
+// their files removed; nothing is half-written.
 import { BigwigNpyError, fail, abortError, describe } from './errors.js';
 import { IS_NODE, nodeImport } from './node.js';
 import { isBytes, isInspected } from './sources/index.js';
