@@ -99,7 +99,7 @@ async function main() {
   for (const x of rows) {
     console.log(`| ${x.name}${x.same ? '' : ' (OUTPUT DIFFERS)'} | ${x.workers} | ${x.native.toFixed(3)} s | ${x.fromPaths.toFixed(3)} s | ${x.fromHttp.toFixed(3)} s `
       + `| ${(x.fromPaths / x.native).toFixed(2)}x | ${x.bbi == null ? 'not run' : x.bbi.toFixed(2) + ' s'} | ${x.bbi == null ? '' : (x.bbi / x.fromPaths).toFixed(0) + 'x'} `
-      + `| ${(x.bytes / 1e6).toFixed(2)} MB | ${(x.needed / 1e6).toFixed(2)} MB | ${(x.bytes / x.needed).toFixed(3)}x | ${x.requests} |`);
+      + `| ${(x.bytes / 1e6).toFixed(2)} MB | ${Number.isNaN(x.needed) ? 'floor not built | ' : `${(x.needed / 1e6).toFixed(2)} MB | ${(x.bytes / x.needed).toFixed(3)}x`} | ${x.requests} |`);
   }
 }
 
