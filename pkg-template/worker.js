@@ -1,7 +1,8 @@
 // A Node worker thread of a sharded export (workers.js): each job is one contiguous shard
-// of the regions (the `shard` option), exported raw by the same driver as in the main thread, over
-// this thread's own wasm instance, into memory (chunks transferred back) or into scratch
-// files under temporary names (`out`), which the main thread merges and removes.
+// of the regions (the `shard` option), exported raw by the same driver as in the calling
+// thread, over this thread's own wasm instance, into memory (chunks transferred back) or
+// into scratch files under temporary names (`out`), which the calling thread merges and
+// removes.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { run } from './driver.js';
