@@ -5,7 +5,9 @@
 // compare the bytes fetched with what a range reader needs (the floor tool's count:
 // everything before the data, the whole index, and the compressed blocks touched).
 //
-// usage: node bench/node.mjs [--corpora seed,medium] [--repeat 3] [--bbi seed|all|none]
+// usage: node bench/node.mjs [--corpora seed,medium] [--repeat 3] [--bbi seed|all|none] [--workers 1,2]
+// --workers: a row per count, Node's `workers` against the CLI's `--threads` of the same
+// count (default 1, the package's single-thread speed).
 // Run `python3 bench/run.py` once first (it builds the floor tool and the medium corpus)
 // and `npm run build` (the package).
 import { execFileSync } from 'node:child_process';
@@ -23,6 +25,7 @@ const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0
 const corpora = arg('--corpora', 'seed,medium').split(',');
 const repeat = Number(arg('--repeat', '3'));
 const bbiMode = arg('--bbi', 'seed');
+const workerCounts = arg('--workers', '1').split(',').map(Number);
 
 const corpusDir = (name) => (name === 'seed' ? path.join(SHARED, 'fixtures', 'seed') : path.join(OUT, name));
 const samples = (dir) => fs.readdirSync(dir).filter((f) => /^sample_\d+\.bw$/.test(f))
@@ -45,49 +48,58 @@ function fresh(d) {
   return d;
 }
 
+/** One row: corpus `name` exported natively with `workers` threads and by the package
+ * with `workers` worker threads, from paths and over HTTP. */
+async function bench(name, workers, bin, floor, bbiDir) {
+  const dir = corpusDir(name);
+  const files = samples(dir);
+  const regions = fs.readFileSync(path.join(dir, 'regions.bed'), 'utf8');
+  const paths = files.map((f) => path.join(dir, f));
+  const out = path.join(OUT, `${name}-node`);
+
+  const [native] = await best(() => execFileSync(bin, ['export', '--quiet', '--threads', String(workers), '--format', 'raw',
+    '--regions', path.join(dir, 'regions.bed'), '--out', fresh(path.join(OUT, `${name}-native1`)), ...paths]));
+  const want = fs.readFileSync(path.join(OUT, `${name}-native1`, 'intervals.npy'));
+  const outBytes = want.length + fs.statSync(path.join(OUT, `${name}-native1`, 'offsets.npy')).size;
+
+  const [fromPaths] = await best(() => exportTrackToDir({ sources: paths, regions, format: 'raw', workers, outDir: fresh(out) }));
+  const same1 = fs.readFileSync(path.join(out, 'intervals.npy')).equals(want);
+
+  // The test server (tests/server) in its own process, so it does not share the
+  // exporter's event loop.
+  const server = await startTestServer({ root: dir });
+  const urls = files.map((f) => `${server.base}/range/${f}`);
+  const [fromHttp, r] = await best(() => exportTrackToDir({ sources: urls, regions, format: 'raw', workers, outDir: fresh(out) }));
+  await server.close();
+  const same2 = fs.readFileSync(path.join(out, 'intervals.npy')).equals(want);
+
+  // The floor tool (../shared/tools/floor, built by bench/run.py), when built.
+  const needed = fs.existsSync(floor)
+    ? Number(execFileSync(floor, [dir, path.join(OUT, 'floor.out'), String(outBytes)], { encoding: 'utf8' }).trim().split(/\s+/)[3])
+    : NaN;
+
+  let bbi = null;
+  if (bbiDir && (bbiMode === 'all' || name === 'seed') && workers === workerCounts[0]) {
+    const printed = execFileSync(process.execPath, [path.join(bbiDir, 'bbijs_export.mjs'), dir, fresh(path.join(OUT, `${name}-bbi`))], { encoding: 'utf8' });
+    bbi = Number(printed.trim().split('\n').at(-1));
+  }
+  return { name, workers, native, fromPaths, fromHttp, bytes: r.bytesFetched, requests: r.requests, needed, bbi, same: same1 && same2 };
+}
+
 async function main() {
   const bin = path.join(ROOT, 'target', 'release', 'bigwig-npy');
   const floor = path.join(OUT, 'floor-target', 'release', 'floor');
   const bbiDir = bbiMode === 'none' ? null : setupBbi(OUT, path.join(SHARED, 'tools', 'peers', 'bbijs_export.mjs'));
   const rows = [];
   for (const name of corpora) {
-    const dir = corpusDir(name);
-    const files = samples(dir);
-    const regions = fs.readFileSync(path.join(dir, 'regions.bed'), 'utf8');
-    const paths = files.map((f) => path.join(dir, f));
-    const out = path.join(OUT, `${name}-node`);
-
-    const [native] = await best(() => execFileSync(bin, ['export', '--quiet', '--threads', '1', '--format', 'raw',
-      '--regions', path.join(dir, 'regions.bed'), '--out', fresh(path.join(OUT, `${name}-native1`)), ...paths]));
-    const want = fs.readFileSync(path.join(OUT, `${name}-native1`, 'intervals.npy'));
-    const outBytes = want.length + fs.statSync(path.join(OUT, `${name}-native1`, 'offsets.npy')).size;
-
-    const [fromPaths] = await best(() => exportTrackToDir({ sources: paths, regions, format: 'raw', outDir: fresh(out) }));
-    const same1 = fs.readFileSync(path.join(out, 'intervals.npy')).equals(want);
-
-    // The test server (tests/server) in its own process, so it does not share the
-    // exporter's event loop.
-    const server = await startTestServer({ root: dir });
-    const urls = files.map((f) => `${server.base}/range/${f}`);
-    const [fromHttp, r] = await best(() => exportTrackToDir({ sources: urls, regions, format: 'raw', outDir: fresh(out) }));
-    await server.close();
-    const same2 = fs.readFileSync(path.join(out, 'intervals.npy')).equals(want);
-
-    const needed = Number(execFileSync(floor, [dir, path.join(OUT, 'floor.out'), String(outBytes)], { encoding: 'utf8' }).trim().split(/\s+/)[3]);
-
-    let bbi = null;
-    if (bbiDir && (bbiMode === 'all' || name === 'seed')) {
-      const printed = execFileSync(process.execPath, [path.join(bbiDir, 'bbijs_export.mjs'), dir, fresh(path.join(OUT, `${name}-bbi`))], { encoding: 'utf8' });
-      bbi = Number(printed.trim().split('\n').at(-1));
-    }
-    rows.push({ name, native, fromPaths, fromHttp, bytes: r.bytesFetched, requests: r.requests, needed, bbi, same: same1 && same2 });
+    for (const workers of workerCounts) rows.push(await bench(name, workers, bin, floor, bbiDir));
   }
-  console.log('| corpus | native, 1 thread | Node, paths | Node, HTTP | paths / native | @gmod/bbi 8.1.1 | ours faster than bbi | HTTP bytes fetched | needed | fetched / needed | requests |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('| corpus | threads (CLI) / workers (Node) | native | Node, paths | Node, HTTP | paths / native | @gmod/bbi 8.1.1 | ours faster than bbi | HTTP bytes fetched | needed | fetched / needed | requests |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const x of rows) {
-    console.log(`| ${x.name}${x.same ? '' : ' (OUTPUT DIFFERS)'} | ${x.native.toFixed(3)} s | ${x.fromPaths.toFixed(3)} s | ${x.fromHttp.toFixed(3)} s `
+    console.log(`| ${x.name}${x.same ? '' : ' (OUTPUT DIFFERS)'} | ${x.workers} | ${x.native.toFixed(3)} s | ${x.fromPaths.toFixed(3)} s | ${x.fromHttp.toFixed(3)} s `
       + `| ${(x.fromPaths / x.native).toFixed(2)}x | ${x.bbi == null ? 'not run' : x.bbi.toFixed(2) + ' s'} | ${x.bbi == null ? '' : (x.bbi / x.fromPaths).toFixed(0) + 'x'} `
-      + `| ${(x.bytes / 1e6).toFixed(2)} MB | ${(x.needed / 1e6).toFixed(2)} MB | ${(x.bytes / x.needed).toFixed(3)}x | ${x.requests} |`);
+      + `| ${(x.bytes / 1e6).toFixed(2)} MB | ${Number.isNaN(x.needed) ? 'floor not built | ' : `${(x.needed / 1e6).toFixed(2)} MB | ${(x.bytes / x.needed).toFixed(3)}x`} | ${x.requests} |`);
   }
 }
 

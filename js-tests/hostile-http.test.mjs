@@ -6,13 +6,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { getEventListeners } from 'node:events';
 import fs from 'node:fs';
-import { exportTrack } from '../pkg/index.js';
+import { exportTrack as exportOn } from '../pkg/index.js';
 import { ROOT, cases, sha256, blobBytes, startTestServer, waitFor } from './helpers.mjs';
 
 let server;
 before(async () => { server = await startTestServer(); });
 after(async () => { await server.close(); });
 
+// One reader's network behaviour (requests, retries, bytes): each worker thread would read
+// for itself. workers.test.mjs runs URL sources on worker threads.
+const exportTrack = (opts) => exportOn({ workers: 1, ...opts });
 const CASES = cases();
 const seed = CASES.find((c) => c.name === 'seed');
 const volvox = CASES.find((c) => c.name === 'volvox');

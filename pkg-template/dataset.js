@@ -13,6 +13,8 @@ import { run, callSignal, checkSourceOptions } from './driver.js';
 import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
 import { memorySink } from './sinks/memory.js';
+import { beginMerge } from './shards.js';
+import { Pool, workerCount, portableOptions, runShards, fileNames } from './workers.js';
 
 /** `[name, value]` pairs of an object, a Map or an array of pairs.
  * @returns {[any, any][]} */
@@ -66,6 +68,7 @@ export async function buildDataset(opts, makeTarget) {
   const tracks = datasetTracks(opts);
   const annot = datasetAnnot(opts);
   checkSourceOptions(opts);
+  await workerCount(opts); // checked with the other options
   if (opts.onProgress != null && typeof opts.onProgress !== 'function') throw fail(`onProgress: expected a function, got ${describe(opts.onProgress)}`);
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const call = callSignal(opts.signal);
@@ -73,6 +76,7 @@ export async function buildDataset(opts, makeTarget) {
     return await using(async (m) => {
       let plan;
       let target;
+      let pool;
       try {
         plan = new m.DatasetPlan(opts.maxJitter, opts.gvlFormat);
         // Tracks first, as the CLI checks its tables before the BED: cheap mistakes first.
@@ -88,6 +92,8 @@ export async function buildDataset(opts, makeTarget) {
         await target.put('regions.npy', plan.regionsNpy());
         await target.put('input_regions.arrow', plan.inputRegionsArrow());
         const done = { nIntervals: 0, bytesFetched: 0, requests: 0 };
+        const sourcesOf = (name, perSample) => (perSample ? samples.map((s) => bySample.get(name).get(s)) : [annotSource.get(name)]);
+        pool = await datasetPool(opts, jobs, sourcesOf, n, call.signal);
         for (let k = 0; k < jobs.length; k++) {
           const { name, dir, what, perSample } = jobs[k];
           const progress = opts.onProgress && ((p) => opts.onProgress({
@@ -97,27 +103,45 @@ export async function buildDataset(opts, makeTarget) {
             intervals: done.nIntervals + p.intervals,
             bytesFetched: done.bytesFetched + p.bytesFetched,
           }));
+          // Byte sources have no name of their own: a sample's is its name.
+          const sourceLabels = perSample ? samples.map((s) => `sample '${printable(s)}'`) : undefined;
+          const trackOpts = {
+            sources: sourcesOf(name, perSample),
+            format: 'raw',
+            layout: plan.layout,
+            maxMem: opts.maxMem,
+            blockCacheBytes: opts.blockCacheBytes,
+            fetch: opts.fetch,
+            wholeFileLimit: opts.wholeFileLimit,
+            timeoutMs: opts.timeoutMs,
+            headers: opts.headers,
+            output: opts.output,
+            signal: call.signal,
+            onProgress: progress,
+          };
+          const internal = {
+            // The dataset's sorted regions (BED lines kept, so messages name them).
+            regions: (session) => session.setRegionsFromDataset(plan),
+            sourceLabels,
+          };
           let r;
           try {
-            r = await run({
-              sources: perSample ? samples.map((s) => /** @type {Map<any, any>} */ (bySample.get(name)).get(s)) : [annotSource.get(name)],
-              format: 'raw',
-              layout: plan.layout,
-              maxMem: opts.maxMem,
-              blockCacheBytes: opts.blockCacheBytes,
-              fetch: opts.fetch,
-              wholeFileLimit: opts.wholeFileLimit,
-              timeoutMs: opts.timeoutMs,
-              headers: opts.headers,
-              output: opts.output,
-              signal: call.signal,
-              onProgress: progress,
-            }, await target.track(dir), {
-              // The dataset's sorted regions (BED lines kept, so messages name them).
-              regions: (session) => session.setRegionsFromDataset(plan),
-              // Byte sources have no name of their own: a sample's is its name.
-              sourceLabels: perSample ? samples.map((s) => `sample '${printable(s)}'`) : undefined,
-            });
+            const sink = await target.track(dir);
+            if (pool) {
+              // The track in shards of the plan's sorted regions: the first here, the
+              // others on the workers (each makes the plan's sorted regions again).
+              const names = fileNames(m, 'raw', plan.layout);
+              await beginMerge(m, sink, names, 'raw');
+              r = await runShards(m, pool, {
+                job: {
+                  opts: await portableOptions(trackOpts, trackOpts.sources),
+                  dataset: { regions: opts.regions, maxJitter: opts.maxJitter, gvlFormat: opts.gvlFormat },
+                  sourceLabels,
+                },
+                here: (shard, into, onProgress) => run({ ...trackOpts, shard, onProgress }, into, internal),
+                nRegions: n, names, format: 'raw', sink, onProgress: progress,
+              });
+            } else r = await run(trackOpts, sink, internal);
           } catch (e) {
             throw inTrack(what, name, e);
           }
@@ -132,15 +156,29 @@ export async function buildDataset(opts, makeTarget) {
         };
       } catch (e) {
         call.end();
+        // Workers stop before their scratch files (in the target) go.
+        await pool?.close();
         await target?.abort();
         throw translate(e);
       } finally {
+        await pool?.close();
         try { plan?.free(); } catch { /* a trapped instance is discarded anyway */ }
       }
     });
   } finally {
     call.end();
   }
+}
+
+/** Worker threads for the dataset's tracks (Node, `workers` > 1, more than one region,
+ * every source able to cross to a thread), or null: the tracks run in this thread. */
+async function datasetPool(opts, jobs, sourcesOf, nRegions, signal) {
+  const n = Math.min(await workerCount(opts), nRegions);
+  if (n <= 1) return null;
+  for (const { name, perSample } of jobs) {
+    if (!(await portableOptions(opts, sourcesOf(name, perSample)).catch(() => undefined))) return null;
+  }
+  return Pool.start(n, signal);
 }
 
 /** The dataset's files in memory: Blobs (or chunk lists) keyed by relative path. */

@@ -10,6 +10,7 @@ import { makeSource, tally } from './sources/index.js';
 import { Reads, Pacer } from './reads.js';
 import { Reorder } from './reorder.js';
 import { setRegions } from './regions.js';
+import { keepShard } from './shards.js';
 
 /** Output bytes buffered in wasm before they are moved out. */
 export const STEP_BYTES = 1 << 20;
@@ -109,6 +110,7 @@ export async function run(opts, sink, internal = {}) {
         const pacer = new Pacer(signal);
         if (internal.regions) await internal.regions(session);
         else await setRegions(session, opts.regions, pacer);
+        if (opts.shard != null) keepShard(m, session, opts.shard);
         sources.forEach((s, i) => prime(session, i, s));
         await openSources(session, sources, signal);
         while (!session.planOrder(PLAN_WORK)) await pacer.tick();

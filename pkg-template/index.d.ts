@@ -114,6 +114,27 @@ export interface ExportOptions {
    * fetch does; reads in flight are aborted and no further reads start.
    */
   signal?: AbortSignal;
+  /**
+   * Node: threads the export runs on, the calling one and `workers - 1` worker threads,
+   * one contiguous shard of the regions each (each with its own wasm instance, one region
+   * at a time), merged in order into exactly the files one thread writes. Default
+   * `os.availableParallelism()`; ignored in browsers (the export page runs its own Web
+   * Workers with `shard`). Worker threads are shared by concurrent calls (at most the
+   * machine's parallelism minus one, or this many if more): a call finding none free, or
+   * exporting one region, or given a `fetch` function (functions cannot cross to a
+   * thread) runs in the calling thread alone. Each thread opens
+   * every source itself, so `bytesFetched` and `requests` count headers and indexes once
+   * per thread. Bytes sources are copied once into a SharedArrayBuffer all threads read
+   * (none when they already are on one); Blobs and Files are shared, not copied.
+   */
+  workers?: number;
+  /**
+   * Export only part `index` (from 0) of `count` contiguous, even parts of the regions (the
+   * rule of the CLI's `dataset --shard`): what each of the page's Web Workers does;
+   * `mergeShards` merges the parts' raw exports, in order, into the whole export's files.
+   * Messages still name the regions' own lines.
+   */
+  shard?: { index: number; count: number };
 }
 
 export interface ExportResult<F> {
@@ -197,7 +218,7 @@ export type GvlFormat =
   /** Format 2.0 (GenVarLoader >= 0.36): `starts.npy`, `ends.npy`, `values.npy` + `offsets.npy`. */
   | 2;
 
-export interface DatasetOptions extends Pick<ExportOptions, 'regions' | 'maxMem' | 'fetch' | 'wholeFileLimit' | 'timeoutMs' | 'headers' | 'blockCacheBytes' | 'output' | 'signal'> {
+export interface DatasetOptions extends Pick<ExportOptions, 'regions' | 'maxMem' | 'fetch' | 'wholeFileLimit' | 'timeoutMs' | 'headers' | 'blockCacheBytes' | 'output' | 'signal' | 'workers'> {
   /**
    * `{ trackName: { sample: source } }` (or a Map, or `[name, samples]` pairs): a track
    * per name under `intervals/<name>/`. Every track must have the same samples; the

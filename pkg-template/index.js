@@ -14,6 +14,7 @@ import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
 import { buildDataset, memoryTarget } from './dataset.js';
 import { datasetDirTarget } from './sinks/dataset-dir.js';
+import { exportOnWorkers } from './workers.js';
 
 export { BigwigNpyError } from './errors.js';
 export { wasmMemoryBytes } from './module.js';
@@ -28,7 +29,7 @@ export { mergeShards } from './shards.js';
  * @returns {Promise<import('./index.js').ExportResult<Blob | Uint8Array[]>>}
  */
 export async function exportTrack(opts) {
-  return run(opts, memorySink(opts));
+  return (await exportOnWorkers(opts, () => memorySink(opts))) ?? run(opts, memorySink(opts));
 }
 
 /**
@@ -41,7 +42,9 @@ export async function exportTrack(opts) {
 export async function exportTrackToDir(opts) {
   if (!IS_NODE) throw fail('exportTrackToDir needs Node.js; in browsers use exportTrack');
   if (!opts?.outDir) throw fail('exportTrackToDir: `outDir` is required');
-  return run(opts, await directorySink({ ...opts, outDir: await outputPath(opts.outDir, 'outDir') }));
+  const outDir = await outputPath(opts.outDir, 'outDir');
+  const sink = () => directorySink({ ...opts, outDir });
+  return (await exportOnWorkers(opts, sink)) ?? run(opts, await sink());
 }
 
 /**

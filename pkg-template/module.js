@@ -39,12 +39,7 @@ async function load() {
       }
       const url = new URL('./wasm/bigwig_npy_bg.wasm', import.meta.url);
       if (IS_NODE && url.protocol === 'file:') {
-        // Compiled once: a dropped instance is remade without compiling again.
-        if (!compiled) {
-          const fs = await nodeImport('node:fs/promises');
-          compiled = await WebAssembly.compile(await fs.readFile(url));
-        }
-        await glue.default({ module_or_path: compiled });
+        await glue.default({ module_or_path: await compiledModule() });
       } else {
         await glue.default({ module_or_path: url });
       }
@@ -54,6 +49,22 @@ async function load() {
   }
   await ready;
   return mod;
+}
+
+/** Node: the module compiled once (a dropped instance is remade without compiling
+ * again), and handed to worker threads (workers.js), which share its code instead of each
+ * compiling and optimising it again. */
+export async function compiledModule() {
+  if (!compiled) {
+    const fs = await nodeImport('node:fs/promises');
+    compiled = await WebAssembly.compile(await fs.readFile(new URL('./wasm/bigwig_npy_bg.wasm', import.meta.url)));
+  }
+  return compiled;
+}
+
+/** In a worker thread: use the module its parent compiled. */
+export function adoptCompiled(module) {
+  compiled ??= module;
 }
 
 /** Run `fn(module)` counted as a user of the module. */

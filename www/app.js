@@ -15,7 +15,6 @@ const state = {
   regionsText: '',
   regionCount: 0,
   regionContigs: new Map(), // contig -> number of regions
-  regionLines: null, // the BED line of each region (from the core)
   firstRegion: null,
   running: null, // { workers, cancelled }
   result: null,
@@ -146,7 +145,6 @@ async function setRegions(raw) {
   state.regionsText = text;
   state.regionCount = 0;
   state.regionContigs = new Map();
-  state.regionLines = null;
   state.firstRegion = null;
   const info = $('bed-info');
   info.classList.remove('bad');
@@ -160,7 +158,6 @@ async function setRegions(raw) {
     const { count, contigs, first, lines } = await parseRegions(text);
     for (const c of contigs) state.regionContigs.set(c.name, c.regions);
     state.firstRegion = first;
-    state.regionLines = lines;
     state.regionCount = count;
     const all = text.split('\n');
     const preview = Array.from(lines.subarray(0, 4), (n) => all[n - 1]);
@@ -182,22 +179,6 @@ function showError(message) {
   box.textContent = message ?? '';
 }
 
-function shards(text, n) {
-  // Regions split evenly by the line each came from (the core says which); every shard
-  // keeps all line numbers (other shards' lines are blanked), so BED errors and region
-  // names in messages match the user's file.
-  const lines = text.split('\n');
-  const at = state.regionLines;
-  n = Math.max(1, Math.min(n, at.length));
-  const out = [];
-  for (let k = 0; k < n; k++) {
-    const from = at[Math.floor((k * at.length) / n)] - 1;
-    const to = Math.floor(((k + 1) * at.length) / n) === at.length ? lines.length : at[Math.floor(((k + 1) * at.length) / n)] - 1;
-    out.push(lines.map((l, i) => (i >= from && i < to ? l : '')).join('\n'));
-  }
-  return out;
-}
-
 function setRunning(on) {
   $('export').disabled = on;
   $('export-dataset').disabled = on;
@@ -214,7 +195,10 @@ async function runExport() {
   const format = $('format').value;
   const layout = $('layout').value;
   const maxMem = Math.floor(Math.max(1, Number($('max-mem').value) || 4096) * 2 ** 20);
-  const parts = shards(state.regionsText, Math.max(1, Math.min(16, Number($('workers').value) || 1)));
+  // One contiguous shard of the regions per worker (the package's `shard` option: the
+  // split is the core's); every worker gets the whole BED, so messages name its lines.
+  const count = Math.max(1, Math.min(16, Number($('workers').value) || 1, state.regionCount));
+  const parts = Array.from({ length: count }, (_, index) => ({ index, count }));
   const sources = withHeads(picked);
   const labels = picked.map((s) => s.label);
   const t0 = performance.now();
@@ -239,8 +223,8 @@ async function runExport() {
   tick();
   try {
     run.workers = workers(parts.length);
-    await Promise.all(parts.map(async (regions, shard) => {
-      const job = { shard, sources, regions, layout, maxMem };
+    await Promise.all(parts.map(async (part, shard) => {
+      const job = { shard, part, sources, regions: state.regionsText, layout, maxMem };
       results[shard] = await runJob(run.workers[shard], job, (p) => { progress[shard] = p; tick(); });
       progress[shard].regionsDone = results[shard].nRegions;
       tick();

@@ -1,6 +1,7 @@
 // @ts-check
-// One export shard, or one GenVarLoader dataset, off the main thread. Raw format: the page
-// merges shards in order.
+// One export shard (the package's `shard` option: part `index` of `count` of the regions),
+// or one GenVarLoader dataset, off the main thread. Raw format: the page merges shards in
+// order (mergeShards).
 import { exportTrack, exportDataset, parseRegions } from '/pkg/index.js';
 
 /** Progress posted at most every 50 ms, and at the end. */
@@ -34,8 +35,8 @@ self.onmessage = async ({ data }) => {
       done(shard, await exportDataset({ regions, tracks, annot, maxJitter, gvlFormat, maxMem, output: 'chunks', onProgress: progress(shard) }));
       return;
     }
-    const { sources, regions, layout, maxMem } = data;
-    done(shard, await exportTrack({ sources, regions, layout, maxMem, format: 'raw', output: 'chunks', onProgress: progress(shard) }));
+    const { sources, regions, layout, maxMem, part } = data;
+    done(shard, await exportTrack({ sources, regions, layout, maxMem, shard: part, format: 'raw', output: 'chunks', onProgress: progress(shard) }));
   } catch (e) {
     self.postMessage({ type: 'error', shard, message: e?.message ?? String(e), name: e?.name });
   }

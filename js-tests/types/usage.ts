@@ -40,7 +40,8 @@ export async function usage(file: Blob, bytes: Uint8Array): Promise<number> {
     output: 'chunks',
   });
   const merged = await mergeShards([blobs, blobs], { format: 'npy' });
-  const onDisk: ExportResult<string> = await exportTrackToDir({ sources: ['a.bw'], regions: bytes, outDir: 'out' });
+  const onDisk: ExportResult<string> = await exportTrackToDir({ sources: ['a.bw'], regions: bytes, outDir: 'out', workers: 4 });
+  const part: ExportResult<Blob> = await exportTrack({ sources: [file], regions: 'chr1\t0\t100\n', format: 'raw', shard: { index: 1, count: 3 } });
   const ds: DatasetResult<Blob> = await exportDataset({
     regions: 'chr1\t0\t100\n',
     tracks: { signal: { s1: file, s2: 'https://example.org/c.bw' } },
@@ -56,6 +57,7 @@ export async function usage(file: Blob, bytes: Uint8Array): Promise<number> {
     outDir: new URL('file:///tmp/sig.gvl'),
     overwrite: true,
     gvlFormat: 1,
+    workers: 2,
   });
   const summary = await parseRegions('chr1\t0\t100\n', { signal: controller.signal });
   const missing: string[] = await unmatchedContigs(['chr1'], ['1']);
@@ -68,5 +70,5 @@ export async function usage(file: Blob, bytes: Uint8Array): Promise<number> {
     }
   }
   return merged.nIntervals + chunks.nRegions + onDisk.nSamples + ds.nTracks + dir.nAnnot
-    + summary.count + missing.length + wasmMemoryBytes() + ds.samples.length + head.contigs.length;
+    + summary.count + missing.length + wasmMemoryBytes() + ds.samples.length + head.contigs.length + part.nRegions;
 }

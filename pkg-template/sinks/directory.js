@@ -49,9 +49,16 @@ async function removeStale(fs, path, dir) {
   }
 }
 
+/** A run's tag in its temporary names: the process (whose leftovers they are), then a
+ * random part. */
+export const runTag = () => `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
 /** Output streamed to files in `opts.outDir` (a path) under temporary names, renamed into
  * place when the whole export succeeded (Node). Messages name paths under `opts.shownDir`
- * instead when given (a dataset's track, written in its staging directory). */
+ * instead when given (a dataset's track, written in its staging directory). A worker
+ * thread's shard (workers.js) gives the run's `tag` (so the main thread knows the names
+ * to remove if it stops the worker) and `keep`: its files stay under their temporary
+ * names, for the main thread to merge (finish gives their paths). */
 export async function directorySink(opts) {
   const fs = await nodeImport('node:fs/promises');
   const path = await nodeImport('node:path');
@@ -60,7 +67,7 @@ export async function directorySink(opts) {
   let files = [];
   let spillFh = null;
   const created = [];
-  const tag = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const tag = opts.tag ?? runTag();
   const pending = new Set();
   let pendingBytes = 0;
   let writeError = null;
@@ -98,6 +105,9 @@ export async function directorySink(opts) {
   const pool = [];
   let minBuffer = 0;
   const sink = {
+    /** The directory written to, and as messages name it. */
+    dir: outDir,
+    shownDir: opts.shownDir,
     /** `stepBytes`: output the driver moves per step (buffers hold two). */
     async begin(names, headerLengths, stepBytes) {
       minBuffer = 2 * stepBytes;
@@ -125,6 +135,13 @@ export async function directorySink(opts) {
         f.at += parts[k + 1];
       }
       Promise.all(writes).then(() => pool.push(buf));
+      await backlog();
+    },
+    /** Append `bytes` (not reused by the caller) to file `i`. */
+    async write(i, bytes) {
+      const f = files[i];
+      startWrite(f.fh, bytes, f.at, f.final);
+      f.at += bytes.length;
       await backlog();
     },
     async spill() {
@@ -160,6 +177,12 @@ export async function directorySink(opts) {
       }
       await attempt(outDir, async () => spillFh?.close());
       spillFh = null;
+      if (opts.keep) {
+        const kept = Object.fromEntries(files.map((f) => [f.name, f.temp]));
+        files = [];
+        created.length = 0;
+        return kept;
+      }
       // Checked before any rename: failing halfway would leave new files next to old ones.
       for (const f of files) {
         if ((await fs.lstat(f.final).catch(() => null))?.isDirectory()) throw outputError({ code: 'EISDIR' }, f.final);

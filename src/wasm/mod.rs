@@ -105,6 +105,24 @@ pub fn npy_header(name: &str, n: f64) -> Result<Vec<u8>, JsValue> {
     Ok(crate::layout::npy_header(file.descr, n as u64))
 }
 
+/// Part `k` (from 0) of `n` of `len` regions, as `[from, to]`: contiguous and as even as
+/// can be, by the rule of `dataset --shard` (the page's and Node's workers split by it).
+#[wasm_bindgen(js_name = shardRange)]
+pub fn shard_range(len: usize, k: u32, n: u32) -> Result<Vec<f64>, JsValue> {
+    if n == 0 || k >= n {
+        return Err(js_err(Error::input(format!(
+            "shard: expected 0 <= index < count, got index {k} of {n}"
+        ))));
+    }
+    let shard = crate::dataset::shard::Shard {
+        k: k + 1,
+        n,
+        by: crate::dataset::shard::ShardBy::Regions,
+    };
+    let r = shard.range(len);
+    Ok(vec![r.start as f64, r.end as f64])
+}
+
 /// The region contigs that match no chromosome of a source (or more than one), by the
 /// export's own rule.
 #[wasm_bindgen(js_name = unmatchedContigs)]

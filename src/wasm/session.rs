@@ -134,6 +134,27 @@ impl Session {
         Ok(self.set_regions(r))
     }
 
+    /// Keep only regions `from..to` (part of a sharded export: workers each export a
+    /// contiguous range, merged in order). BED lines stay, so messages name the user's
+    /// lines; call after the regions are set and before opening.
+    #[wasm_bindgen(js_name = keepRegions)]
+    pub fn keep_regions(&mut self, from: usize, to: usize) -> Result<usize, JsValue> {
+        let all = self
+            .drive
+            .stepper
+            .regions()
+            .ok_or_else(|| js_err(Error::input("regions: none given yet")))?;
+        if from > to || to > all.len() {
+            return Err(js_err(Error::input(format!(
+                "regions {from}..{to}: out of range (there are {})",
+                all.len()
+            ))));
+        }
+        let order: Vec<u32> = (from as u32..to as u32).collect();
+        let kept = all.reordered(&order, 0).map_err(js_err)?;
+        Ok(self.set_regions(kept))
+    }
+
     /// The regions as a page shows them: `{ count, contigs: [{ name, regions }], first:
     /// { contig, start, end } | null, lines: [line of each region] }`.
     #[wasm_bindgen(js_name = regionsSummary)]
