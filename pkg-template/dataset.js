@@ -92,7 +92,7 @@ export async function buildDataset(opts, makeTarget) {
         await target.put('regions.npy', plan.regionsNpy());
         await target.put('input_regions.arrow', plan.inputRegionsArrow());
         const done = { nIntervals: 0, bytesFetched: 0, requests: 0 };
-        const sourcesOf = (name, perSample) => (perSample ? samples.map((s) => bySample.get(name).get(s)) : [annotSource.get(name)]);
+        const sourcesOf = (name, perSample) => (perSample ? samples.map((s) => /** @type {Map<any, any>} */ (bySample.get(name)).get(s)) : [annotSource.get(name)]);
         pool = await datasetPool(opts, jobs, sourcesOf, n, call.signal);
         for (let k = 0; k < jobs.length; k++) {
           const { name, dir, what, perSample } = jobs[k];

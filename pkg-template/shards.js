@@ -81,7 +81,7 @@ export async function mergeInto(m, sink, names, shards, format, pieces) {
   const counts = (n) => (n === 'offsets.npy' ? t.nRegions * nSamples + 1 : t.nIntervals);
   const headers = names.map((n) => (format === 'npy' ? m.npyHeader(n, counts(n)) : new Uint8Array(0)));
   const files = await sink.finish(headers);
-  return { files, nRegions: t.nRegions, nSamples, ...t };
+  return { files, nSamples, ...t };
 }
 
 /** A file's pieces as an export in memory gives them: a chunk list or one Blob. */

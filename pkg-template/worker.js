@@ -1,10 +1,11 @@
+// @ts-check
 // A Node worker thread of a sharded export (workers.js): each job is one contiguous shard
 // of the regions (the `shard` option), exported raw by the same driver as in the calling
 // thread, over this thread's own wasm instance, into memory (chunks transferred back) or
 // into scratch files under temporary names (`out`), which the calling thread merges and
 // removes.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort as maybePort, workerData } from 'node:worker_threads';
 import { run } from './driver.js';
 import { using, adoptCompiled } from './module.js';
 import { setRegions } from './regions.js';
@@ -12,6 +13,9 @@ import { Pacer } from './reads.js';
 import { memorySink } from './sinks/memory.js';
 import { directorySink } from './sinks/directory.js';
 import { unportable, errorMessage } from './workers.js';
+
+/** This module runs only as a worker thread: its port to the parent is there. */
+const parentPort = /** @type {import('node:worker_threads').MessagePort} */ (maybePort);
 
 // The parent's compiled module: its code is shared, not compiled again here.
 adoptCompiled(workerData?.module);

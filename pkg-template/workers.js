@@ -1,3 +1,4 @@
+// @ts-check
 // Node: an export on `workers` threads, one contiguous shard of the regions each (the
 // split and the merge are shards.js's, as on the page). This thread exports the first
 // shard straight into the caller's sink; each worker thread runs the same driver on
@@ -56,7 +57,10 @@ function portable(x) {
   if (x instanceof URL) return x.href;
   if (isBytes(x)) return sharedBytes(x);
   // A File arrives as a Blob: its name goes along (the worker makes it a File again).
-  if (typeof Blob !== 'undefined' && x instanceof Blob) return x.name ? { blob: x, name: x.name } : x;
+  if (typeof Blob !== 'undefined' && x instanceof Blob) {
+    const name = /** @type {Blob & { name?: string }} */ (x).name;
+    return name ? { blob: x, name } : x;
+  }
   if (isInspected(x)) {
     const source = portable(x.source);
     return source === undefined ? undefined : { name: x.name, contigs: x.contigs, head: x.head, source };
