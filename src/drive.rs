@@ -74,9 +74,10 @@ impl Drive {
         self.planner.done(read);
     }
 
-    /// The `lookahead` of [`Stepper::step`]: the policy's, longer in genome order (also
-    /// when the regions came sorted: a window of 32 split ~1 request in 4 at 10,000 sorted
-    /// loci where neighbours share blocks, as many requests as @gmod/bbi 11 made).
+    /// The `lookahead` of [`Stepper::step`]: the policy's, longer in genome order, also when
+    /// the regions came sorted (their blocks are neighbours in the file just the same; the
+    /// npm package's window of 32 split a run of neighbouring blocks between two requests
+    /// about 80 times a file at 10,000 sorted loci).
     pub fn lookahead(&self) -> usize {
         self.policy().lookahead(self.stepper.sweeps())
     }
