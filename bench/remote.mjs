@@ -228,7 +228,7 @@ async function main() {
         }
         if (tools.has('native') && nativeUrls === null) {
           // Does this build read URLs? Today's says "cannot open: No such file or directory".
-          const r = await run(BIN, ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out', fresh(path.join(OUT, 'remote-probe')), urls[0]]);
+          const r = await run(BIN, ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out', fresh(work('probe')), urls[0]]);
           const msg = r.err ? r.stderr.trim().split('\n')[0] : '';
           nativeUrls = !r.err || !/no such file|unsupported|not supported|scheme|invalid path/i.test(msg);
           if (!nativeUrls) console.error(`native CLI: no URL sources in this build (${msg}): n/a`);
