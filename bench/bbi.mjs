@@ -16,3 +16,14 @@ export function setupBbi(out, runner) {
   fs.copyFileSync(runner, path.join(dir, path.basename(runner)));
   return dir;
 }
+
+/** The ESM entry of a @gmod/bbi 11 build (`dir`: the package itself, or a folder whose
+ * node_modules holds it; docs/BENCHMARKS.md has the recipe), checked to be 11.x: the
+ * npm registry here stops at 8.1.1, so 11 is built from its repository outside ours. */
+export function bbi11Entry(dir) {
+  const pkg = [dir, path.join(dir, 'node_modules', '@gmod', 'bbi')].find((d) => fs.existsSync(path.join(d, 'esm', 'index.js')));
+  if (!pkg) throw new Error(`--bbi11 ${dir}: no built @gmod/bbi (esm/index.js) there or in its node_modules`);
+  const { name, version } = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8'));
+  if (name !== '@gmod/bbi' || !version.startsWith('11.')) throw new Error(`--bbi11 ${dir}: ${name} ${version}, not @gmod/bbi 11`);
+  return path.join(pkg, 'esm', 'index.js');
+}

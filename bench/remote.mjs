@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Remote-first benchmark (issue 10): a few loci from big remote bigWigs, through a local HTTP
 // server with per-request latency and a bandwidth cap. Compares, per loci count, the npm
-// package (`exportTrack` with URL sources), @gmod/bbi 8.1.1 (JBrowse's reader) and the native
+// package (`exportTrack` with URL sources), @gmod/bbi 8.1.1 (JBrowse's reader), with --bbi11
+// @gmod/bbi 11.0.0, and the native
 // CLI with URL sources (when the binary accepts them): requests, bytes and seconds, as the
 // server counted them; checks every output against the native local-file export; and
 // compares the bytes fetched with what a range reader needs.
@@ -9,11 +10,17 @@
 // usage: node bench/remote.mjs [--loci 1,10,100,1000] [--repeat 3] [--latency 30]
 //          [--bandwidth 100] [--files 2] [--seed 1] [--layout ucsc|bigtools]
 //          [--tools ours,bbi,native] [--corpora seed,medium] [--slow 20]
+//          [--corpus encode] [--bbi11 DIR]
 //
 //   --latency MS     added before every response (default 30)
 //   --bandwidth MBIT shared by all connections, like one link (default 100; 0: no cap)
 //   --repeat N       best of N runs per cell (default 3); a run slower than --slow seconds
 //                    (default 20) is not repeated
+//   --corpus encode  the loci from the ENCODE-size-index corpus (bench/out/remote-encode, the
+//                    same records with --items-per-slot 128: ~8 MB of R-tree a file, as
+//                    bench/shards.py --remote uses) instead of the ~1 MB-index one
+//   --bbi11 DIR      also run @gmod/bbi 11.0.0 (bench/bbi11_remote.mjs) from DIR, a build of it
+//                    or a folder whose node_modules holds one (docs/BENCHMARKS.md's recipe)
 //   --corpora LIST   also export these corpora's regions.bed over HTTP (one run each) and
 //                    print fetched / needed: `seed` (../shared/fixtures/seed) and `medium`
 //                    (bench/out/medium, made by `python3 bench/run.py`); `--loci none`
@@ -34,7 +41,8 @@
 import { execFileSync, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { setupBbi } from './bbi.mjs';
+import { setupBbi, bbi11Entry } from './bbi.mjs';
+import { needed, openIndex } from './bigwig_index.mjs';
 import { startTestServer } from '../js-tests/helpers.mjs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -55,106 +63,17 @@ async function startServer(dir, latency, bandwidth) {
 }
 
 // ---------------------------------------------------------------------------------------
-// bigWig index walking: what a range reader needs (whole index, or lazily the touched nodes).
-// ---------------------------------------------------------------------------------------
-
-function readAt(fd, pos, n) {
-  const b = Buffer.alloc(n);
-  const got = fs.readSync(fd, b, 0, n, pos);
-  if (got !== n) throw new Error(`short read at ${pos}`);
-  return b;
-}
-
-/** Header offsets, chrom ids by name, and a reader of R-tree nodes, for one local file. */
-function openIndex(file) {
-  const fd = fs.openSync(file, 'r');
-  const h = readAt(fd, 0, 64);
-  if (h.readUInt32LE(0) !== 0x888ffc26) throw new Error(`${file}: not a little-endian bigWig`);
-  const zooms = h.readUInt16LE(6);
-  const size = fs.fstatSync(fd).size;
-  const chromTree = Number(h.readBigUInt64LE(8));
-  const data = Number(h.readBigUInt64LE(16));
-  const index = Number(h.readBigUInt64LE(24));
-  const indexEnd = zooms > 0 ? Number(readAt(fd, 64 + 8, 8).readBigUInt64LE(0)) : size;
-  const ct = readAt(fd, chromTree, 32);
-  const keySize = ct.readUInt32LE(8);
-  const chroms = new Map();
-  const walkChroms = (node) => {
-    const hd = readAt(fd, node, 4);
-    const n = hd.readUInt16LE(2);
-    const b = readAt(fd, node + 4, n * (keySize + 8));
-    for (let i = 0; i < n; i++) {
-      const p = i * (keySize + 8);
-      if (hd[0] === 1) chroms.set(b.subarray(p, p + keySize).toString('latin1').replace(/\0+$/, ''), b.readUInt32LE(p + keySize));
-      else walkChroms(Number(b.readBigUInt64LE(p + keySize)));
-    }
-  };
-  walkChroms(chromTree + 32);
-  const node = (at) => {
-    const hd = readAt(fd, at, 4);
-    const leaf = hd[0] === 1;
-    const n = hd.readUInt16LE(2);
-    const itemSize = leaf ? 32 : 24;
-    const b = readAt(fd, at + 4, n * itemSize);
-    const items = [];
-    for (let i = 0; i < n; i++) {
-      const p = i * itemSize;
-      items.push({
-        c0: b.readUInt32LE(p), s0: b.readUInt32LE(p + 4), c1: b.readUInt32LE(p + 8), e1: b.readUInt32LE(p + 12),
-        off: Number(b.readBigUInt64LE(p + 16)), size: leaf ? Number(b.readBigUInt64LE(p + 24)) : 0,
-      });
-    }
-    return { leaf, items, bytes: 4 + n * itemSize };
-  };
-  return { fd, size, chromTree, data, index, indexEnd, chroms, node, close: () => fs.closeSync(fd) };
-}
-
-/** Sum over files of { whole: floor's needed, lazy: with only the touched index nodes }. */
-function needed(files, regions) {
-  let whole = 0;
-  let lazy = 0;
-  let blocks = 0;
-  for (const file of files) {
-    const ix = openIndex(file);
-    try {
-      const qs = regions.filter(([c]) => ix.chroms.has(c)).map(([c, s, e]) => [ix.chroms.get(c), s, e]);
-      const overlaps = (it) => qs.some(([c, s, e]) => (it.c0 < c || (it.c0 === c && it.s0 < e)) && (it.c1 > c || (it.c1 === c && it.e1 > s)));
-      const touched = new Map(); // block offset -> size
-      let nodeBytes = 0;
-      let level = [ix.index + 48];
-      while (level.length) {
-        const next = [];
-        for (const at of level) {
-          const nd = ix.node(at);
-          nodeBytes += nd.bytes;
-          for (const it of nd.items) {
-            if (!overlaps(it)) continue;
-            if (nd.leaf) touched.set(it.off, it.size); else next.push(it.off);
-          }
-        }
-        level = next;
-      }
-      const blockBytes = [...touched.values()].reduce((a, b) => a + b, 0);
-      whole += ix.data + (ix.indexEnd - ix.index) + blockBytes;
-      lazy += ix.data + 48 + nodeBytes + blockBytes;
-      blocks += touched.size;
-    } finally {
-      ix.close();
-    }
-  }
-  return { whole, lazy, blocks };
-}
-
-// ---------------------------------------------------------------------------------------
 // Corpus, loci, tools.
 // ---------------------------------------------------------------------------------------
 
-function makeCorpus(files, seed, layout) {
-  const dir = path.join(OUT, `remote-${layout}-f${files}-s${seed}`);
+/** `encode`: 8x the blocks (itemsPerSlot 128), so 8x the R-tree, from the same records. */
+function makeCorpus(files, seed, layout, encode) {
+  const dir = path.join(OUT, encode ? 'remote-encode' : `remote-${layout}-f${files}-s${seed}`);
   if (fs.existsSync(path.join(dir, 'corpus.json'))) return dir;
   console.error(`generating ${dir} (bigtools' writer, once; about a minute a file) ...`);
-  execFileSync('nice', ['cargo', 'run', '--quiet', '--example', 'make_remote_corpus', '--', dir,
-    '--files', String(files), '--seed', String(seed), '--layout', layout], { cwd: ROOT, stdio: 'inherit', timeout: 1800_000 });
+  const shape = encode ? ['--files', '2', '--items-per-slot', '128'] : ['--files', String(files), '--seed', String(seed), '--layout', layout];
+  execFileSync('nice', ['cargo', 'run', '--release', '--quiet', '--example', 'make_remote_corpus', '--', dir, ...shape],
+    { cwd: ROOT, stdio: 'inherit', timeout: 1800_000 });
   return dir;
 }
 
@@ -222,6 +141,23 @@ async function measure(server, repeat, slow, once) {
   return { ...best, requests: span(reqs), bytes: span(bytes), runs: reqs.length };
 }
 
+/** Measures `cmd ...args OUT_DIR ...urls`, an exporter writing intervals.npy/offsets.npy into
+ * `outDir`, checked against `want`; `selfTimed` ones (the bbi runners) print their own
+ * seconds, leaving out node's start-up. */
+async function measureCli(server, repeat, slow, want, outDir, cmd, args, selfTimed, urls) {
+  let identical = true;
+  let error = null;
+  const r = await measure(server, repeat, slow, async () => {
+    const t0 = performance.now();
+    const p = await run(cmd, [...args, fresh(outDir), ...urls]);
+    const seconds = (performance.now() - t0) / 1000;
+    if (p.err) { error = p.stderr.trim().split('\n').slice(-3).join(' '); return { failed: true }; }
+    if (!same(outDir, want)) identical = false;
+    return { seconds: selfTimed ? Number(p.stdout.trim().split('\n').at(-1)) : seconds };
+  });
+  return { ...r, identical, ...(error ? { error } : {}) };
+}
+
 const kib = (b) => (b / 1024).toFixed(0);
 const fmtSpan = (s, f = String) => (s.min === s.max ? f(s.min) : `${f(s.min)}-${f(s.max)}`);
 const cell = (r, absent = 'not run') => (!r ? absent : r.failed ? 'FAILED' : `${fmtSpan(r.requests)} / ${fmtSpan(r.bytes, kib)} KiB / ${r.seconds.toFixed(3)} s`);
@@ -238,13 +174,17 @@ async function main() {
   const lociCounts = lociArg === 'none' ? [] : lociArg.split(',').map(Number);
   const tools = new Set(arg('--tools', 'ours,bbi,native').split(','));
   const corpora = (arg('--corpora', '') || '').split(',').filter(Boolean);
+  const encode = arg('--corpus', '') === 'encode';
+  const bbi11 = argv.includes('--bbi11') && lociCounts.length ? bbi11Entry(path.resolve(arg('--bbi11'))) : null;
   const { exportTrack, exportTrackToDir } = await import(pathToFileURL(path.join(ROOT, 'pkg', 'index.js')).href);
   if (!fs.existsSync(BIN)) throw new Error(`${BIN} missing: cargo build --release`);
   const bbiDir = tools.has('bbi') && lociCounts.length ? setupBbi(OUT, path.join(ROOT, 'bench', 'bbi_remote.mjs')) : null;
   const setting = `${latency} ms a request, ${bandwidth > 0 ? `${bandwidth} Mbit/s shared` : 'no bandwidth cap'}`;
 
   if (lociCounts.length) {
-    const dir = makeCorpus(nFiles, seed, layout);
+    const dir = makeCorpus(nFiles, seed, layout, encode);
+    // Scratch names per corpus, so that runs on both corpora can go at once.
+    const work = (name) => path.join(OUT, `${path.basename(dir)}-${name}`);
     const meta = JSON.parse(fs.readFileSync(path.join(dir, 'corpus.json'), 'utf8'));
     const names = meta.files.map((f) => f.name);
     const paths = names.map((f) => path.join(dir, f));
@@ -256,10 +196,10 @@ async function main() {
       for (const n of lociCounts) {
         const regions = loci(dir, n, seed);
         const bedText = regions.map((r) => r.join('\t')).join('\n') + '\n';
-        const bed = path.join(OUT, `remote-loci-${n}.bed`);
+        const bed = work(`loci-${n}.bed`);
         fs.writeFileSync(bed, bedText);
         // The reference: the native CLI on local files.
-        const refDir = fresh(path.join(OUT, `remote-${n}-local`));
+        const refDir = fresh(work(`${n}-local`));
         execFileSync(BIN, ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out', refDir, ...paths], { timeout: 600_000 });
         const want = { 'intervals.npy': fs.readFileSync(path.join(refDir, 'intervals.npy')), 'offsets.npy': fs.readFileSync(path.join(refDir, 'offsets.npy')) };
         const need = needed(paths, regions);
@@ -279,42 +219,26 @@ async function main() {
           row.ours.identical = identical;
         }
         if (bbiDir) {
-          const outDir = path.join(OUT, `remote-${n}-bbi`);
-          let identical = true;
-          let error = null;
-          row.bbi = await measure(server, repeat, slow, async () => {
-            const r = await run(process.execPath, [path.join(bbiDir, 'bbi_remote.mjs'), bed, fresh(outDir), ...urls]);
-            if (r.err) { error = r.stderr.trim().split('\n').slice(-3).join(' '); return { failed: true }; }
-            if (!same(outDir, want)) identical = false;
-            return { seconds: Number(r.stdout.trim().split('\n').at(-1)) };
-          });
-          row.bbi.identical = identical;
-          if (error) row.bbi.error = error;
+          const a = [path.join(bbiDir, 'bbi_remote.mjs'), bed];
+          row.bbi = await measureCli(server, repeat, slow, want, work(`${n}-bbi`), process.execPath, a, true, urls);
+        }
+        if (bbi11) {
+          const a = [path.join(ROOT, 'bench', 'bbi11_remote.mjs'), bbi11, bed];
+          row.bbi11 = await measureCli(server, repeat, slow, want, work(`${n}-bbi11`), process.execPath, a, true, urls);
         }
         if (tools.has('native') && nativeUrls === null) {
           // Does this build read URLs? Today's says "cannot open: No such file or directory".
-          const r = await run(BIN, ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out', fresh(path.join(OUT, 'remote-probe')), urls[0]]);
+          const r = await run(BIN, ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out', fresh(work('probe')), urls[0]]);
           const msg = r.err ? r.stderr.trim().split('\n')[0] : '';
           nativeUrls = !r.err || !/no such file|unsupported|not supported|scheme|invalid path/i.test(msg);
           if (!nativeUrls) console.error(`native CLI: no URL sources in this build (${msg}): n/a`);
         }
         if (tools.has('native') && nativeUrls) {
-          const outDir = path.join(OUT, `remote-${n}-native-url`);
-          let identical = true;
-          let error = null;
-          row.native = await measure(server, repeat, slow, async () => {
-            const t0 = performance.now();
-            const r = await run(BIN, ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out', fresh(outDir), ...urls]);
-            const seconds = (performance.now() - t0) / 1000;
-            if (r.err) { error = r.stderr.trim().split('\n')[0]; return { failed: true }; }
-            if (!same(outDir, want)) identical = false;
-            return { seconds };
-          });
-          row.native.identical = identical;
-          if (error) row.native.error = error;
+          const a = ['export', '--quiet', '--format', 'raw', '--regions', bed, '--out'];
+          row.native = await measureCli(server, repeat, slow, want, work(`${n}-native-url`), BIN, a, false, urls);
         }
         rows.push(row);
-        console.error(`${n} loci: ours ${cell(row.ours)}; bbi ${cell(row.bbi)}; native ${cell(row.native, nativeUrls === false ? 'n/a' : 'not run')}`);
+        console.error(`${n} loci: ours ${cell(row.ours)}; bbi ${cell(row.bbi)}; bbi11 ${cell(row.bbi11)}; native ${cell(row.native, nativeUrls === false ? 'n/a' : 'not run')}`);
       }
     } finally {
       await server.close();
@@ -324,21 +248,21 @@ async function main() {
     const idx = meta.files.map((f) => ((f.indexEnd - f.fullIndexOffset) / 1024).toFixed(0));
     console.log(`\n### Genome-wide corpus: ${names.length} x bigtools-written bigWigs (${meta.layout} layout), `
       + `${meta.files.map((f) => (f.size / 1e6).toFixed(0)).join(' + ')} MB, ${meta.files.map((f) => f.blocks).join(' + ')} blocks, `
-      + `R-tree ${idx.join(' + ')} KiB; ${setting}; best of ${repeat}\n`);
-    console.log('| loci | intervals | ours (npm): requests / bytes / s | @gmod/bbi 8.1.1: requests / bytes / s | native URL: requests / bytes / s | needed (whole index) | needed (touched index nodes) | ours fetched / needed | ours fetched / needed lazily |');
-    console.log('|---|---|---|---|---|---|---|---|---|');
+      + `R-tree ${idx.join(' + ')} KiB (itemsPerSlot ${meta.itemsPerSlot}); ${setting}; best of ${repeat}\n`);
+    console.log('| loci | intervals | ours (npm): requests / bytes / s | @gmod/bbi 11.0.0: requests / bytes / s | @gmod/bbi 8.1.1: requests / bytes / s | native URL: requests / bytes / s | needed (whole index) | needed (touched index nodes) | ours fetched / needed | ours fetched / needed lazily |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|');
     for (const r of rows) {
       const f = r.ours && !r.ours.failed ? r.ours.bytes.max : NaN;
-      console.log(`| ${r.n} | ${r.intervals} | ${cell(r.ours)} | ${cell(r.bbi)} | ${cell(r.native, nativeAbsent)} | ${kib(r.need.whole)} KiB | ${kib(r.need.lazy)} KiB `
+      console.log(`| ${r.n} | ${r.intervals} | ${cell(r.ours)} | ${cell(r.bbi11)} | ${cell(r.bbi)} | ${cell(r.native, nativeAbsent)} | ${kib(r.need.whole)} KiB | ${kib(r.need.lazy)} KiB `
         + `| ${(f / r.need.whole).toFixed(3)}x | ${(f / r.need.lazy).toFixed(3)}x |`);
     }
     console.log('\nChecks (outputs against the native local-file export, byte for byte):');
     for (const r of rows) {
       const said = (x, absent = 'not run') => (!x ? absent : x.failed ? `FAILED (${x.error})` : x.identical ? 'identical' : 'DIFFERS');
       const rep = r.ours?.reported ? ` (the package reported ${r.ours.reported.requests} requests, ${kib(r.ours.reported.bytes)} KiB)` : '';
-      console.log(`- ${r.n} loci: ours ${said(r.ours)}${rep}; bbi ${said(r.bbi)}; native URL ${said(r.native, nativeAbsent)}`);
+      console.log(`- ${r.n} loci: ours ${said(r.ours)}${rep}; bbi 11 ${said(r.bbi11)}; bbi ${said(r.bbi)}; native URL ${said(r.native, nativeAbsent)}`);
     }
-    console.log('\nTargets (issue 10):');
+    console.log('\nTargets (issue 10; against bbi 11, issue 19):');
     const yes = (b) => (b ? 'yes' : 'NO');
     for (const r of rows) {
       const o = r.ours;
@@ -348,6 +272,13 @@ async function main() {
         console.log(`- ${r.n} loci: bytes <= bbi's: ${yes(o.bytes.max <= b.bytes.min)} (${kib(o.bytes.max)} vs ${kib(b.bytes.min)} KiB); `
           + `requests <= bbi's / 2: ${yes(o.requests.max <= b.requests.min / 2)} (${o.requests.max} vs ${b.requests.min}); `
           + `faster: ${yes(o.seconds < b.seconds)} (${o.seconds.toFixed(3)} vs ${b.seconds.toFixed(3)} s)`);
+      }
+      const b11 = r.bbi11;
+      if (b11 && !b11.failed) {
+        // Issue 19: against bbi 11 at every count, fewer bytes, no more requests, half the time.
+        console.log(`- ${r.n} loci against bbi 11: bytes < bbi 11's: ${yes(o.bytes.max < b11.bytes.min)} (${kib(o.bytes.max)} vs ${kib(b11.bytes.min)} KiB); `
+          + `requests <= bbi 11's: ${yes(o.requests.max <= b11.requests.min)} (${o.requests.max} vs ${b11.requests.min}); `
+          + `time <= bbi 11's / 2: ${yes(o.seconds <= b11.seconds / 2)} (${o.seconds.toFixed(3)} vs ${b11.seconds.toFixed(3)} s)`);
       }
       if (r.n >= 1000) {
         console.log(`- ${r.n} loci: fetched / needed <= 1.05: ${yes(o.bytes.max / r.need.whole <= 1.05)} (${(o.bytes.max / r.need.whole).toFixed(3)}x; `

@@ -53,6 +53,14 @@ pub struct Planned {
     pub touched: Option<Vec<(usize, Leaf)>>,
 }
 
+impl Planned {
+    /// Regions are decoded in genome order: reordered, or in input order because they
+    /// were given sorted (`touched` is `None` only then).
+    pub fn sweeps(&self) -> bool {
+        self.order.is_genome() || self.touched.is_none()
+    }
+}
+
 /// Initial sorted runs of the merge sort.
 const RUN: usize = 4096;
 

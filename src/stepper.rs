@@ -66,6 +66,8 @@ enum Phase {
 struct Decoding {
     export: Export<Src>,
     order: DecodeOrder,
+    /// Regions are decoded in genome order: reordered, or given sorted.
+    sweep: bool,
     decoder: Decoder,
     /// Regions decoded so far (positions in the decode order).
     next: usize,
@@ -205,13 +207,15 @@ impl Stepper {
                 return Err(Error::input("planOrder() before open() finished"))
             }
             Phase::Planning(export, plan) => match plan.step(export, work) {
-                Some(order) => order.order,
+                Some(planned) => planned,
                 None => return Ok(false),
             },
         };
         let Phase::Planning(export, _) = std::mem::replace(&mut self.phase, placeholder()) else {
             unreachable!()
         };
+        let sweep = order.sweeps();
+        let order = order.order;
         let budget = if order.is_genome() {
             GENOME_ORDER_BLOCK_CACHE.min(self.cache_budget.max(1 << 20))
         } else {
@@ -220,6 +224,7 @@ impl Stepper {
         self.phase = Phase::Decoding(Decoding {
             export,
             order,
+            sweep,
             decoder: Decoder::new(budget),
             next: 0,
             asked: 0,
@@ -311,6 +316,13 @@ impl Stepper {
     /// [`Stepper::push_encoded`]. False until the order is planned.
     pub fn genome_order(&self) -> bool {
         matches!(&self.phase, Phase::Decoding(d) if d.order.is_genome())
+    }
+
+    /// True when regions are decoded in genome order, reordered ([`Stepper::genome_order`])
+    /// or given sorted: their blocks are neighbours in the file, so the host reads ahead
+    /// over the longer window. False until the order is planned.
+    pub fn sweeps(&self) -> bool {
+        matches!(&self.phase, Phase::Decoding(d) if d.sweep)
     }
 
     /// Genome order: the encoded regions decoded since the last call, and their

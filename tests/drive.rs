@@ -4,6 +4,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
+mod craft;
 use bigwig_npy::drive::{Drive, Next};
 use bigwig_npy::native::read_regions;
 use bigwig_npy::reads::{ReadPolicy, SourceInfo};
@@ -104,5 +105,94 @@ fn the_core_step_loop_exports_every_case_for_both_hosts_policies() {
     assert!(
         run_drive(&seed, 0, ReadPolicy::NATIVE).1,
         "shuffled: genome order"
+    );
+}
+
+/// A Drive under `policy` over in-memory `sources` and a BED, every read landing at the
+/// next wait or poll: the reads made while decoding, and the lookahead it decoded with.
+fn decode_reads(
+    sources: &[Vec<u8>],
+    bed: &str,
+    cache: usize,
+    policy: ReadPolicy,
+) -> (usize, usize) {
+    let names = (0..sources.len()).map(|i| format!("source {i}")).collect();
+    let opts = Options {
+        format: Format::Raw,
+        layout: Layout::Aos,
+        ..Options::default()
+    };
+    let mut stepper = Stepper::new(names, opts, cache);
+    stepper.set_regions(bigwig_npy::Regions::from_bed("loci.bed", bed.as_bytes()).unwrap());
+    let mut d = Drive::new(stepper, policy);
+    let info = |_| SourceInfo::default();
+    let mut under_way: Vec<ByteRange> = Vec::new();
+    let land = |d: &mut Drive, under_way: &mut Vec<ByteRange>| {
+        for r in under_way.drain(..) {
+            feed(&mut d.stepper, sources, &[r]);
+            d.read_done(r);
+        }
+    };
+    loop {
+        match d.open(info).unwrap() {
+            Next::Done => break,
+            Next::Read(reads) => under_way.extend(reads),
+            _ => land(&mut d, &mut under_way),
+        }
+    }
+    while !d.stepper.plan_order(1000).unwrap() {}
+    let lookahead = d.lookahead();
+    let mut reads = 0;
+    loop {
+        match d.next(1 << 16, info).unwrap() {
+            Next::Done => break,
+            Next::Read(r) => {
+                reads += r.len();
+                under_way.extend(r);
+            }
+            Next::Output => {
+                d.stepper.take_unordered();
+                d.stepper
+                    .writer
+                    .drain(|_, _| -> Result<(), ()> { Ok(()) })
+                    .unwrap();
+            }
+            Next::Wait | Next::Poll => land(&mut d, &mut under_way),
+        }
+    }
+    (reads, lookahead)
+}
+
+/// Regions given sorted are decoded in input order, which is genome order: their blocks
+/// are neighbours in the file, so they are read ahead over the sweep window, as regions
+/// the core reorders are (a short window splits runs of neighbouring blocks between
+/// requests); regions whose blocks all fit the cache keep the short window.
+#[test]
+fn sorted_regions_are_read_ahead_over_the_sweep_window() {
+    let file = craft::genome_wide(6000, 32, 16, false);
+    let mut rng = fastrand::Rng::with_seed(5);
+    let mut loci: Vec<(usize, u32)> = (0..3000)
+        .map(|_| (rng.usize(..3), rng.u32(..29_000_000)))
+        .collect();
+    let bed = |loci: &[(usize, u32)]| -> String {
+        loci.iter()
+            .map(|&(c, s)| format!("chr{}\t{s}\t{}\n", c + 1, s + 1000))
+            .collect()
+    };
+    let sources = [file];
+    let policy = ReadPolicy::NPM;
+    let (short, sweep) = (policy.lookahead(false), policy.lookahead(true));
+    let shuffled = decode_reads(&sources, &bed(&loci), 0, policy);
+    assert_eq!(shuffled.1, sweep, "reordered into genome order");
+    let fits = decode_reads(&sources, &bed(&loci), 1 << 30, policy);
+    assert_eq!(fits.1, short, "unsorted, every block cached: input order");
+    loci.sort_unstable();
+    let sorted = decode_reads(&sources, &bed(&loci), 0, policy);
+    assert_eq!(sorted.1, sweep);
+    assert!(
+        sorted.0 <= shuffled.0,
+        "{} reads sorted, {} shuffled",
+        sorted.0,
+        shuffled.0
     );
 }
