@@ -11,7 +11,7 @@ use super::cursor::Cursor;
 use super::header::{Header, ZoomLevel};
 use super::tree::{walk, Shape, TreeBytes, Visit};
 use super::BwError;
-use crate::reads::{coalesce, COALESCE_GAP};
+use crate::reads::{coalesce, REQUEST_COST};
 use crate::source::Source;
 
 const CIR_TREE_MAGIC: u32 = 0x2468_ACE0;
@@ -167,10 +167,10 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
         (Ok(v), _, _) => v,
         // The next level is read as its nodes or as the whole index, whichever costs less
         // by what is known now (this level's nodes, the index's size): bytes fetched (gaps
-        // the read planner bridges included) plus a request counted as the bytes the
-        // planner trades one for (COALESCE_GAP).
+        // the read planner bridges included) plus each request counted as REQUEST_COST
+        // bytes.
         (Err(BwError::Missing(m)), Some((_, false)), Some(span)) if span <= WHOLE_INDEX_LIMIT => {
-            let whole = span + COALESCE_GAP;
+            let whole = span + REQUEST_COST;
             return Err(BwError::Missing(if level_cost(&m) >= whole {
                 vec![(at, span)]
             } else {
@@ -185,12 +185,12 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
 }
 
 /// What reading `nodes` costs: their bytes as the read planner would fetch them (ranges
-/// within [`COALESCE_GAP`] merged) plus [`COALESCE_GAP`] per request.
+/// within [`crate::reads::COALESCE_GAP`] merged) plus [`REQUEST_COST`] per request.
 fn level_cost(nodes: &[(u64, u64)]) -> u64 {
     let mut sorted = nodes.to_vec();
     sorted.sort_unstable();
     let runs = coalesce(&sorted);
-    runs.iter().map(|r| r.1).sum::<u64>() + runs.len() as u64 * COALESCE_GAP
+    runs.iter().map(|r| r.1).sum::<u64>() + runs.len() as u64 * REQUEST_COST
 }
 
 /// `len` bytes from `from`, cut at the index's `end` when known: a guess never asks for
@@ -320,10 +320,10 @@ mod tests {
     /// a run of neighbours, or a few scattered nodes, less.
     #[test]
     fn a_level_costs_its_bytes_and_requests() {
-        assert_eq!(level_cost(&[(100, 50), (0, 50)]), 150 + COALESCE_GAP);
-        assert_eq!(level_cost(&[(0, 50), (10_000, 50)]), 100 + 2 * COALESCE_GAP);
+        assert_eq!(level_cost(&[(100, 50), (0, 50)]), 150 + REQUEST_COST);
+        assert_eq!(level_cost(&[(0, 50), (10_000, 50)]), 100 + 2 * REQUEST_COST);
         let node = 4 + 256 * 32;
-        let whole = (8 << 20) + COALESCE_GAP;
+        let whole = (8 << 20) + REQUEST_COST;
         let scattered: Vec<(u64, u64)> = (0..1000).map(|k| (k * 4 * node, node)).collect();
         assert!(level_cost(&scattered) >= whole);
         let run: Vec<(u64, u64)> = (0..1000).map(|k| (k * node, node)).collect();

@@ -15,10 +15,15 @@ fn triples(reads: &[ByteRange]) -> Vec<(usize, u64, u64)> {
 }
 
 #[test]
-fn neighbours_within_4_kib_coalesce() {
+fn neighbours_within_the_gap_coalesce() {
     assert_eq!(
-        coalesce(&[(0, 10), (5, 10), (4096 + 15, 1), (10000, 5)]),
-        [(0, 4112), (10000, 5)]
+        coalesce(&[(0, 10), (5, 10), (COALESCE_GAP + 15, 1), (10000, 5)]),
+        [(0, COALESCE_GAP + 16), (10000, 5)]
+    );
+    // One byte further is a request of its own.
+    assert_eq!(
+        coalesce(&[(0, 10), (COALESCE_GAP + 11, 1)]),
+        [(0, 10), (COALESCE_GAP + 11, 1)]
     );
 }
 
@@ -31,21 +36,21 @@ fn sources_with_a_minimum_read_are_extended_within_a_budget_in_order_of_appearan
             min_read: 0,
         },
         _ => SourceInfo {
-            size: Some(5000),
+            size: Some(3000),
             min_read: 1000,
         },
     };
-    let ranges = [r(1, 4800, 10), r(0, 100, 50), r(1, 0, 10), r(0, 0, 20)];
-    // Source 1: 0+10 grows to 1000 and 4800+10 to the end (200); 3800 apart, they merge.
+    let ranges = [r(1, 2800, 10), r(0, 100, 50), r(1, 0, 10), r(0, 0, 20)];
+    // Source 1: 0+10 grows to 1000 and 2800+10 to the end (200); 1800 apart, they merge.
     let reads = Planner::new(ReadPolicy::NPM).plan(&ranges, info);
-    assert_eq!(triples(&reads), [(1, 0, 5000), (0, 0, 150)]);
+    assert_eq!(triples(&reads), [(1, 0, 3000), (0, 0, 150)]);
     // Past the budget, reads stay as asked.
     let policy = ReadPolicy {
         read_ahead_budget: 500,
         ..ReadPolicy::NPM
     };
     let reads = Planner::new(policy).plan(&ranges, info);
-    assert_eq!(triples(&reads), [(1, 0, 10), (1, 4800, 200), (0, 0, 150)]);
+    assert_eq!(triples(&reads), [(1, 0, 10), (1, 2800, 200), (0, 0, 150)]);
 }
 
 #[test]
