@@ -173,7 +173,8 @@ export async function buildDataset(opts, makeTarget) {
 /** Worker threads for the dataset's tracks (Node, `workers` > 1, more than one region,
  * every source able to cross to a thread), or null: the tracks run in this thread. */
 async function datasetPool(opts, jobs, sourcesOf, nRegions, signal) {
-  const n = Math.min(await workerCount(opts), nRegions);
+  const sources = jobs.flatMap(({ name, perSample }) => sourcesOf(name, perSample));
+  const n = Math.min(await workerCount(opts, sources), nRegions);
   if (n <= 1) return null;
   for (const { name, perSample } of jobs) {
     if (!(await portableOptions(opts, sourcesOf(name, perSample)).catch(() => undefined))) return null;

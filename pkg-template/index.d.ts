@@ -118,7 +118,8 @@ export interface ExportOptions {
    * Node: threads the export runs on, the calling one and `workers - 1` worker threads,
    * one contiguous shard of the regions each (each with its own wasm instance, one region
    * at a time), merged in order into exactly the files one thread writes. Default
-   * `os.availableParallelism()`; ignored in browsers (the export page runs its own Web
+   * `os.availableParallelism()`, but 1 when a source is a URL (each thread would read the
+   * headers and indexes again, and a remote export waits on the network); ignored in browsers (the export page runs its own Web
    * Workers with `shard`). Worker threads are shared by concurrent calls (at most the
    * machine's parallelism minus one, or this many if more): a call finding none free, or
    * exporting one region, or given a `fetch` function (functions cannot cross to a

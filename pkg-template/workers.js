@@ -9,7 +9,7 @@
 // their files removed; nothing is half-written.
 import { BigwigNpyError, fail, abortError, describe } from './errors.js';
 import { IS_NODE, nodeImport } from './node.js';
-import { isBytes, isInspected } from './sources/index.js';
+import { isBytes, isInspected, isRemote } from './sources/index.js';
 import { requestHeaders } from './sources/http.js';
 import { beginMerge, mergeInto } from './shards.js';
 import { runTag } from './sinks/directory.js';
@@ -22,14 +22,17 @@ import { checkOptions, run } from './driver.js';
 const MERGE_READ = 4 << 20;
 
 /** The worker threads an export may use: `opts.workers` (checked), by default the
- * machine's parallelism in Node; 1 in browsers (the page runs its own Web Workers). */
-export async function workerCount(opts) {
+ * machine's parallelism in Node, but 1 when `sources` has a URL (each thread would read
+ * every header and index again, and a remote export waits on the network, not the CPU);
+ * 1 in browsers (the page runs its own Web Workers). */
+export async function workerCount(opts, sources = opts?.sources) {
   const w = opts?.workers;
   if (w !== undefined && (typeof w !== 'number' || !Number.isSafeInteger(w) || w < 1)) {
     throw fail(`workers: expected a positive integer, got ${typeof w === 'number' ? w : describe(w)}`);
   }
   if (!IS_NODE) return 1;
   if (w !== undefined) return w;
+  if (Array.isArray(sources) && sources.some(isRemote)) return 1;
   const os = await nodeImport('node:os');
   return os.availableParallelism?.() ?? os.cpus().length;
 }

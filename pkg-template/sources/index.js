@@ -80,6 +80,14 @@ export async function makeSource(x, i, opts, label) {
   return counted(await open(x, i, opts, label));
 }
 
+/** True when `x` is read over the network (an http(s) or blob: URL, or an inspected one),
+ * by the rules `open` below goes by. */
+export function isRemote(x) {
+  if (isInspected(x)) return isRemote(x.source);
+  if (x instanceof URL) return !(x.protocol === 'file:' && IS_NODE);
+  return typeof x === 'string' && (/^https?:\/\//i.test(x) || /^blob:/i.test(x));
+}
+
 async function open(x, i, opts, label) {
   if (isInspected(x)) {
     const src = await open(x.source, i, opts, label);
