@@ -15,8 +15,12 @@ pub const COALESCE_GAP: u64 = 2048;
 /// What one more request costs, counted in bytes, when choosing between reading a few
 /// pieces or one larger span (the R-tree's levels, [`crate::bigwig::rtree`]).
 pub const REQUEST_COST: u64 = 4096;
-/// Reads under way at once: the native fetch threads, the npm package's requests.
-pub const CONCURRENCY: usize = 8;
+/// Reads under way at once: the native fetch threads, the npm package's requests. Remote
+/// exports wait on round trips: at 30 ms a request, 100 loci from two files with an 8 MB
+/// R-tree (~400 reads, most a level or a window at a time) took 1.9 s in Node with 8 and
+/// 1.4 s with 16, same bytes and requests (docs/BENCHMARKS.md). Browsers cap connections
+/// per host themselves (6 over HTTP/1.1), so this only matters where they do not.
+pub const CONCURRENCY: usize = 16;
 /// Genome order: encoded regions held in memory before their buckets spill to a scratch
 /// file (native, and the npm package's Node directory output).
 pub const STAGING_BUDGET: usize = 32 << 20;
