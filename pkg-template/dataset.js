@@ -7,7 +7,7 @@
 // takes the files.
 
 import { BigwigNpyError, fail, abortError, describe, printable } from './errors.js';
-import { using, translate } from './module.js';
+import { usingDataset, translate } from './module.js';
 import { run, callSignal, checkSourceOptions } from './driver.js';
 import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
@@ -68,7 +68,7 @@ export async function buildDataset(opts, makeTarget) {
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const call = callSignal(opts.signal);
   try {
-    return await using(async (m) => {
+    return await usingDataset(async (m) => {
       let plan;
       let target;
       try {
@@ -113,6 +113,7 @@ export async function buildDataset(opts, makeTarget) {
             }, await target.track(dir), {
               // The dataset's sorted regions (BED lines kept, so messages name them).
               regions: (session) => session.setRegionsFromDataset(plan),
+              using: usingDataset,
               // Byte sources have no name of their own: a sample's is its name.
               sourceLabels: perSample ? samples.map((s) => `sample '${printable(s)}'`) : undefined,
             });
