@@ -7,6 +7,8 @@ import path from 'node:path';
 import { ROOT, cases, startTestServer, launchChromium } from './helpers.mjs';
 
 let server, browser, page;
+/** The .wasm files the page fetched: an export must not fetch the dataset module. */
+const wasmRequests = [];
 before(async () => {
   // The package and the test page as a static server sends them, beside the bigWigs.
   server = await startTestServer({ mounts: { pkg: path.join(ROOT, 'pkg'), page: path.join(ROOT, 'js-tests', 'pages') } });
@@ -14,6 +16,7 @@ before(async () => {
   page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
+  page.on('request', (r) => { if (new URL(r.url()).pathname.endsWith('.wasm')) wasmRequests.push(new URL(r.url()).pathname); });
   await page.goto(`${server.base}/range/page/module.html`);
   await page.waitForFunction(() => document.title === 'ready', null, { timeout: 20000 });
   assert.deepEqual(errors, []);
@@ -60,4 +63,9 @@ test('errors in the page are one-line messages, and a panic is survived', async 
   assert.match(got.contig, /^regions line 1 \(chrQ:1-2\): contig 'chrQ' not found in source 0/);
   assert.match(got.panic, /internal error/);
   assert.ok(got.after > 0);
+});
+
+test('exports fetch only the export module, never the dataset one', () => {
+  assert.ok(wasmRequests.length > 0, 'the page fetched no wasm');
+  for (const p of wasmRequests) assert.match(p, /\/pkg\/wasm\/bigwig_npy_bg\.wasm$/);
 });

@@ -8,7 +8,7 @@
 // takes the files.
 
 import { BigwigNpyError, fail, abortError, describe, printable } from './errors.js';
-import { using, translate } from './module.js';
+import { usingDataset, translate } from './module.js';
 import { run, callSignal, checkSourceOptions } from './driver.js';
 import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
@@ -73,7 +73,7 @@ export async function buildDataset(opts, makeTarget) {
   if (opts.signal?.aborted) throw abortError(opts.signal);
   const call = callSignal(opts.signal);
   try {
-    return await using(async (m) => {
+    return await usingDataset(async (m) => {
       let plan;
       let target;
       let pool;
@@ -122,6 +122,8 @@ export async function buildDataset(opts, makeTarget) {
           const internal = {
             // The dataset's sorted regions (BED lines kept, so messages name them).
             regions: (session) => session.setRegionsFromDataset(plan),
+            // In the dataset module: the Session takes the plan's regions.
+            using: usingDataset,
             sourceLabels,
           };
           let r;

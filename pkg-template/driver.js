@@ -102,7 +102,9 @@ export async function run(opts, sink, internal = {}) {
   const sources = [];
   let session;
   try {
-    return await using(async (m) => {
+    // A dataset's tracks export in its own module (`internal.using`): the Session takes
+    // the DatasetPlan's regions, and objects of two instances never meet.
+    return await (internal.using ?? using)(async (m) => {
       try {
         const { format, layout, maxMem, blockCacheBytes } = m.exportOptions(opts);
         for (let i = 0; i < opts.sources.length; i++) sources.push(await makeSource(opts.sources[i], i, opts, internal.sourceLabels?.[i]));

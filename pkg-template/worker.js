@@ -7,7 +7,7 @@
 
 import { parentPort as maybePort, workerData } from 'node:worker_threads';
 import { run } from './driver.js';
-import { using, adoptCompiled } from './module.js';
+import { using, usingDataset, adoptCompiled } from './module.js';
 import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
 import { memorySink } from './sinks/memory.js';
@@ -19,8 +19,7 @@ const parentPort = /** @type {import('node:worker_threads').MessagePort} */ (may
 
 // The parent's compiled module: its code is shared, not compiled again here.
 adoptCompiled(workerData?.module);
-// The module stays loaded while the thread lives: a dataset's plan (below) lives in it,
-// and the thread lives for one export only.
+// The module stays loaded while the thread lives (it lives for one export only).
 using(() => new Promise(() => {}));
 
 /** A dataset's sorted regions, made once per export: its tracks are jobs one after another. */
@@ -28,10 +27,15 @@ let dataset = null;
 
 async function datasetPlan(setup) {
   if (!dataset) {
-    dataset = using(async (m) => {
-      const plan = new m.DatasetPlan(setup.maxJitter, setup.gvlFormat);
-      await setRegions(plan, setup.regions, new Pacer());
-      return plan;
+    // In the dataset module (the plan and the Sessions its tracks export through live in
+    // one instance), kept loaded while the thread lives.
+    dataset = new Promise((resolve, reject) => {
+      usingDataset(async (m) => {
+        const plan = new m.DatasetPlan(setup.maxJitter, setup.gvlFormat);
+        await setRegions(plan, setup.regions, new Pacer());
+        resolve(plan);
+        await new Promise(() => {});
+      }).catch(reject);
     });
   }
   return dataset;
@@ -56,7 +60,7 @@ async function exportShard(job) {
     : memorySink(opts);
   // A dataset's track: the plan's sorted regions (BED lines kept, so messages name them).
   const regions = job.dataset && (async (session) => session.setRegionsFromDataset(await datasetPlan(job.dataset)));
-  return run(opts, sink, { regions, sourceLabels: job.sourceLabels });
+  return run(opts, sink, { regions, sourceLabels: job.sourceLabels, using: job.dataset ? usingDataset : undefined });
 }
 
 parentPort.on('message', async (job) => {

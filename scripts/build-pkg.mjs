@@ -11,18 +11,27 @@ const pkg = path.join(root, 'pkg');
 const dev = process.argv.includes('--dev');
 
 fs.rmSync(pkg, { recursive: true, force: true });
-execFileSync('wasm-pack', ['build', '--target', 'web', dev ? '--dev' : '--release', '--no-pack',
-  '--out-dir', path.join(pkg, 'wasm'), '--out-name', 'bigwig_npy', root], { stdio: 'inherit' });
-// wasm-pack leaves a `*` .gitignore that would make npm pack skip the module.
-fs.rmSync(path.join(pkg, 'wasm', '.gitignore'), { force: true });
-if (!dev) {
-  // binaryen's wasm-opt from npm (wasm-pack's own download needs the internet): a module
-  // a sixth smaller (faster page loads) and exports a few percent faster. The features are those the Rust target and
-  // .cargo/config.toml enable, so the output runs wherever the input did.
-  const wasm = path.join(pkg, 'wasm', 'bigwig_npy_bg.wasm');
-  execFileSync(path.join(root, 'node_modules', '.bin', 'wasm-opt'), ['-O3', '--enable-simd', '--enable-bulk-memory',
-    '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue',
-    '--enable-reference-types', wasm, '-o', wasm], { stdio: 'inherit' });
+// The crate twice, from the same source: pkg/wasm/ without the `dataset` feature (Arrow,
+// half the module) is what exports load; pkg/wasm-dataset/ has everything and is loaded
+// only when a dataset is asked for (pkg-template/module.js).
+const modules = [['wasm', ['--no-default-features']], ['wasm-dataset', []]];
+for (const [dir, features] of modules) buildModule(path.join(pkg, dir), features);
+
+function buildModule(out, features) {
+  execFileSync('wasm-pack', ['build', '--target', 'web', dev ? '--dev' : '--release', '--no-pack',
+    '--out-dir', out, '--out-name', 'bigwig_npy', root, '--', ...features], { stdio: 'inherit' });
+  // wasm-pack leaves a `*` .gitignore that would make npm pack skip the module.
+  fs.rmSync(path.join(out, '.gitignore'), { force: true });
+  if (!dev) {
+    // binaryen's wasm-opt from npm (wasm-pack's own download needs the internet): a module
+    // a sixth smaller (faster page loads) and exports a few percent faster. The features are those the Rust target and
+    // .cargo/config.toml enable, so the output runs wherever the input did.
+    const wasm = path.join(out, 'bigwig_npy_bg.wasm');
+    execFileSync(path.join(root, 'node_modules', '.bin', 'wasm-opt'), ['-O3', '--enable-simd', '--enable-bulk-memory',
+      '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue',
+      '--enable-reference-types', wasm, '-o', wasm], { stdio: 'inherit' });
+  }
+  patchGlue(path.join(out, 'bigwig_npy.js'));
 }
 
 // Lets the wrapper drop the instance (linear memory never shrinks) when nothing uses it:
@@ -33,13 +42,13 @@ if (!dev) {
 // instance no one uses (about 1.2 MiB) for the process's life, as module records are
 // never freed; and resetting the trapped glue in place instead would fail the concurrent
 // exports still running on it (stale objects), where now they finish.
-const gluePath = path.join(pkg, 'wasm', 'bigwig_npy.js');
-const glue = fs.readFileSync(gluePath, 'utf8');
-const caches = [...glue.matchAll(/^let (cached\w+Memory0) = null;$/gm)].map((m) => m[1]);
-if (!/^let wasmModule, wasmInstance, wasm;$/m.test(glue) || !/^let __wbg_init_promise;$/m.test(glue) || !caches.length) {
-  throw new Error(`${gluePath}: unexpected wasm-bindgen glue; update the __bigwigNpyDrop patch in scripts/build-pkg.mjs`);
-}
-fs.writeFileSync(gluePath, `${glue}
+function patchGlue(gluePath) {
+  const glue = fs.readFileSync(gluePath, 'utf8');
+  const caches = [...glue.matchAll(/^let (cached\w+Memory0) = null;$/gm)].map((m) => m[1]);
+  if (!/^let wasmModule, wasmInstance, wasm;$/m.test(glue) || !/^let __wbg_init_promise;$/m.test(glue) || !caches.length) {
+    throw new Error(`${gluePath}: unexpected wasm-bindgen glue; update the __bigwigNpyDrop patch in scripts/build-pkg.mjs`);
+  }
+  fs.writeFileSync(gluePath, `${glue}
 /** bigwig-npy: forget the instance, so that its memory can be freed; the next init makes a new one. */
 export function __bigwigNpyDrop() {
     wasm = wasmInstance = wasmModule = undefined;
@@ -47,8 +56,9 @@ export function __bigwigNpyDrop() {
     ${caches.map((c) => `${c} = null;`).join('\n    ')}
 }
 `);
-// Declared too, for the wrapper's type check (js-tests/types/tsconfig.impl.json).
-fs.appendFileSync(path.join(pkg, 'wasm', 'bigwig_npy.d.ts'), '\n/** bigwig-npy: forget the instance, so that its memory can be freed. */\nexport function __bigwigNpyDrop(): void;\n');
+  // Declared too, for the wrapper's type check (js-tests/types/tsconfig.impl.json).
+  fs.appendFileSync(gluePath.replace(/\.js$/, '.d.ts'), '\n/** bigwig-npy: forget the instance, so that its memory can be freed. */\nexport function __bigwigNpyDrop(): void;\n');
+}
 
 // The wrapper and its modules (subdirectories too), types, README and package.json.
 fs.cpSync(path.join(root, 'pkg-template'), pkg, { recursive: true });
@@ -56,5 +66,5 @@ const version = /^version\s*=\s*"([^"]+)"/m.exec(fs.readFileSync(path.join(root,
 const manifest = JSON.parse(fs.readFileSync(path.join(pkg, 'package.json'), 'utf8'));
 manifest.version = version;
 fs.writeFileSync(path.join(pkg, 'package.json'), JSON.stringify(manifest, null, 2) + '\n');
-const size = fs.statSync(path.join(pkg, 'wasm', 'bigwig_npy_bg.wasm')).size;
-console.log(`built pkg/ (bigwig-npy ${version}, wasm ${(size / 1024).toFixed(0)} KiB)`);
+const sizes = modules.map(([dir]) => `${dir} ${(fs.statSync(path.join(pkg, dir, 'bigwig_npy_bg.wasm')).size / 1024).toFixed(0)} KiB`);
+console.log(`built pkg/ (bigwig-npy ${version}, ${sizes.join(', ')})`);

@@ -19,7 +19,9 @@
 //! find each row's strand, so identical regions on opposite strands could come back
 //! swapped: they are an error here (same-strand duplicates are fine, their data is equal).
 
+#[cfg(feature = "dataset")]
 pub mod arrow;
+#[cfg(feature = "dataset")]
 pub mod concat;
 pub mod format;
 pub mod metadata;
@@ -135,6 +137,7 @@ impl DatasetRegions {
     }
 
     /// `input_regions.arrow`.
+    #[cfg(feature = "dataset")]
     pub fn input_regions_arrow(&self) -> Result<Vec<u8>> {
         arrow::input_regions(&self.input, &self.table, &self.r_idx_map())
     }

@@ -11,6 +11,8 @@ use crate::region::RegionsBuilder;
 use wasm_bindgen::prelude::*;
 
 mod atomic;
+// Only in the dataset module: the export module leaves Arrow out.
+#[cfg(feature = "dataset")]
 mod dataset;
 mod net;
 mod options;
@@ -23,6 +25,7 @@ pub use atomic::{
     atomic_name, atomic_owner_gone, atomic_owner_record, atomic_parse, atomic_run_of_aside,
     atomic_token,
 };
+#[cfg(feature = "dataset")]
 pub use dataset::DatasetPlan;
 pub use net::RangeRead;
 pub use options::export_options;
