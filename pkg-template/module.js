@@ -128,7 +128,9 @@ export function wasmMemoryBytes() {
 }
 
 /** Turn wasm errors into JS errors; a trap means Rust panicked: the next call loads a
- * fresh copy of the module (the broken one is dropped once nothing uses it). */
+ * fresh copy of the module (the broken one is dropped once nothing uses it).
+ * @param {unknown} e
+ */
 export function translate(e) {
   if (e instanceof WebAssembly.RuntimeError) {
     // Which instance trapped is not told: both are renewed (an idle one is not loaded).
@@ -136,6 +138,8 @@ export function translate(e) {
     datasetModule.reset();
     return fail(`bigwig-npy internal error (${printable(e.message)}); the module was reset and can be used again`, 'InternalError');
   }
-  if (e instanceof Error && typeof e.kind === 'string' && !(e instanceof BigwigNpyError)) return fail(e.message, e.kind);
+  // The core's errors: a JS Error with the `kind` of its BigwigNpyError.
+  const core = /** @type {Error & { kind?: unknown }} */ (e);
+  if (e instanceof Error && typeof core.kind === 'string' && !(e instanceof BigwigNpyError)) return fail(e.message, core.kind);
   return e;
 }
