@@ -122,15 +122,15 @@ fn sessions_plan_reads_with_the_npm_policy() {
     let mut s = Session::new(vec!["a".into(), "b".into()], "raw", "aos", 0.0, 0.0).unwrap();
     assert_eq!(
         (s.read_concurrency(), s.lookahead(), s.staging_budget()),
-        (8, 32, 32 << 20)
+        (bigwig_npy::reads::CONCURRENCY, 32, 32 << 20)
     );
     let flat = [
-        1.0, 4800.0, 10.0, 0.0, 100.0, 50.0, 1.0, 0.0, 10.0, 0.0, 0.0, 20.0,
+        1.0, 2800.0, 10.0, 0.0, 100.0, 50.0, 1.0, 0.0, 10.0, 0.0, 0.0, 20.0,
     ];
-    let reads = s.plan_reads(&flat, &[1e6, 5000.0], &[0.0, 1000.0]);
-    assert_eq!(reads, [1.0, 0.0, 5000.0, 0.0, 0.0, 150.0]);
+    let reads = s.plan_reads(&flat, &[1e6, 3000.0], &[0.0, 1000.0]);
+    assert_eq!(reads, [1.0, 0.0, 3000.0, 0.0, 0.0, 150.0]);
     assert!(s
-        .plan_reads(&flat, &[1e6, 5000.0], &[0.0, 1000.0])
+        .plan_reads(&flat, &[1e6, 3000.0], &[0.0, 1000.0])
         .is_empty());
     s.read_done(0, 0.0, 150.0);
     let reads = s.plan_reads(&[0.0, 0.0, 20.0], &[-1.0, -1.0], &[]);
