@@ -8,6 +8,7 @@ import { fail, abortError, describe, printable } from './errors.js';
 import { using, translate } from './module.js';
 import { makeSource, tally } from './sources/index.js';
 import { Reads, Pacer } from './reads.js';
+import { unlimitedListeners } from './node.js';
 import { Reorder } from './reorder.js';
 import { setRegions } from './regions.js';
 import { keepShard } from './shards.js';
@@ -30,6 +31,7 @@ export function callSignal(signal) {
     throw fail(`signal: expected an AbortSignal, got ${describe(signal)}`);
   }
   const ac = new AbortController();
+  unlimitedListeners(ac.signal);
   const onAbort = () => ac.abort(abortError(signal));
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });

@@ -8,6 +8,14 @@ export const IS_NODE = typeof process !== 'undefined' && !!process.versions?.nod
 // Hidden from bundlers: only Node ever takes these paths.
 export const nodeImport = (name) => import(/* webpackIgnore: true */ /* @vite-ignore */ name);
 
+const nodeEvents = IS_NODE ? await nodeImport('node:events') : null;
+
+/** No MaxListenersExceededWarning for `target` in Node: an export's own signal has a
+ * listener for each request under way (16 at once), past Node's threshold of 10. */
+export function unlimitedListeners(target) {
+  nodeEvents?.setMaxListeners(0, target);
+}
+
 /** Node's file-system errors as the short phrases a shell prints. */
 export function fsReason(e) {
   const known = {
