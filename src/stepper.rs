@@ -283,29 +283,6 @@ impl Stepper {
         Ok(Step::Done)
     }
 
-    /// Blocks the next regions need, whose raw bytes are held, to inflate on any thread
-    /// (about `max_raw` raw bytes; see [`inflate`]); none before decoding starts, nor
-    /// while a batch is out. Steps go on meanwhile up to the batch's first region
-    /// ([`Stepper::awaits_inflated`]); give the results back with [`Stepper::add_inflated`].
-    pub fn inflate_ahead(&mut self, max_raw: usize) -> Vec<InflateJob> {
-        match &mut self.phase {
-            Phase::Decoding(d) => d.inflate_ahead(&self.caches, max_raw),
-            _ => Vec::new(),
-        }
-    }
-
-    /// True when the step cannot go on until the blocks out to inflate are back.
-    pub fn awaits_inflated(&self) -> bool {
-        matches!(&self.phase, Phase::Decoding(d) if d.awaits_inflated())
-    }
-
-    /// Decoded blocks of [`Stepper::inflate_ahead`]'s jobs into the decoded-block cache.
-    pub fn add_inflated(&mut self, done: Vec<Inflated>) {
-        if let Phase::Decoding(d) = &mut self.phase {
-            d.add_inflated(done);
-        }
-    }
-
     /// Raw source bytes held in the range caches (fetched, not yet dropped).
     pub fn raw_bytes_held(&self) -> usize {
         self.caches.iter().map(|c| c.held()).sum()

@@ -6,7 +6,7 @@
 //! decided here; the host only runs the jobs. A job that fails is dropped: the region's own
 //! decode then reads the block again and fails with the message it always had.
 
-use super::{Decoding, Src};
+use super::{Decoding, Phase, Src, Stepper};
 use crate::bigwig::block::{BlockFormat, BlockReader, DecodedBlock};
 use crate::error::ByteRange;
 use crate::source::Source;
@@ -48,6 +48,31 @@ impl InflateJob {
 
     pub fn raw_len(&self) -> usize {
         self.raw.len()
+    }
+}
+
+impl Stepper {
+    /// Blocks the next regions need, whose raw bytes are held, to inflate on any thread
+    /// (about `max_raw` raw bytes; see this module); none before decoding starts, nor
+    /// while a batch is out. Steps go on meanwhile up to the batch's first region
+    /// ([`Stepper::awaits_inflated`]); give the results back with [`Stepper::add_inflated`].
+    pub fn inflate_ahead(&mut self, max_raw: usize) -> Vec<InflateJob> {
+        match &mut self.phase {
+            Phase::Decoding(d) => d.inflate_ahead(&self.caches, max_raw),
+            _ => Vec::new(),
+        }
+    }
+
+    /// True when the step cannot go on until the blocks out to inflate are back.
+    pub fn awaits_inflated(&self) -> bool {
+        matches!(&self.phase, Phase::Decoding(d) if d.awaits_inflated())
+    }
+
+    /// Decoded blocks of [`Stepper::inflate_ahead`]'s jobs into the decoded-block cache.
+    pub fn add_inflated(&mut self, done: Vec<Inflated>) {
+        if let Phase::Decoding(d) = &mut self.phase {
+            d.add_inflated(done);
+        }
     }
 }
 
