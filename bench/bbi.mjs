@@ -14,6 +14,9 @@ export function setupBbi(out, runner) {
     execFileSync('npm', ['install', '--no-audit', '--no-fund', '--silent', '@gmod/bbi@8.1.1'], { cwd: dir, stdio: 'inherit' });
   }
   fs.copyFileSync(runner, path.join(dir, path.basename(runner)));
+  // The remote runner's output writer, shared with bench/bbi11_remote.mjs.
+  const shared = path.join(path.dirname(runner), 'peer_output.mjs');
+  if (fs.existsSync(shared)) fs.copyFileSync(shared, path.join(dir, 'peer_output.mjs'));
   return dir;
 }
 

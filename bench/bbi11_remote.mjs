@@ -7,7 +7,7 @@
 // usage: node bbi11_remote.mjs BBI_ESM_ENTRY REGIONS_BED OUT_DIR URL...
 // Prints wall seconds (open + all queries + packing); writes intervals.npy/offsets.npy raw.
 import fs from 'node:fs'
-import path from 'node:path'
+import { clippedRecords, writeExport } from './peer_output.mjs'
 import { pathToFileURL } from 'node:url'
 
 const [entry, bed, out, ...urls] = process.argv.slice(2)
@@ -35,28 +35,12 @@ const perFile = await Promise.all(urls.map(async url => {
   asked.forEach((i, q) => { slices[i] = [r.regionOffsets[q], r.regionOffsets[q + 1]] })
   return { r, slices }
 }))
-const chunks = []
-const offsets = new BigInt64Array(regions.length * urls.length + 1)
-let acc = 0n, k = 1
+const groups = []
 regions.forEach(([, s0, e0], i) => {
   for (const { r, slices } of perFile) {
     const [a, b] = slices[i] ?? [0, 0]
-    const buf = new ArrayBuffer((b - a) * 12)
-    const dv = new DataView(buf)
-    let j = 0
-    for (let x = a; x < b; x++) {
-      // bbi 11 keeps strict overlaps only; clip to the region as the other exporters do
-      const s = Math.max(r.starts[x], s0), e = Math.min(r.ends[x], e0)
-      if (e <= s) continue
-      dv.setInt32(j * 12, s, true); dv.setInt32(j * 12 + 4, e, true); dv.setFloat32(j * 12 + 8, r.scores[x], true)
-      j++
-    }
-    chunks.push(new Uint8Array(buf, 0, j * 12))
-    acc += BigInt(j); offsets[k++] = acc
+    // bbi 11 keeps strict overlaps only; clipped to the region as the other exporters do
+    groups.push(clippedRecords(b - a, (x) => [r.starts[a + x], r.ends[a + x], r.scores[a + x]], s0, e0))
   }
 })
-const secs = (performance.now() - t0) / 1000
-fs.mkdirSync(out, { recursive: true })
-fs.writeFileSync(path.join(out, 'intervals.npy'), Buffer.concat(chunks))
-fs.writeFileSync(path.join(out, 'offsets.npy'), new Uint8Array(offsets.buffer))
-console.log(secs.toFixed(4))
+writeExport(out, groups, t0)
