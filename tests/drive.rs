@@ -20,6 +20,43 @@ fn feed(s: &mut Stepper, sources: &[Vec<u8>], ranges: &[ByteRange]) {
     }
 }
 
+/// Reads landed at a wait or a poll: every one under way.
+fn land(d: &mut Drive, sources: &[Vec<u8>], under_way: &mut Vec<ByteRange>) {
+    for r in under_way.drain(..) {
+        feed(&mut d.stepper, sources, &[r]);
+        d.read_done(r);
+    }
+}
+
+/// A Drive under `policy` over in-memory `sources` and `regions`, opened (reads landing at
+/// the next wait or poll) and its order planned; the reads still under way.
+fn opened(
+    sources: &[Vec<u8>],
+    regions: bigwig_npy::Regions,
+    cache: usize,
+    policy: ReadPolicy,
+) -> (Drive, Vec<ByteRange>) {
+    let names = (0..sources.len()).map(|i| format!("source {i}")).collect();
+    let opts = Options {
+        format: Format::Raw,
+        layout: Layout::Aos,
+        ..Options::default()
+    };
+    let mut stepper = Stepper::new(names, opts, cache);
+    stepper.set_regions(regions);
+    let mut d = Drive::new(stepper, policy);
+    let mut under_way = Vec::new();
+    loop {
+        match d.open(|_| SourceInfo::default()).unwrap() {
+            Next::Done => break,
+            Next::Read(reads) => under_way.extend(reads),
+            _ => land(&mut d, sources, &mut under_way),
+        }
+    }
+    while !d.stepper.plan_order(1000).unwrap() {}
+    (d, under_way)
+}
+
 /// The core's step loop ([`Drive`]) as a host runs it, every read landing at the next
 /// wait or poll: every case exports what GenVarLoader wrote, in input and genome order.
 fn run_drive(case: &Case, cache: usize, policy: ReadPolicy) -> ([Vec<u8>; 2], bool) {
@@ -28,31 +65,13 @@ fn run_drive(case: &Case, cache: usize, policy: ReadPolicy) -> ([Vec<u8>; 2], bo
         .iter()
         .map(|p| std::fs::read(p).unwrap())
         .collect();
-    let names = (0..sources.len()).map(|i| format!("source {i}")).collect();
-    let opts = Options {
-        format: Format::Raw,
-        layout: Layout::Aos,
-        ..Options::default()
-    };
-    let mut stepper = Stepper::new(names, opts, cache);
-    stepper.set_regions(read_regions(&case.regions).unwrap());
-    let mut d = Drive::new(stepper, policy);
+    let (mut d, mut under_way) = opened(
+        &sources,
+        read_regions(&case.regions).unwrap(),
+        cache,
+        policy,
+    );
     let info = |_| SourceInfo::default();
-    let mut under_way: Vec<ByteRange> = Vec::new();
-    let land = |d: &mut Drive, under_way: &mut Vec<ByteRange>| {
-        for r in under_way.drain(..) {
-            feed(&mut d.stepper, &sources, &[r]);
-            d.read_done(r);
-        }
-    };
-    loop {
-        match d.open(info).unwrap() {
-            Next::Done => break,
-            Next::Read(reads) => under_way.extend(reads),
-            _ => land(&mut d, &mut under_way),
-        }
-    }
-    while !d.stepper.plan_order(1000).unwrap() {}
     let genome = d.stepper.genome_order();
     let (mut files, mut unordered) = ([Vec::new(), Vec::new()], Vec::new());
     loop {
@@ -69,7 +88,7 @@ fn run_drive(case: &Case, cache: usize, policy: ReadPolicy) -> ([Vec<u8>; 2], bo
                     })
                     .unwrap();
             }
-            Next::Wait | Next::Poll => land(&mut d, &mut under_way),
+            Next::Wait | Next::Poll => land(&mut d, &sources, &mut under_way),
         }
     }
     if genome {
@@ -116,31 +135,9 @@ fn decode_reads(
     cache: usize,
     policy: ReadPolicy,
 ) -> (usize, usize) {
-    let names = (0..sources.len()).map(|i| format!("source {i}")).collect();
-    let opts = Options {
-        format: Format::Raw,
-        layout: Layout::Aos,
-        ..Options::default()
-    };
-    let mut stepper = Stepper::new(names, opts, cache);
-    stepper.set_regions(bigwig_npy::Regions::from_bed("loci.bed", bed.as_bytes()).unwrap());
-    let mut d = Drive::new(stepper, policy);
+    let regions = bigwig_npy::Regions::from_bed("loci.bed", bed.as_bytes()).unwrap();
+    let (mut d, mut under_way) = opened(sources, regions, cache, policy);
     let info = |_| SourceInfo::default();
-    let mut under_way: Vec<ByteRange> = Vec::new();
-    let land = |d: &mut Drive, under_way: &mut Vec<ByteRange>| {
-        for r in under_way.drain(..) {
-            feed(&mut d.stepper, sources, &[r]);
-            d.read_done(r);
-        }
-    };
-    loop {
-        match d.open(info).unwrap() {
-            Next::Done => break,
-            Next::Read(reads) => under_way.extend(reads),
-            _ => land(&mut d, &mut under_way),
-        }
-    }
-    while !d.stepper.plan_order(1000).unwrap() {}
     let lookahead = d.lookahead();
     let mut reads = 0;
     loop {
@@ -157,7 +154,7 @@ fn decode_reads(
                     .drain(|_, _| -> Result<(), ()> { Ok(()) })
                     .unwrap();
             }
-            Next::Wait | Next::Poll => land(&mut d, &mut under_way),
+            Next::Wait | Next::Poll => land(&mut d, &sources, &mut under_way),
         }
     }
     (reads, lookahead)
