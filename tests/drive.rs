@@ -154,7 +154,7 @@ fn decode_reads(
                     .drain(|_, _| -> Result<(), ()> { Ok(()) })
                     .unwrap();
             }
-            Next::Wait | Next::Poll => land(&mut d, &sources, &mut under_way),
+            Next::Wait | Next::Poll => land(&mut d, sources, &mut under_way),
         }
     }
     (reads, lookahead)
