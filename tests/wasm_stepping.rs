@@ -141,13 +141,7 @@ fn regions_fed_in_pieces_and_order_planned_in_slices_give_the_same_bytes() {
     let mut unordered = Vec::new();
     loop {
         let missing = s.step(1 << 16, 4).unwrap();
-        unordered.extend(
-            s.take_unordered()
-                .get(0)
-                .dyn_into::<js_sys::Uint8Array>()
-                .unwrap()
-                .to_vec(),
-        );
+        unordered.extend(take_unordered(&mut s));
         if missing.is_empty() && s.regions_done() == s.n_regions() {
             break;
         }

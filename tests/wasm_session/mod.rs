@@ -102,13 +102,7 @@ pub fn run_with(
     loop {
         let missing = s.step(1 << 16, 4).map_err(err)?;
         if s.genome_order() {
-            unordered.extend(
-                s.take_unordered()
-                    .get(0)
-                    .dyn_into::<js_sys::Uint8Array>()
-                    .unwrap()
-                    .to_vec(),
-            );
+            unordered.extend(take_unordered(&mut s));
         } else {
             collect(&mut s);
         }
@@ -155,6 +149,15 @@ pub fn run_with(
 }
 
 /// The JS driver's part of genome order, here by sorting: encoded regions back in input order.
+/// Genome order: the encoded regions decoded since the last call, as bytes.
+pub fn take_unordered(s: &mut Session) -> Vec<u8> {
+    s.take_unordered()
+        .get(0)
+        .dyn_into::<js_sys::Uint8Array>()
+        .unwrap()
+        .to_vec()
+}
+
 pub fn in_input_order(unordered: &[u8], n_samples: usize) -> Vec<u8> {
     let spans = bigwig_npy::encoded::spans(unordered, n_samples);
     let mut regions: Vec<(u32, &[u8])> = Vec::new();
