@@ -45,10 +45,6 @@ impl InflateJob {
             block: reader.decode(&self.raw, self.format, self.offset),
         }
     }
-
-    pub fn raw_len(&self) -> usize {
-        self.raw.len()
-    }
 }
 
 impl Stepper {
