@@ -7,6 +7,10 @@ import { Reads, Pacer } from '../pkg/reads.js';
 import { using } from '../pkg/module.js';
 import { Reorder, concat } from '../pkg/reorder.js';
 import { counted, recorded } from '../pkg/sources/index.js';
+import { directorySink } from '../pkg/sinks/directory.js';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 test('reads: the JS driver starts the reads the core plans, and none while one covering it is under way', async () => {
   // The planning cases themselves are the core's tests (src/reads/tests.rs).
@@ -45,14 +49,26 @@ test('reorder: opaque encoded regions come back in input order, spilled or not',
   const seg = (r) => Uint8Array.from({ length: 3 + (r % 5) }, (_, k) => (r * 7 + k) & 255);
   const order = Array.from({ length: n }, (_, r) => (r * 37) % n); // a permutation
   await using(async (m) => {
-    for (const spillOn of [false, true]) {
+    // A spill that writes at once, and one that writes a few milliseconds later (the
+    // memory of a spilled bucket must not be used again before it is written).
+    for (const mode of ['none', 'at once', 'later']) {
+      const spillOn = mode !== 'none';
       const session = new m.Session(['a'], 'raw', 'aos', 0, 0);
       try {
         session.setRegionsArrays(Array(n).fill('chr1'), order.map((r) => r * 10), order.map((r) => r * 10 + 5));
+        /** @type {Uint8Array[]} */
         const disk = [];
+        const writes = [];
         const spill = spillOn ? {
-          async append(bytes) { disk.push(bytes.slice()); return disk.length - 1; },
-          async read(off) { return disk[off]; },
+          async append(parts) {
+            const at = disk.length;
+            disk.push(new Uint8Array(0));
+            const write = () => { disk[at] = concat(parts).slice(); };
+            const written = mode === 'later' ? new Promise((ok) => setTimeout(ok, 3)).then(write) : Promise.resolve(write());
+            writes.push(written);
+            return { at, written };
+          },
+          async read(off, into) { await Promise.all(writes); into.set(disk[off]); },
         } : null;
         // A staging budget of 0 bytes: every non-empty bucket spills after each add.
         const ro = new Reorder(session, spill, spillOn ? 0 : undefined);
@@ -63,8 +79,8 @@ test('reorder: opaque encoded regions come back in input order, spilled or not',
           await ro.add(bytes, spans);
         }
         const out = [];
-        for await (const b of ro.inOrder(16)) out.push(b);
-        assert.deepEqual(concat(out), concat(Array.from({ length: n }, (_, r) => seg(r))), `spill ${spillOn}`);
+        for await (const b of ro.inOrder(16)) out.push(b.slice()); // a view of a reused buffer
+        assert.deepEqual(concat(out), concat(Array.from({ length: n }, (_, r) => seg(r))), `spill: ${mode}`);
         if (spillOn) assert.ok(disk.length > 0, 'buckets were spilled');
         assert.throws(() => session.reorderAdd(new Uint32Array([n, 1])), /region 100 is not in the reorder books/);
       } finally {
@@ -72,6 +88,40 @@ test('reorder: opaque encoded regions come back in input order, spilled or not',
       }
     }
   });
+});
+
+test('reorder: through the directory sink\'s scratch file, its memory used again, the bytes come back in order', async () => {
+  // Regions of up to ~50 KiB and two larger than a piece of a bucket's memory (64 KiB),
+  // arriving shuffled; a 150 KiB budget spills buckets of several pieces, whose memory is
+  // used again once written: a piece reused too early would change bytes read back.
+  const n = 90;
+  const len = (r) => (r === 7 || r === 50 ? 100_000 + r : 1 + ((r * 7919) % 50_000));
+  const seg = (r) => Uint8Array.from({ length: len(r) }, (_, k) => (r * 31 + k * 7) & 255);
+  const order = Array.from({ length: n }, (_, r) => (r * 37) % n);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bigwig-npy-reorder-'));
+  try {
+    await using(async (m) => {
+      const session = new m.Session(['a'], 'raw', 'aos', 0, 0);
+      const sink = await directorySink({ outDir: dir });
+      try {
+        session.setRegionsArrays(Array(n).fill('chr1'), order.map((r) => r * 10), order.map((r) => r * 10 + 5));
+        const ro = new Reorder(session, await sink.spill(), 150_000);
+        for (let k = 0; k < n; k += 5) {
+          const part = order.slice(k, k + 5);
+          await ro.add(concat(part.map(seg)), new Uint32Array(part.flatMap((r) => [r, len(r)])));
+        }
+        const out = [];
+        for await (const b of ro.inOrder(200_000)) out.push(b.slice()); // a view of a reused buffer
+        assert.ok(Buffer.from(concat(out)).equals(Buffer.from(concat(Array.from({ length: n }, (_, r) => seg(r))))));
+        assert.deepEqual(fs.readdirSync(dir), [], 'the scratch file is unlinked at once');
+      } finally {
+        await sink.abort();
+        session.free();
+      }
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('pacer: yields a macrotask once its slice is used up, and throws once aborted', async () => {

@@ -138,8 +138,7 @@ export async function run(opts, sink, internal = {}) {
             if (next[0] === READ) reads.start(next);
             else if (next[0] === OUTPUT) {
               if (reorder) {
-                const [bytes, spans] = session.takeUnordered();
-                await reorder.add(bytes, spans);
+                await reorder.take();
               } else await drain();
               if (opts.onProgress) opts.onProgress({ ...session.progress(), bytesFetched: tally(sources, 'fetched') });
               await pacer.tick();

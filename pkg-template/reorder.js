@@ -14,9 +14,16 @@ export function concat(parts) {
   return out;
 }
 
-/** One of the core's buckets, here: segments in memory with their regions, and spilled
- * parts as `[offset, length, regions, lengths]`.
- * @typedef {{ segs: Uint8Array[], regions: number[], spilled: [number, number, number[], number[]][] }} Bucket */
+/** A bucket's memory comes in pieces of this size (a larger region gets one of its own);
+ * a spilled bucket's pieces are used again once written: no fresh memory per step (in
+ * Node, fresh buffers this size made the collector run every few dozen milliseconds). */
+const PIECE = 64 << 10;
+
+/** One of the core's buckets, here: segments in memory (views of the bucket's own
+ * `pieces` of memory, `used` bytes of the last one) with their regions, and spilled parts
+ * as `[offset, length, regions, lengths]`.
+ * @typedef {{ segs: Uint8Array[], regions: number[], pieces: Uint8Array[], used: number,
+ *   spilled: [number, number, number[], number[]][] }} Bucket */
 
 export class Reorder {
   /** `spill`: the sink's scratch file (Node, to a directory), if it has one; `budget`
@@ -28,34 +35,79 @@ export class Reorder {
     // [offset, length, regions, lengths] (the bytes on disk, their spans here).
     const n = session.reorderBuckets(!!spill, budget);
     /** @type {(Bucket | null)[]} null once written out */
-    this.buckets = Array.from({ length: n }, () => ({ segs: [], regions: [], spilled: [] }));
+    this.buckets = Array.from({ length: n }, () => ({ segs: [], regions: [], pieces: [], used: 0, spilled: [] }));
+    /** What the driver takes the core's output into, reused step after step. */
+    this.stage = new Uint8Array(0);
+    /** Pieces free to use again. @type {Uint8Array[]} */
+    this.free = [];
+  }
+
+  /** Take the encoded regions the core decoded since the last take. */
+  async take() {
+    const need = this.session.unorderedBytes;
+    if (this.stage.length < need) this.stage = new Uint8Array(Math.max(need, 2 * this.stage.length));
+    const spans = /** @type {Uint32Array} */ (this.session.takeUnorderedInto(this.stage));
+    await this.add(this.stage, spans);
   }
 
   /** Take `bytes` of encoded regions described by `spans` (`[region, length, ...]`), each
-   * into the bucket the core books it in. */
+   * into the bucket the core books it in. The bytes are copied: a region's bytes are kept
+   * in its bucket's own memory, so what is held is what the core's staging budget counts
+   * (a view of the step's bytes would keep all of them for as long as one region waits). */
   async add(bytes, spans) {
     const into = this.session.reorderAdd(spans);
     for (let k = 0, at = 0; k < spans.length; k += 2) {
       const [r, len] = [spans[k], spans[k + 1]];
       const b = /** @type {Bucket} */ (this.buckets[into[k / 2]]); // none written out before every add
-      b.segs.push(bytes.subarray(at, at + len));
+      let piece = b.pieces.at(-1);
+      if (!piece || b.used + len > piece.length) {
+        piece = (len <= PIECE && this.free.pop()) || new Uint8Array(Math.max(len, PIECE));
+        b.pieces.push(piece);
+        b.used = 0;
+      }
+      const seg = piece.subarray(b.used, b.used + len);
+      seg.set(bytes.subarray(at, at + len));
+      b.used += len;
+      b.segs.push(seg);
       b.regions.push(r);
       at += len;
     }
     for (let bi; this.spill && (bi = this.session.nextSpill()) >= 0;) {
       const b = /** @type {Bucket} */ (this.buckets[bi]);
-      const data = concat(b.segs);
       const lengths = b.segs.map((s) => s.length);
-      b.spilled.push([await this.spill.append(data), data.length, b.regions, lengths]);
+      const len = lengths.reduce((n, l) => n + l, 0);
+      // Written as they are (one vectored write): no copy joined first.
+      const { at, written } = await this.spill.append(b.segs);
+      b.spilled.push([at, len, b.regions, lengths]);
+      const pieces = b.pieces.filter((p) => p.length === PIECE);
+      written.then(() => this.free.push(...pieces), () => {}); // a failed write fails the export
       b.segs = [];
       b.regions = [];
+      b.pieces = [];
+      b.used = 0;
     }
   }
 
-  /** Encoded regions in input order, about `batchBytes` at a time. */
+  /** Encoded regions in input order, about `batchBytes` at a time, each batch a view of a
+   * buffer reused by the next: the caller takes it before asking for more. Spilled bytes
+   * are read into two buffers in turn (a bucket's, and the next one's being read). Reused
+   * memory, not a fresh copy per batch: in Node fresh buffers of this size made the
+   * collector run every few dozen milliseconds. */
   async *inOrder(batchBytes) {
+    const reads = [new Uint8Array(0), new Uint8Array(0)];
     // A bucket's spilled parts are read while the one before it is written out.
-    const load = (bi) => Promise.all((this.buckets[bi]?.spilled ?? []).map(([off, len]) => this.spill.read(off, len)));
+    const load = async (bi) => {
+      const parts = this.buckets[bi]?.spilled ?? [];
+      const total = parts.reduce((n, [, len]) => n + len, 0);
+      if (reads[bi % 2].length < total) reads[bi % 2] = new Uint8Array(total);
+      const into = reads[bi % 2];
+      let at = 0;
+      const views = parts.map(([, len]) => into.subarray(at, (at += len)));
+      await Promise.all(parts.map(([off], p) => this.spill.read(off, views[p])));
+      return views;
+    };
+    let batch = new Uint8Array(batchBytes);
+    let size = 0;
     let next = load(0);
     for (let bi = 0; bi < this.buckets.length; bi++) {
       const b = /** @type {Bucket} */ (this.buckets[bi]);
@@ -72,15 +124,16 @@ export class Reorder {
       });
       for (let k = 0; k < b.segs.length; k++) at.push([b.regions[k], b.segs[k]]);
       at.sort((x, y) => x[0] - y[0]);
-      /** @type {Uint8Array[]} */
-      let batch = [];
-      let size = 0;
       for (const [, seg] of at) {
-        batch.push(seg);
+        if (size + seg.length > batch.length) {
+          if (size) { yield batch.subarray(0, size); size = 0; }
+          if (seg.length > batch.length) batch = new Uint8Array(seg.length);
+        }
+        batch.set(seg, size);
         size += seg.length;
-        if (size >= batchBytes) { yield concat(batch); batch = []; size = 0; }
+        if (size >= batchBytes) { yield batch.subarray(0, size); size = 0; }
       }
-      if (batch.length) yield concat(batch);
     }
+    if (size) yield batch.subarray(0, size);
   }
 }

@@ -311,6 +311,19 @@ impl Stepper {
         )
     }
 
+    /// Genome order: what [`Stepper::take_unordered`] would hand out, lent; a host copying
+    /// it into buffers of its own then calls [`Stepper::clear_unordered`], and the step's
+    /// buffers keep their capacity.
+    pub fn unordered(&self) -> (&[u8], &[u32]) {
+        (&self.unordered, &self.unordered_spans)
+    }
+
+    /// Genome order: forget the encoded regions [`Stepper::unordered`] lent.
+    pub fn clear_unordered(&mut self) {
+        self.unordered.clear();
+        self.unordered_spans.clear();
+    }
+
     /// Genome order: encoded regions in input order, continuing where the last call ended.
     pub fn push_encoded(&mut self, bytes: &[u8]) -> Result<()> {
         for e in EncodedRegions::checked(bytes, self.names.len(), self.n_regions())? {

@@ -86,16 +86,21 @@ export async function directorySink(opts) {
   };
   // Writes run on Node's thread pool while the core decodes on; each goes to its own
   // position, so their order does not matter. At most WRITES_AHEAD bytes are pending.
-  const startWrite = (fh, bytes, at, p) => {
-    const done = fh.write(bytes, 0, bytes.length, at).then(
-      () => { pendingBytes -= bytes.length; },
-      (e) => { pendingBytes -= bytes.length; writeError ??= { e, p }; },
+  const track = (write, len, p) => {
+    const done = write.then(
+      (r) => {
+        pendingBytes -= len;
+        // A regular file takes all or fails, but for a full disk, which may take part.
+        if (r.bytesWritten !== len) writeError ??= { e: new Error(`wrote ${r.bytesWritten} of ${len} bytes`), p };
+      },
+      (e) => { pendingBytes -= len; writeError ??= { e, p }; },
     );
     pending.add(done);
     done.finally(() => pending.delete(done));
-    pendingBytes += bytes.length;
+    pendingBytes += len;
     return done;
   };
+  const startWrite = (fh, bytes, at, p) => track(fh.write(bytes, 0, bytes.length, at), bytes.length, p);
   const backlog = async () => {
     while (pendingBytes > WRITES_AHEAD && !writeError) await Promise.race(pending);
     if (writeError) throw outputError(writeError.e, writeError.p);
@@ -151,19 +156,21 @@ export async function directorySink(opts) {
       await attempt(outDir, () => fs.unlink(p));
       let end = 0;
       return {
-        async append(bytes) {
+        /** Append `parts` in one vectored write: where they went, and when they are
+         * written (the caller keeps them until then). */
+        async append(parts) {
           const at = end;
-          end += bytes.length;
-          startWrite(spillFh, bytes, at, outDir);
+          const len = parts.reduce((n, p) => n + p.length, 0);
+          end += len;
+          const written = track(spillFh.writev(parts, at), len, outDir);
           await backlog();
-          return at;
+          return { at, written };
         },
-        async read(off, len) {
+        /** Fill `into` from offset `off`. */
+        async read(off, into) {
           await flush(); // reads start once all is staged: the spill is complete then
-          const buf = new Uint8Array(len);
-          const { bytesRead } = await attempt(outDir, () => spillFh.read(buf, 0, len, off));
-          if (bytesRead !== len) throw fail(`${printable(shown(outDir))}: scratch file read short`, 'OutputError');
-          return buf;
+          const { bytesRead } = await attempt(outDir, () => spillFh.read(into, 0, into.length, off));
+          if (bytesRead !== into.length) throw fail(`${printable(shown(outDir))}: scratch file read short`, 'OutputError');
         },
       };
     },

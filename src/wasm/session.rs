@@ -206,6 +206,27 @@ impl Session {
         )
     }
 
+    /// Genome order: bytes of the encoded regions decoded since the last take.
+    #[wasm_bindgen(getter, js_name = unorderedBytes)]
+    pub fn unordered_bytes(&self) -> usize {
+        self.drive.stepper.unordered().0.len()
+    }
+
+    /// Genome order: as [`Session::take_unordered`], the bytes copied into `target` (a
+    /// buffer the driver reuses) and their spans returned; undefined, taking nothing, when
+    /// they do not fit.
+    #[wasm_bindgen(js_name = takeUnorderedInto)]
+    pub fn take_unordered_into(&mut self, target: &js_sys::Uint8Array) -> Option<Vec<u32>> {
+        let (bytes, spans) = self.drive.stepper.unordered();
+        if bytes.len() > target.length() as usize {
+            return None;
+        }
+        target.subarray(0, bytes.len() as u32).copy_from(bytes);
+        let spans = spans.to_vec();
+        self.drive.stepper.clear_unordered();
+        Some(spans)
+    }
+
     /// Genome order: start the books of the buckets the output goes back to input order
     /// through; past `budget` bytes held (the core's staging budget unless a test lowers
     /// it), buckets spill when `can_spill`. Returns the number of buckets.
