@@ -19,10 +19,11 @@ export function concat(parts) {
  * Node, fresh buffers this size made the collector run every few dozen milliseconds). */
 const PIECE = 64 << 10;
 
-/** One of the core's buckets, here: segments in memory (views of the bucket's own
- * `pieces` of memory, `used` bytes of the last one) with their regions, and spilled parts
- * as `[offset, length, regions, lengths]`.
- * @typedef {{ segs: Uint8Array[], regions: number[], pieces: Uint8Array[], used: number,
+/** One of the core's buckets, here: the regions it holds in memory (`regions`, their
+ * byte `lengths`) one after the other in its own `pieces` of memory (`fill` bytes of each
+ * used; a region never straddles two), and its spilled parts as
+ * `[offset, length, regions, lengths]`.
+ * @typedef {{ regions: number[], lengths: number[], pieces: Uint8Array[], fill: number[],
  *   spilled: [number, number, number[], number[]][] }} Bucket */
 
 export class Reorder {
@@ -31,11 +32,9 @@ export class Reorder {
   constructor(session, spill, budget) {
     this.session = session;
     this.spill = spill;
-    // Per bucket: segments in memory with their regions, and spilled parts as
-    // [offset, length, regions, lengths] (the bytes on disk, their spans here).
     const n = session.reorderBuckets(!!spill, budget);
     /** @type {(Bucket | null)[]} null once written out */
-    this.buckets = Array.from({ length: n }, () => ({ segs: [], regions: [], pieces: [], used: 0, spilled: [] }));
+    this.buckets = Array.from({ length: n }, () => ({ regions: [], lengths: [], pieces: [], fill: [], spilled: [] }));
     /** What the driver takes the core's output into, reused step after step. */
     this.stage = new Uint8Array(0);
     /** Pieces free to use again. @type {Uint8Array[]} */
@@ -57,34 +56,30 @@ export class Reorder {
   async add(bytes, spans) {
     const into = this.session.reorderAdd(spans);
     for (let k = 0, at = 0; k < spans.length; k += 2) {
-      const [r, len] = [spans[k], spans[k + 1]];
+      const r = spans[k];
+      const len = spans[k + 1];
       const b = /** @type {Bucket} */ (this.buckets[into[k / 2]]); // none written out before every add
-      let piece = b.pieces.at(-1);
-      if (!piece || b.used + len > piece.length) {
-        piece = (len <= PIECE && this.free.pop()) || new Uint8Array(Math.max(len, PIECE));
-        b.pieces.push(piece);
-        b.used = 0;
+      let p = b.pieces.length - 1;
+      if (p < 0 || b.fill[p] + len > b.pieces[p].length) {
+        b.pieces.push((len <= PIECE && this.free.pop()) || new Uint8Array(Math.max(len, PIECE)));
+        b.fill.push(0);
+        p++;
       }
-      const seg = piece.subarray(b.used, b.used + len);
-      seg.set(bytes.subarray(at, at + len));
-      b.used += len;
-      b.segs.push(seg);
+      b.pieces[p].set(bytes.subarray(at, at + len), b.fill[p]);
+      b.fill[p] += len;
       b.regions.push(r);
+      b.lengths.push(len);
       at += len;
     }
     for (let bi; this.spill && (bi = this.session.nextSpill()) >= 0;) {
       const b = /** @type {Bucket} */ (this.buckets[bi]);
-      const lengths = b.segs.map((s) => s.length);
-      const len = lengths.reduce((n, l) => n + l, 0);
-      // Written as they are (one vectored write): no copy joined first.
-      const { at, written } = await this.spill.append(b.segs);
-      b.spilled.push([at, len, b.regions, lengths]);
-      const pieces = b.pieces.filter((p) => p.length === PIECE);
+      // The pieces as they are (one vectored write): no copy joined first.
+      const parts = b.pieces.map((piece, p) => piece.subarray(0, b.fill[p]));
+      const { at, written } = await this.spill.append(parts);
+      b.spilled.push([at, b.fill.reduce((n, f) => n + f, 0), b.regions, b.lengths]);
+      const pieces = b.pieces.filter((piece) => piece.length === PIECE);
       written.then(() => this.free.push(...pieces), () => {}); // a failed write fails the export
-      b.segs = [];
-      b.regions = [];
-      b.pieces = [];
-      b.used = 0;
+      Object.assign(b, { regions: [], lengths: [], pieces: [], fill: [] });
     }
   }
 
@@ -115,22 +110,28 @@ export class Reorder {
       next = load(bi + 1);
       next.catch(() => {}); // awaited (and thrown) at the next bucket
       this.buckets[bi] = null;
-      // Each region of the bucket at its place: in region order.
-      /** @type {[number, Uint8Array][]} */
-      const at = [];
-      loaded.forEach((data, p) => {
-        const [, , regions, lengths] = b.spilled[p];
-        for (let k = 0, o = 0; k < regions.length; o += lengths[k], k++) at.push([regions[k], data.subarray(o, o + lengths[k])]);
-      });
-      for (let k = 0; k < b.segs.length; k++) at.push([b.regions[k], b.segs[k]]);
-      at.sort((x, y) => x[0] - y[0]);
-      for (const [, seg] of at) {
-        if (size + seg.length > batch.length) {
+      // Where each region of the bucket is (its regions are consecutive, each once): by
+      // its place in the bucket, the data holding it, where in it, how long.
+      /** @type {[Uint8Array, number, number][]} */
+      const place = [];
+      let first = Infinity;
+      const groups = b.spilled.map(([, , regions, lengths], p) => /** @type {const} */ ([loaded[p], regions, lengths]));
+      for (const g of groups) for (const r of g[1]) first = Math.min(first, r);
+      for (const r of b.regions) first = Math.min(first, r);
+      for (const [data, regions, lengths] of groups) {
+        for (let k = 0, o = 0; k < regions.length; o += lengths[k], k++) place[regions[k] - first] = [data, o, lengths[k]];
+      }
+      for (let k = 0, p = 0, o = 0; k < b.regions.length; o += b.lengths[k], k++) {
+        if (o + b.lengths[k] > b.fill[p]) { p++; o = 0; } // the region starts the next piece
+        place[b.regions[k] - first] = [b.pieces[p], o, b.lengths[k]];
+      }
+      for (const [data, o, len] of place) {
+        if (size + len > batch.length) {
           if (size) { yield batch.subarray(0, size); size = 0; }
-          if (seg.length > batch.length) batch = new Uint8Array(seg.length);
+          if (len > batch.length) batch = new Uint8Array(len);
         }
-        batch.set(seg, size);
-        size += seg.length;
+        batch.set(data.subarray(o, o + len), size);
+        size += len;
         if (size >= batchBytes) { yield batch.subarray(0, size); size = 0; }
       }
     }
