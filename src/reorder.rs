@@ -1,8 +1,10 @@
 //! Genome-order output put back in input order: the bookkeeping every host follows, without
 //! I/O. Encoded regions (see [`crate::encoded`]) wait in buckets of consecutive regions;
 //! past a budget of bytes held, the largest bucket's bytes go to the host's scratch space
-//! (a file, a directory); at the end every bucket is read back and its regions are written
-//! in region order. The host keeps the bytes and moves them where [`Buckets`] says.
+//! (a file, a directory); a bucket whose regions have all come, and all before it, is read
+//! back and its regions are written in region order ([`Buckets::ready`]): as they come
+//! when regions are decoded nearly in order (sorted regions on several threads), at the
+//! end when shuffled. The host keeps the bytes and moves them where [`Buckets`] says.
 
 /// Regions per reorder bucket for an export of `n_regions`: about 16 regions a bucket, at
 /// most 1024 buckets.
@@ -16,8 +18,13 @@ pub fn bucket_regions(n_regions: usize) -> usize {
 #[derive(Debug, Clone)]
 pub struct Buckets {
     per: usize,
+    n_regions: usize,
     /// Bytes each bucket holds in memory.
     held: Vec<usize>,
+    /// Regions that have come, per bucket.
+    came: Vec<usize>,
+    /// Buckets written out, all before the others.
+    written: usize,
     staged: usize,
     /// Bytes held in memory before a bucket spills (`None`: the host cannot spill).
     budget: Option<usize>,
@@ -27,9 +34,13 @@ impl Buckets {
     /// Buckets for `n_regions`; past `budget` bytes held, buckets spill.
     pub fn new(n_regions: usize, budget: Option<usize>) -> Self {
         let per = bucket_regions(n_regions);
+        let n = n_regions.div_ceil(per);
         Buckets {
             per,
-            held: vec![0; n_regions.div_ceil(per)],
+            n_regions,
+            held: vec![0; n],
+            came: vec![0; n],
+            written: 0,
             staged: 0,
             budget,
         }
@@ -57,8 +68,32 @@ impl Buckets {
     pub fn add(&mut self, region: usize, len: usize) -> usize {
         let b = region / self.per;
         self.held[b] += len;
+        self.came[b] += 1;
         self.staged += len;
         b
+    }
+
+    /// The next bucket to write out, if all its regions have come (and every bucket before
+    /// it is written): its bytes, in memory and spilled, go to the writer now, in region
+    /// order; from then on they count as gone.
+    pub fn ready(&mut self) -> Option<usize> {
+        let b = self.written;
+        let size = self
+            .n_regions
+            .min(self.first(b) + self.per)
+            .checked_sub(self.first(b))?;
+        if b >= self.held.len() || self.came[b] < size {
+            return None;
+        }
+        self.staged -= self.held[b];
+        self.held[b] = 0;
+        self.written += 1;
+        Some(b)
+    }
+
+    /// True once every bucket was written out.
+    pub fn all_written(&self) -> bool {
+        self.written == self.held.len()
     }
 
     /// The bucket whose bytes held in memory go to scratch now (the largest), while the
@@ -94,5 +129,39 @@ mod tests {
         let mut never = Buckets::new(64, None);
         never.add(0, 1 << 30);
         assert_eq!(never.spill(), None);
+    }
+
+    #[test]
+    fn a_bucket_is_ready_once_its_regions_and_all_before_it_came() {
+        // 100 regions, 17 a bucket: the last bucket has 15.
+        let mut b = Buckets::new(100, Some(1 << 20));
+        assert_eq!((b.per(), b.len()), (17, 6));
+        // The second bucket comes whole first: not ready, the first is missing.
+        for r in 17..34 {
+            b.add(r, 10);
+        }
+        assert_eq!(b.ready(), None);
+        for r in 0..16 {
+            b.add(r, 1);
+        }
+        assert_eq!(b.ready(), None, "one region of the first bucket missing");
+        b.add(16, 1);
+        assert_eq!((b.ready(), b.ready(), b.ready()), (Some(0), Some(1), None));
+        assert!(!b.all_written());
+        // What was written out no longer counts against the budget.
+        let mut tight = Buckets::new(100, Some(5));
+        for r in 0..17 {
+            tight.add(r, 1);
+        }
+        assert_eq!((tight.ready(), tight.spill()), (Some(0), None));
+        // The rest, the short last bucket included.
+        for r in 34..100 {
+            b.add(r, 1);
+        }
+        assert_eq!(
+            std::iter::from_fn(|| b.ready()).collect::<Vec<_>>(),
+            [2, 3, 4, 5]
+        );
+        assert!(b.all_written());
     }
 }

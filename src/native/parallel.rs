@@ -365,7 +365,7 @@ fn in_genome_order<S: Complete + Sync>(
         let consumed = (|| {
             for c in rx {
                 done += c.regions as u64;
-                reorder.add(&c.bytes)?;
+                reorder.add(&c.bytes, out)?;
                 buffers.give(c.bytes);
                 if let Some(p) = progress {
                     p(done);
@@ -382,5 +382,5 @@ fn in_genome_order<S: Complete + Sync>(
             (Ok(()), Ok(())) => Ok(()),
         }
     })?;
-    reorder.write(out)
+    reorder.finish(out)
 }

@@ -115,7 +115,10 @@ impl RemoteExport {
                 Next::Output => {
                     let st = &mut drive.stepper;
                     match reorder.as_mut() {
-                        Some(reorder) => reorder.add(&st.take_unordered().0)?,
+                        Some(reorder) => {
+                            reorder.add(st.unordered().0, out)?;
+                            st.clear_unordered();
+                        }
                         None => drain_into(out, &mut st.writer)?,
                     }
                     if let Some(p) = progress {
@@ -128,7 +131,7 @@ impl RemoteExport {
             }
         }
         match reorder {
-            Some(reorder) => reorder.write(out)?,
+            Some(reorder) => reorder.finish(out)?,
             // The stepper's writer holds the counts the headers need: it becomes the output's.
             None => std::mem::swap(&mut out.writer, &mut drive.stepper.writer),
         }

@@ -1,11 +1,11 @@
 //! Genome-order output put back in input order, natively: the core's [`Buckets`] say
-//! which bucket each encoded region waits in and which bucket goes to the scratch file
-//! when; this keeps the bytes (in memory, and in an unlinked scratch file) and writes
-//! every group in region order at the end.
+//! which bucket each encoded region waits in, which bucket goes to the scratch file when,
+//! and which is written out when; this keeps the bytes (in memory, and in an unlinked
+//! scratch file) and writes each bucket's groups in region order.
 
 use super::OutputDir;
 use crate::encoded::EncodedRegions;
-use crate::error::{Error, Result};
+use crate::error::{Bug, Error, Result};
 use crate::reorder::Buckets;
 use std::fs::File;
 use std::io::Write;
@@ -24,6 +24,8 @@ pub(super) struct Reorder {
     held: Vec<Bucket>,
     scratch: File,
     scratch_len: u64,
+    /// A bucket's bytes read back, reused.
+    data: Vec<u8>,
 }
 
 fn scratch_error(e: std::io::Error) -> Error {
@@ -42,14 +44,18 @@ impl Reorder {
             buckets,
             scratch,
             scratch_len: 0,
+            data: Vec::new(),
         }
     }
 
-    /// Take encoded regions decoded out of order.
-    pub(super) fn add(&mut self, bytes: &[u8]) -> Result<()> {
+    /// Take encoded regions decoded out of order; write out the buckets that are ready.
+    pub(super) fn add(&mut self, bytes: &[u8], out: &mut OutputDir) -> Result<()> {
         for e in EncodedRegions::new(bytes, self.n_samples) {
             let b = self.buckets.add(e.region, e.bytes.len());
             self.held[b].mem.extend_from_slice(e.bytes);
+        }
+        while let Some(b) = self.buckets.ready() {
+            self.write_bucket(b, out)?;
         }
         while let Some(b) = self.buckets.spill() {
             let b = &mut self.held[b];
@@ -61,11 +67,24 @@ impl Reorder {
         Ok(())
     }
 
-    /// Write every group in region order.
-    pub(super) fn write(mut self, out: &mut OutputDir) -> Result<()> {
-        let per = self.buckets.per();
-        let mut data = Vec::new();
-        for (bi, b) in std::mem::take(&mut self.held).into_iter().enumerate() {
+    /// Every region came: what is left is written out.
+    pub(super) fn finish(mut self, out: &mut OutputDir) -> Result<()> {
+        while let Some(b) = self.buckets.ready() {
+            self.write_bucket(b, out)?;
+        }
+        if !self.buckets.all_written() {
+            return Err(Bug::DecodeStopped.into());
+        }
+        out.drain()
+    }
+
+    /// Bucket `bi`'s groups, from memory and the scratch file, in region order.
+    fn write_bucket(&mut self, bi: usize, out: &mut OutputDir) -> Result<()> {
+        let b = std::mem::take(&mut self.held[bi]);
+        let data = if b.spilled.is_empty() {
+            &b.mem
+        } else {
+            let data = &mut self.data;
             data.clear();
             for &(off, len) in &b.spilled {
                 let start = data.len();
@@ -75,20 +94,20 @@ impl Reorder {
                     .map_err(scratch_error)?;
             }
             data.extend_from_slice(&b.mem);
-            drop(b);
-            // Each region of the bucket at its place.
-            let first = self.buckets.first(bi);
-            let mut at_of = vec![None; per];
-            for e in EncodedRegions::new(&data, self.n_samples) {
-                at_of[e.region - first] = Some(e);
-            }
-            for e in at_of.into_iter().flatten() {
-                e.push_into(&mut out.writer);
-                if out.writer.pending() > 4 << 20 {
-                    out.drain()?;
-                }
+            &self.data
+        };
+        // Each region of the bucket at its place.
+        let first = self.buckets.first(bi);
+        let mut at_of = vec![None; self.buckets.per()];
+        for e in EncodedRegions::new(data, self.n_samples) {
+            at_of[e.region - first] = Some(e);
+        }
+        for e in at_of.into_iter().flatten() {
+            e.push_into(&mut out.writer);
+            if out.writer.pending() > 4 << 20 {
+                out.drain()?;
             }
         }
-        out.drain()
+        Ok(())
     }
 }
