@@ -88,11 +88,7 @@ export async function directorySink(opts) {
   // position, so their order does not matter. At most WRITES_AHEAD bytes are pending.
   const track = (write, len, p) => {
     const done = write.then(
-      (r) => {
-        pendingBytes -= len;
-        // A regular file takes all or fails, but for a full disk, which may take part.
-        if (r.bytesWritten !== len) writeError ??= { e: new Error(`wrote ${r.bytesWritten} of ${len} bytes`), p };
-      },
+      () => { pendingBytes -= len; },
       (e) => { pendingBytes -= len; writeError ??= { e, p }; },
     );
     pending.add(done);
@@ -100,7 +96,26 @@ export async function directorySink(opts) {
     pendingBytes += len;
     return done;
   };
-  const startWrite = (fh, bytes, at, p) => track(fh.write(bytes, 0, bytes.length, at), bytes.length, p);
+  // A write may take part of the bytes (a disk filling up): the rest is written after
+  // them, which fails with the reason (ENOSPC) or goes on.
+  const writeAll = async (fh, bytes, at) => {
+    for (let done = 0; done < bytes.length;) {
+      const { bytesWritten } = await fh.write(bytes, done, bytes.length - done, at + done);
+      if (bytesWritten === 0) throw Object.assign(new Error('no bytes written'), { code: 'ENOSPC' });
+      done += bytesWritten;
+    }
+  };
+  const writevAll = async (fh, parts, at) => {
+    const len = parts.reduce((n, q) => n + q.length, 0);
+    const { bytesWritten } = await fh.writev(parts, at);
+    if (bytesWritten === len) return;
+    // The rest, from where the vectored write stopped.
+    for (let k = 0, o = 0; k < parts.length; o += parts[k].length, k++) {
+      const skip = Math.max(0, bytesWritten - o);
+      if (skip < parts[k].length) await writeAll(fh, parts[k].subarray(skip), at + o + skip);
+    }
+  };
+  const startWrite = (fh, bytes, at, p) => track(writeAll(fh, bytes, at), bytes.length, p);
   const backlog = async () => {
     while (pendingBytes > WRITES_AHEAD && !writeError) await Promise.race(pending);
     if (writeError) throw outputError(writeError.e, writeError.p);
@@ -162,7 +177,7 @@ export async function directorySink(opts) {
           const at = end;
           const len = parts.reduce((n, p) => n + p.length, 0);
           end += len;
-          const written = track(spillFh.writev(parts, at), len, outDir);
+          const written = track(writevAll(spillFh, parts, at), len, outDir);
           await backlog();
           return { at, written };
         },
@@ -178,7 +193,7 @@ export async function directorySink(opts) {
       await flush();
       for (let i = 0; i < files.length; i++) {
         const f = files[i];
-        if (headers[i].length) await attempt(f.final, () => f.fh.write(headers[i], 0, headers[i].length, 0));
+        if (headers[i].length) await attempt(f.final, () => writeAll(f.fh, headers[i], 0));
         await attempt(f.final, () => f.fh.close());
         f.fh = null;
       }
