@@ -20,6 +20,7 @@ pub mod drive;
 pub mod encoded;
 pub mod error;
 pub mod export;
+pub mod gzip;
 pub mod input;
 pub mod interval;
 pub mod layout;
