@@ -29,6 +29,7 @@ pub mod order;
 pub mod reads;
 pub mod region;
 pub mod reorder;
+pub mod sort;
 pub mod source;
 pub mod stepper;
 
