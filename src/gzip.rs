@@ -9,8 +9,8 @@
 use miniz_oxide::inflate::stream::{inflate, InflateState};
 use miniz_oxide::{DataFormat, MZError, MZFlush, MZStatus};
 
-// Natively libdeflate's CRC-32 (SIMD: a fraction of the time inflating takes); in wasm a
-// smaller one.
+// Natively libdeflate's CRC-32 (SIMD: a fraction of the time inflating takes); in wasm one
+// without tables in the module.
 #[cfg(not(target_arch = "wasm32"))]
 use libdeflater::Crc;
 #[cfg(target_arch = "wasm32")]
@@ -212,40 +212,66 @@ fn header_len(b: &[u8]) -> Result<Option<usize>, &'static str> {
     Ok((at <= b.len()).then_some(at))
 }
 
-/// CRC-32 (IEEE), a byte at a time from a 1 KiB table: in wasm, where libdeflate's is
-/// slice-by-8 from 9 KiB of tables, and about as fast as parsing the text it checks.
+/// CRC-32 (IEEE) slicing by 8: in wasm, where libdeflate's would bring 9 KiB of tables
+/// into the module. These 8 KiB are computed on first use instead, in zeroed memory the
+/// module does not carry.
 #[cfg(any(target_arch = "wasm32", test))]
 mod table_crc {
+    use std::sync::OnceLock;
+
     pub struct Crc(u32);
 
-    const TABLE: [u32; 256] = {
-        let mut t = [0u32; 256];
-        let mut i = 0;
-        while i < 256 {
-            let mut c = i as u32;
-            let mut k = 0;
-            while k < 8 {
-                c = if c & 1 != 0 {
-                    0xedb8_8320 ^ (c >> 1)
-                } else {
-                    c >> 1
-                };
-                k += 1;
+    /// `t[0]` is the byte-at-a-time table; `t[k][b]` is the CRC of byte `b` followed by
+    /// `k` zero bytes.
+    fn tables() -> &'static [[u32; 256]; 8] {
+        static TABLES: OnceLock<Box<[[u32; 256]; 8]>> = OnceLock::new();
+        TABLES.get_or_init(|| {
+            let mut t = Box::new([[0u32; 256]; 8]);
+            for b in 0..256 {
+                let mut c = b as u32;
+                for _ in 0..8 {
+                    c = if c & 1 != 0 {
+                        0xedb8_8320 ^ (c >> 1)
+                    } else {
+                        c >> 1
+                    };
+                }
+                t[0][b] = c;
             }
-            t[i] = c;
-            i += 1;
-        }
-        t
-    };
+            for k in 1..8 {
+                for b in 0..256 {
+                    let c = t[k - 1][b];
+                    t[k][b] = t[0][(c & 0xff) as usize] ^ (c >> 8);
+                }
+            }
+            t
+        })
+    }
 
     impl Crc {
         pub fn new() -> Self {
             Crc(!0)
         }
         pub fn update(&mut self, bytes: &[u8]) {
-            for &b in bytes {
-                self.0 = TABLE[usize::from(self.0 as u8 ^ b)] ^ (self.0 >> 8);
+            let t = tables();
+            let mut c = self.0;
+            let mut words = bytes.chunks_exact(8);
+            for w in &mut words {
+                let lo = c ^ u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
+                let hi = u32::from_le_bytes([w[4], w[5], w[6], w[7]]);
+                c = t[7][(lo & 0xff) as usize]
+                    ^ t[6][(lo >> 8 & 0xff) as usize]
+                    ^ t[5][(lo >> 16 & 0xff) as usize]
+                    ^ t[4][(lo >> 24) as usize]
+                    ^ t[3][(hi & 0xff) as usize]
+                    ^ t[2][(hi >> 8 & 0xff) as usize]
+                    ^ t[1][(hi >> 16 & 0xff) as usize]
+                    ^ t[0][(hi >> 24) as usize];
             }
+            for &b in words.remainder() {
+                c = t[0][((c ^ u32::from(b)) & 0xff) as usize] ^ (c >> 8);
+            }
+            self.0 = c;
         }
         pub fn sum(&self) -> u32 {
             !self.0
