@@ -3,9 +3,9 @@
 //! [`BedFields`] sink when a caller wants them (the dataset writer's BED table).
 
 use crate::error::{Error, Result};
+use crate::gzip::Gunzip;
 use crate::region::{check_i32, Builder, Regions};
 use std::borrow::Cow;
-use std::io::Write;
 
 impl Regions {
     /// Parse BED bytes (gzip is detected by its magic bytes). `name` labels errors.
@@ -48,7 +48,7 @@ pub struct BedParser<F: BedFields = NoFields> {
     lines: u64,
     /// Bytes seen before the format is known (fewer than gzip's two magic bytes).
     head: Vec<u8>,
-    gzip: Option<flate2::write::MultiGzDecoder<Vec<u8>>>,
+    gzip: Option<Gunzip>,
     started: bool,
 }
 
@@ -91,16 +91,15 @@ impl<F: BedFields> BedParser<F> {
             self.started = true;
             let head = std::mem::take(&mut self.head);
             if head.starts_with(&[0x1f, 0x8b]) {
-                self.gzip = Some(flate2::write::MultiGzDecoder::new(Vec::new()));
+                self.gzip = Some(Gunzip::default());
             }
             return self.feed(&head);
         }
         match self.gzip.as_mut() {
             Some(gz) => {
-                let name = &self.name;
-                gz.write_all(bytes)
-                    .map_err(|e| Error::input(format!("{name}: cannot decompress gzip: {e}")))?;
-                let text = std::mem::take(gz.get_mut());
+                let mut text = Vec::new();
+                gz.feed(bytes, &mut text)
+                    .map_err(|e| gzip_error(&self.name, e))?;
                 self.feed_text(&text)
             }
             None => self.feed_text(bytes),
@@ -119,11 +118,10 @@ impl<F: BedFields> BedParser<F> {
             let head = std::mem::take(&mut self.head);
             self.feed_text(&head)?;
         }
-        if let Some(gz) = self.gzip.take() {
-            let name = &self.name;
-            let text = gz
-                .finish()
-                .map_err(|e| Error::input(format!("{name}: cannot decompress gzip: {e}")))?;
+        if let Some(mut gz) = self.gzip.take() {
+            let mut text = Vec::new();
+            gz.finish(&mut text)
+                .map_err(|e| gzip_error(&self.name, e))?;
             self.feed_text(&text)?;
         }
         if !self.partial.is_empty() {
@@ -185,6 +183,10 @@ impl<F: BedFields> BedParser<F> {
         // `push` checked that the line number fits.
         self.fields.line(name, line_no as u32, &fields)
     }
+}
+
+fn gzip_error(name: &str, why: &str) -> Error {
+    Error::input(format!("{name}: cannot decompress gzip: {why}"))
 }
 
 /// The fields of a data line, unquoted; `None` for blank, comment, track and browser

@@ -99,13 +99,13 @@ const MITO: [&str; 4] = ["M", "MT", "chrM", "chrMT"];
 impl ContigMap<'_> {
     /// Positions of the chromosomes with any of `names`, each once, in file order.
     fn hits(&self, names: &[&str]) -> Vec<usize> {
-        let mut hits: Vec<usize> = names
+        let hits: Vec<usize> = names
             .iter()
             .filter_map(|n| self.by_name.get(n))
             .flatten()
             .copied()
             .collect();
-        hits.sort_unstable();
+        let mut hits = crate::sort::by_u64_key(hits, |&h| h as u64);
         hits.dedup();
         hits
     }

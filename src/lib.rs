@@ -20,6 +20,7 @@ pub mod drive;
 pub mod encoded;
 pub mod error;
 pub mod export;
+pub mod gzip;
 pub mod input;
 pub mod interval;
 pub mod layout;
@@ -28,6 +29,7 @@ pub mod order;
 pub mod reads;
 pub mod region;
 pub mod reorder;
+pub mod sort;
 pub mod source;
 pub mod stepper;
 

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+mod json;
+
 /// How often a run touches its owner record.
 pub const HEARTBEAT: Duration = Duration::from_secs(10);
 /// An owner record untouched this long belongs to a run that stopped (unless the
@@ -18,7 +20,8 @@ pub fn start_time(stat: &str) -> Option<u64> {
     rest.split(' ').nth(19)?.parse().ok()
 }
 
-/// Who writes a staging directory.
+/// Who writes a staging directory. Its record is JSON as serde_json writes and reads this
+/// struct ([`Owner::to_json`], [`Owner::parse`]; the derives are what they are tested against).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Owner {
     /// The kernel's boot id: one machine, since its last boot.
@@ -41,10 +44,10 @@ pub struct Owner {
 
 impl Owner {
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
+        json::write(self)
     }
     pub fn parse(bytes: &[u8]) -> Option<Owner> {
-        serde_json::from_slice(bytes).ok()
+        json::read(bytes)
     }
 
     /// Whether the owner runs on the sweeper's machine, in its pid namespace, where its

@@ -64,8 +64,7 @@ pub(crate) fn read_chroms<S: Source + ?Sized>(
         budget,
         &mut visit,
     )?;
-    let mut chroms = visit.chroms;
-    chroms.sort_by_key(|c| c.id);
+    let chroms = crate::sort::by_u64_key(visit.chroms, |c| c.id.into());
     Ok((chroms, bytes.span_len().unwrap_or(32 + visited)))
 }
 

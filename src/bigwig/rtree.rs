@@ -60,19 +60,23 @@ pub struct QuerySet {
 
 impl QuerySet {
     pub fn new(queries: impl IntoIterator<Item = (u32, u32, u32)>) -> Self {
-        let mut q: Vec<(Key, Key)> = queries
+        // (start, end) keys as u64 (chrom in the high half: the same order), so that they
+        // sort as the pairs of crate::sort.
+        let key = |c: u32, p: u32| u64::from(c) << 32 | u64::from(p);
+        let mut q: Vec<(u64, u64)> = queries
             .into_iter()
-            .map(|(c, s, e)| ((c, s), (c, e)))
+            .map(|(c, s, e)| (key(c, s), key(c, e)))
             .collect();
         q.sort_unstable();
+        let unkey = |k: u64| ((k >> 32) as u32, k as u32);
         let mut ends_max = Vec::with_capacity(q.len());
-        let mut most = (0, 0);
+        let mut most = 0;
         for &(_, e) in &q {
             most = most.max(e);
-            ends_max.push(most);
+            ends_max.push(unkey(most));
         }
         QuerySet {
-            starts: q.into_iter().map(|(s, _)| s).collect(),
+            starts: q.into_iter().map(|(s, _)| unkey(s)).collect(),
             ends_max,
         }
     }

@@ -91,8 +91,9 @@ fn retain_raw(caches: &[Src], budget: usize, keep: &[ByteRange]) {
         outside.extend(c.outside(&keep).into_iter().map(|(s, n, t)| (t, i, s, n)));
     }
     let mut spare: usize = outside.iter().map(|c| c.3).sum();
-    outside.sort_unstable();
-    for (_, i, start, n) in outside {
+    // Oldest first, by arrival alone: chunks come in (source, start) order, so a stable
+    // sort orders ties as sorting the whole tuples would.
+    for (_, i, start, n) in crate::sort::by_u64_key(outside, |c| c.0) {
         if spare <= budget / 4 {
             break;
         }

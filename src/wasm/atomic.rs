@@ -5,7 +5,7 @@
 //! writes datasets only ([`Role::Dataset`]); its exports' temporary files are named by
 //! [`crate::atomic::temp`] (`pkg-template/sinks/directory.js`).
 
-use super::{js_err, to_js};
+use super::{from_js, js_err, to_js};
 use crate::atomic::{
     aside_token, busy, changed_under_us, judge, may_replace, run_of_aside, start_time, temp, token,
     token_pid, Evidence, Found, Here, Kind, Liveness, Owner, Role, HEARTBEAT, STALE_AFTER,
@@ -106,21 +106,15 @@ pub fn atomic_run_of_aside(aside: &str, runs: Vec<String>) -> Option<String> {
 }
 
 /// What JS knows of its machine: `{ bootId, pidNs }` (empty without `/proc`).
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct JsHere {
-    #[serde(default)]
-    boot_id: String,
-    #[serde(default)]
-    pid_ns: String,
-}
-
 fn here(v: JsValue) -> Result<Here, JsValue> {
-    let h: JsHere = serde_wasm_bindgen::from_value(v).map_err(|e| JsValue::from(e.to_string()))?;
-    Ok(Here {
-        boot_id: h.boot_id,
-        pid_ns: h.pid_ns,
-    })
+    let read = || -> Result<Here, from_js::Fail> {
+        let o = from_js::object(&v, "struct JsHere")?;
+        Ok(Here {
+            boot_id: o.string("bootId")?.unwrap_or_default(),
+            pid_ns: o.string("pidNs")?.unwrap_or_default(),
+        })
+    };
+    read().map_err(|e| e.into_js(JsValue::from))
 }
 
 /// The owner record (JSON) of this process: `here`, its pid and `/proc/self/stat` text
@@ -149,9 +143,7 @@ pub fn atomic_local_pid(here_: JsValue, record: &str) -> Result<Option<u32>, JsV
 
 /// What a sweeper found: the record's text, its age (or without one, the entry's), the
 /// stat text of [`atomic_local_pid`]'s pid, and without a record whether the token's pid
-/// exists (omitted where that cannot be seen).
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+/// exists (each may be left out; the last where that cannot be seen).
 struct JsEvidence {
     record: Option<String>,
     age_ms: Option<f64>,
@@ -159,13 +151,22 @@ struct JsEvidence {
     pid_exists: Option<bool>,
 }
 
+fn evidence(v: &JsValue) -> Result<JsEvidence, from_js::Fail> {
+    let o = from_js::object(v, "struct JsEvidence")?;
+    Ok(JsEvidence {
+        record: o.opt_string("record")?,
+        age_ms: o.opt_f64("ageMs")?,
+        pid_stat: o.opt_string("pidStat")?,
+        pid_exists: o.opt_bool("pidExists")?,
+    })
+}
+
 /// Whether the run that owns an entry is gone (its entries may be swept), by the core's
 /// judgement of `evidence` (see [`JsEvidence`]); Node cannot test locks.
 #[wasm_bindgen(js_name = atomicOwnerGone)]
 pub fn atomic_owner_gone(here_: JsValue, evidence: JsValue) -> Result<bool, JsValue> {
     let h = here(here_)?;
-    let e: JsEvidence =
-        serde_wasm_bindgen::from_value(evidence).map_err(|e| JsValue::from(e.to_string()))?;
+    let e = self::evidence(&evidence).map_err(|e| e.into_js(JsValue::from))?;
     let ev = Evidence {
         owner: e.record.as_deref().and_then(|r| Owner::parse(r.as_bytes())),
         age: e

@@ -14,6 +14,7 @@ mod atomic;
 // Only in the dataset module: the export module leaves Arrow out.
 #[cfg(feature = "dataset")]
 mod dataset;
+mod from_js;
 mod net;
 mod options;
 mod reads;
@@ -66,8 +67,9 @@ pub(super) fn ints(v: &[f64], what: &str, first: usize) -> Result<Vec<i64>, JsVa
                 Ok(*x as i64)
             } else {
                 Err(js_err(Error::input(format!(
-                    "regions index {}: {what} {x} is not an integer",
-                    first + i
+                    "regions index {}: {what} {} is not an integer",
+                    first + i,
+                    from_js::float_text(*x)
                 ))))
             }
         })

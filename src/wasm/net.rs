@@ -4,18 +4,10 @@
 //! `version`) stays in its JS object, read and updated here on each answer: sources outlive
 //! no module instance that way, and concurrent reads of one source see each other's answers.
 
-use super::js_err;
+use super::{from_js, js_err};
 use crate::error::Error;
 use crate::net::{self, Action, Fault, Headers, Host, Identity, Rules, Version};
 use wasm_bindgen::prelude::*;
-
-/// A response's status line as JS gives it; its headers are looked up by the core.
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct HeadIn {
-    status: f64,
-    status_text: Option<String>,
-}
 
 /// An action for JS: `{ do: 'request', range }`, `{ do: 'read', want, whole }`,
 /// `{ do: 'wait', ms }`, `{ do: 'done' }`, `{ do: 'whole' }`, `{ do: 'fail', message }`.
@@ -30,8 +22,8 @@ enum ActionOut {
     Fail { message: String },
 }
 
-#[derive(serde::Serialize, serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 struct VersionJs {
     etag: Option<String>,
     last_modified: Option<String>,
@@ -68,12 +60,17 @@ fn identity_of(src: &JsValue) -> Result<Identity, JsValue> {
         .map(|s| s as u64);
     let version = js_sys::Reflect::get(src, &"version".into())?;
     let version = if version.is_object() {
-        let v: VersionJs = serde_wasm_bindgen::from_value(version)
-            .map_err(|e| js_err(Error::input(format!("source version: {e}"))))?;
-        Some(Version {
-            etag: v.etag,
-            last_modified: v.last_modified,
-        })
+        let read = || -> Result<Version, from_js::Fail> {
+            let o = from_js::object(&version, "struct VersionJs")?;
+            Ok(Version {
+                etag: o.opt_string("etag")?,
+                last_modified: o.opt_string("lastModified")?,
+            })
+        };
+        Some(
+            read()
+                .map_err(|e| e.into_js(|m| js_err(Error::input(format!("source version: {m}")))))?,
+        )
     } else {
         None
     };
@@ -136,11 +133,15 @@ impl RangeRead {
     /// The answer (`{ status, statusText, headers }`, `headers` a fetch `Headers` or any
     /// object with `get(name)`), judged against `src`'s identity, which it updates.
     pub fn response(&mut self, head: JsValue, src: &JsValue) -> Result<JsValue, JsValue> {
-        let h: HeadIn = serde_wasm_bindgen::from_value(head.clone())
-            .map_err(|e| js_err(Error::input(format!("response: {e}"))))?;
+        let read = || -> Result<(f64, Option<String>), from_js::Fail> {
+            let o = from_js::object(&head, "struct HeadIn")?;
+            Ok((o.f64("status")?.unwrap_or(0.0), o.opt_string("statusText")?))
+        };
+        let (status, status_text) =
+            read().map_err(|e| e.into_js(|m| js_err(Error::input(format!("response: {m}")))))?;
         // A status no HTTP answer has reads as none (`HTTP 0`).
-        let status = if h.status.fract() == 0.0 && (0.0..=999.0).contains(&h.status) {
-            h.status as u16
+        let status = if status.fract() == 0.0 && (0.0..=999.0).contains(&status) {
+            status as u16
         } else {
             0
         };
@@ -153,7 +154,7 @@ impl RangeRead {
                 .ok()
                 .and_then(|v| v.as_string())
         });
-        let head = headers.head(status, h.status_text.as_deref());
+        let head = headers.head(status, status_text.as_deref());
         let mut id = identity_of(src)?;
         let action = self.read.response(&head, &mut id);
         set_identity(src, id)?;

@@ -1,24 +1,9 @@
-//! The export options JS gives, checked and defaulted once, here (serde-wasm-bindgen):
-//! `exportOptions(opts)` returns what `new Session` takes.
+//! The export options JS gives, checked and defaulted once, here: `exportOptions(opts)`
+//! returns what `new Session` takes.
 
-use super::js_err;
+use super::{from_js, js_err};
 use crate::error::Error;
 use wasm_bindgen::prelude::*;
-
-/// An export's core options as JS passes them (the options object of `exportTrack`; other
-/// keys are the JS driver's). Checked and defaulted here, once, for every caller.
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-struct OptionsIn {
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    format: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    layout: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    max_mem: JsValue,
-    #[serde(with = "serde_wasm_bindgen::preserve")]
-    block_cache_bytes: JsValue,
-}
 
 /// The checked options, defaults filled in (typed in `index.d.ts` as `SessionOptions`).
 #[derive(serde::Serialize)]
@@ -101,15 +86,18 @@ pub(super) fn whole_number(key: &str, v: &JsValue, default: f64) -> Result<f64, 
 
 /// Check an export's core options (`format`, `layout`, `maxMem`, `blockCacheBytes`) and
 /// fill in their defaults: `{ format, layout, maxMem, blockCacheBytes }` for `new Session`.
+/// Other keys of the options object (`exportTrack`'s) are the JS driver's.
 #[wasm_bindgen(js_name = exportOptions)]
 pub fn export_options(options: JsValue) -> Result<JsValue, JsValue> {
-    let o: OptionsIn = serde_wasm_bindgen::from_value(options)
+    let o = from_js::object(&options, "struct OptionsIn")
         .map_err(|e| js_err(Error::input(format!("options: {e}"))))?;
+    let (format, layout) = (o.any("format")?, o.any("layout")?);
+    let (max_mem, cache) = (o.any("maxMem")?, o.any("blockCacheBytes")?);
     let checked = SessionOptions {
-        format: choice("format", &o.format, ["npy", "raw"])?,
-        layout: choice("layout", &o.layout, ["aos", "soa"])?,
-        max_mem: whole_number("maxMem", &o.max_mem, crate::DEFAULT_MAX_MEM as f64)?,
-        block_cache_bytes: whole_number("blockCacheBytes", &o.block_cache_bytes, BLOCK_CACHE)?,
+        format: choice("format", &format, ["npy", "raw"])?,
+        layout: choice("layout", &layout, ["aos", "soa"])?,
+        max_mem: whole_number("maxMem", &max_mem, crate::DEFAULT_MAX_MEM as f64)?,
+        block_cache_bytes: whole_number("blockCacheBytes", &cache, BLOCK_CACHE)?,
     };
     serde_wasm_bindgen::to_value(&checked).map_err(|e| JsValue::from(e.to_string()))
 }

@@ -57,7 +57,8 @@ impl Session {
     ) -> Result<Session, JsValue> {
         if max_mem.is_nan() || max_mem < 0.0 {
             return Err(js_err(Error::input(format!(
-                "maxMem must be a non-negative number of bytes, got {max_mem}"
+                "maxMem must be a non-negative number of bytes, got {}",
+                super::from_js::float_text(max_mem)
             ))));
         }
         let options = Options {
