@@ -110,17 +110,14 @@ export class Reorder {
       next = load(bi + 1);
       next.catch(() => {}); // awaited (and thrown) at the next bucket
       this.buckets[bi] = null;
-      // Where each region of the bucket is (its regions are consecutive, each once): by
-      // its place in the bucket, the data holding it, where in it, how long.
+      // Where each region of the bucket is: by its place in the bucket (the core's), the
+      // data holding it, where in it, how long.
       /** @type {[Uint8Array, number, number][]} */
       const place = [];
-      let first = Infinity;
-      const groups = b.spilled.map(([, , regions, lengths], p) => /** @type {const} */ ([loaded[p], regions, lengths]));
-      for (const g of groups) for (const r of g[1]) first = Math.min(first, r);
-      for (const r of b.regions) first = Math.min(first, r);
-      for (const [data, regions, lengths] of groups) {
-        for (let k = 0, o = 0; k < regions.length; o += lengths[k], k++) place[regions[k] - first] = [data, o, lengths[k]];
-      }
+      const first = this.session.reorderFirst(bi);
+      b.spilled.forEach(([, , regions, lengths], p) => {
+        for (let k = 0, o = 0; k < regions.length; o += lengths[k], k++) place[regions[k] - first] = [loaded[p], o, lengths[k]];
+      });
       for (let k = 0, p = 0, o = 0; k < b.regions.length; o += b.lengths[k], k++) {
         if (o + b.lengths[k] > b.fill[p]) { p++; o = 0; } // the region starts the next piece
         place[b.regions[k] - first] = [b.pieces[p], o, b.lengths[k]];

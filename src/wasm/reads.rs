@@ -43,7 +43,7 @@ impl Session {
     /// Decoding (after `planOrder`): what to do next, as `[code, ...]`: `0` every region
     /// is decoded; `1` start the reads that follow (`source, offset, length` each) before
     /// anything awaits; `2` move out the output (`takeOutput` or, in genome order,
-    /// `takeUnordered`) and report progress; `3` wait until a read lands; `4` let reads
+    /// `takeUnorderedInto`) and report progress; `3` wait until a read lands; `4` let reads
     /// that finished land. Steps decode until about `max_bytes` of output are buffered.
     pub fn next(
         &mut self,

@@ -189,22 +189,11 @@ impl Session {
     }
 
     /// True when regions are decoded in genome order (known once the order is planned):
-    /// JS takes them with [`Session::take_unordered`] and gives them back in input order with
+    /// JS takes them with [`Session::take_unordered_into`] and gives them back in input order with
     /// [`Session::push_encoded`].
     #[wasm_bindgen(getter, js_name = genomeOrder)]
     pub fn genome_order(&self) -> bool {
         self.drive.stepper.genome_order()
-    }
-
-    /// Genome order: the encoded regions decoded since the last call (copied out) and
-    /// their spans, as `[Uint8Array, Uint32Array [region, length, ...]]`.
-    #[wasm_bindgen(js_name = takeUnordered)]
-    pub fn take_unordered(&mut self) -> js_sys::Array {
-        let (bytes, spans) = self.drive.stepper.take_unordered();
-        js_sys::Array::of2(
-            &js_sys::Uint8Array::from(&bytes[..]),
-            &js_sys::Uint32Array::from(&spans[..]),
-        )
     }
 
     /// Genome order: bytes of the encoded regions decoded since the last take.
@@ -213,9 +202,9 @@ impl Session {
         self.drive.stepper.unordered().0.len()
     }
 
-    /// Genome order: as [`Session::take_unordered`], the bytes copied into `target` (a
-    /// buffer the driver reuses) and their spans returned; undefined, taking nothing, when
-    /// they do not fit.
+    /// Genome order: the encoded regions decoded since the last take, copied into `target`
+    /// (a buffer the driver reuses), and their spans `[region, length, ...]` returned;
+    /// undefined, taking nothing, when they do not fit.
     #[wasm_bindgen(js_name = takeUnorderedInto)]
     pub fn take_unordered_into(&mut self, target: &js_sys::Uint8Array) -> Option<Vec<u32>> {
         let (bytes, spans) = self.drive.stepper.unordered();
@@ -241,7 +230,7 @@ impl Session {
     }
 
     /// Genome order: regions given by their spans (`[region, length, ...]`, as
-    /// [`Session::take_unordered`] hands them out) join the books; returns the bucket
+    /// [`Session::take_unordered_into`] hands them out) join the books; returns the bucket
     /// each waits in.
     #[wasm_bindgen(js_name = reorderAdd)]
     pub fn reorder_add(&mut self, spans: &[u32]) -> Result<Vec<u32>, JsValue> {
@@ -261,6 +250,13 @@ impl Session {
             .chunks_exact(2)
             .map(|s| b.add(s[0] as usize, s[1] as usize) as u32)
             .collect())
+    }
+
+    /// Genome order: the first region of bucket `bucket` (a region's place in its bucket is
+    /// `region - first`).
+    #[wasm_bindgen(js_name = reorderFirst)]
+    pub fn reorder_first(&self, bucket: usize) -> usize {
+        self.buckets.as_ref().map_or(0, |b| b.first(bucket))
     }
 
     /// Genome order: the bucket whose bytes JS moves to its scratch space now, or -1.

@@ -19,6 +19,17 @@ impl Session {
         Ok(self.set_regions(r))
     }
 
+    /// Genome order: the encoded regions decoded since the last call (copied out) and
+    /// their spans, as `[Uint8Array, Uint32Array [region, length, ...]]`.
+    #[wasm_bindgen(js_name = takeUnordered)]
+    pub fn take_unordered(&mut self) -> js_sys::Array {
+        let (bytes, spans) = self.drive.stepper.take_unordered();
+        js_sys::Array::of2(
+            &js_sys::Uint8Array::from(&bytes[..]),
+            &js_sys::Uint32Array::from(&spans[..]),
+        )
+    }
+
     /// Open every source and resolve the regions. Returns the ranges still missing as
     /// `[source, offset, length, ...]`; empty when the export is ready to step.
     pub fn open(&mut self) -> Result<Vec<f64>, JsValue> {
