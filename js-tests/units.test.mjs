@@ -68,8 +68,16 @@ test('reorder: opaque encoded regions come back in input order, spilled or not',
             writes.push(written);
             return { at, written };
           },
-          async read(off, into) { await Promise.all(writes); into.set(disk[off]); },
+          // Reads land after a few milliseconds, out of order: a buffer read into again
+          // before its bucket was put in order would change bytes.
+          async read(off, into) {
+            started++;
+            await Promise.all(writes);
+            if (mode === 'later') await new Promise((ok) => setTimeout(ok, (off * 7) % 4));
+            into.set(disk[off]);
+          },
         } : null;
+        let started = 0;
         // A staging budget of 0 bytes: every non-empty bucket spills after each add.
         const ro = new Reorder(session, spill, spillOn ? 0 : undefined);
         for (let k = 0; k < n; k += 10) {
@@ -79,9 +87,16 @@ test('reorder: opaque encoded regions come back in input order, spilled or not',
           await ro.add(bytes, spans);
         }
         const out = [];
-        for await (const b of ro.inOrder(16)) out.push(b.slice()); // a view of a reused buffer
+        let startedFirst;
+        for await (const b of ro.inOrder(16)) {
+          startedFirst ??= started;
+          out.push(b.slice()); // a view of a reused buffer
+        }
         assert.deepEqual(concat(out), concat(Array.from({ length: n }, (_, r) => seg(r))), `spill: ${mode}`);
         if (spillOn) assert.ok(disk.length > 0, 'buckets were spilled');
+        // Spilled parts are read ahead (8 MiB of buckets), not a bucket at a time: all of
+        // these few bytes are asked for before the first batch comes out.
+        if (spillOn) assert.equal(startedFirst, disk.length, 'reads started before the first batch');
         assert.throws(() => session.reorderAdd(new Uint32Array([n, 1])), /region 100 is not in the reorder books/);
       } finally {
         session.free();
@@ -101,22 +116,26 @@ test('reorder: through the directory sink\'s scratch file, its memory used again
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bigwig-npy-reorder-'));
   try {
     await using(async (m) => {
-      const session = new m.Session(['a'], 'raw', 'aos', 0, 0);
-      const sink = await directorySink({ outDir: dir });
-      try {
-        session.setRegionsArrays(Array(n).fill('chr1'), order.map((r) => r * 10), order.map((r) => r * 10 + 5));
-        const ro = new Reorder(session, await sink.spill(), 150_000);
-        for (let k = 0; k < n; k += 5) {
-          const part = order.slice(k, k + 5);
-          await ro.add(concat(part.map(seg)), new Uint32Array(part.flatMap((r) => [r, len(r)])));
+      // Read ahead: everything at once, a bucket at a time, or a few (buffers read into
+      // again once their bucket is in order: too early would change bytes).
+      for (const readAhead of [undefined, 0, 300_000]) {
+        const session = new m.Session(['a'], 'raw', 'aos', 0, 0);
+        const sink = await directorySink({ outDir: dir });
+        try {
+          session.setRegionsArrays(Array(n).fill('chr1'), order.map((r) => r * 10), order.map((r) => r * 10 + 5));
+          const ro = new Reorder(session, await sink.spill(), 150_000);
+          for (let k = 0; k < n; k += 5) {
+            const part = order.slice(k, k + 5);
+            await ro.add(concat(part.map(seg)), new Uint32Array(part.flatMap((r) => [r, len(r)])));
+          }
+          const out = [];
+          for await (const b of ro.inOrder(200_000, readAhead)) out.push(b.slice()); // a view of a reused buffer
+          assert.ok(Buffer.from(concat(out)).equals(Buffer.from(concat(Array.from({ length: n }, (_, r) => seg(r))))), `read ahead ${readAhead}`);
+          assert.deepEqual(fs.readdirSync(dir), [], 'the scratch file is unlinked at once');
+        } finally {
+          await sink.abort();
+          session.free();
         }
-        const out = [];
-        for await (const b of ro.inOrder(200_000)) out.push(b.slice()); // a view of a reused buffer
-        assert.ok(Buffer.from(concat(out)).equals(Buffer.from(concat(Array.from({ length: n }, (_, r) => seg(r))))));
-        assert.deepEqual(fs.readdirSync(dir), [], 'the scratch file is unlinked at once');
-      } finally {
-        await sink.abort();
-        session.free();
       }
     });
   } finally {

@@ -19,6 +19,9 @@ export function concat(parts) {
  * Node, fresh buffers this size made the collector run every few dozen milliseconds). */
 const PIECE = 64 << 10;
 
+/** Spilled bytes read ahead of the bucket being put in order. */
+const READ_AHEAD = 8 << 20;
+
 /** One of the core's buckets, here: the regions it holds in memory (`regions`, their
  * byte `lengths`) one after the other in its own `pieces` of memory (`fill` bytes of each
  * used; a region never straddles two), and its spilled parts as
@@ -84,32 +87,45 @@ export class Reorder {
   }
 
   /** Encoded regions in input order, about `batchBytes` at a time, each batch a view of a
-   * buffer reused by the next: the caller takes it before asking for more. Spilled bytes
-   * are read into two buffers in turn (a bucket's, and the next one's being read). Reused
+   * buffer reused by the next: the caller takes it before asking for more. Reused
    * memory, not a fresh copy per batch: in Node fresh buffers of this size made the
-   * collector run every few dozen milliseconds. */
-  async *inOrder(batchBytes) {
-    const reads = [new Uint8Array(0), new Uint8Array(0)];
-    // A bucket's spilled parts are read while the one before it is written out.
-    const load = async (bi) => {
+   * collector run every few dozen milliseconds. Spilled parts are read up to READ_AHEAD
+   * bytes of buckets ahead (at least the next bucket), into buffers used again: a
+   * bucket's parts are small (a thousand buckets of 200 KiB on medium), and read one
+   * bucket at a time each read's trip through Node's thread pool left this thread idle
+   * for a quarter of a second. `readAhead` lowers READ_AHEAD (tests). */
+  async *inOrder(batchBytes, readAhead = READ_AHEAD) {
+    const n = this.buckets.length;
+    const spilledBytes = (bi) => (this.buckets[bi]?.spilled ?? []).reduce((t, [, len]) => t + len, 0);
+    /** Buffers free to read into again. @type {Uint8Array[]} */
+    const free = [];
+    /** Buckets being read or read, in order: their buffer and a view of each part. */
+    const loads = new Map();
+    let ahead = 0;
+    let held = 0;
+    const load = (bi) => {
       const parts = this.buckets[bi]?.spilled ?? [];
-      const total = parts.reduce((n, [, len]) => n + len, 0);
-      if (reads[bi % 2].length < total) reads[bi % 2] = new Uint8Array(total);
-      const into = reads[bi % 2];
+      const total = spilledBytes(bi);
+      let into = free.pop() ?? new Uint8Array(0);
+      if (into.length < total) into = new Uint8Array(total);
       let at = 0;
       const views = parts.map(([, len]) => into.subarray(at, (at += len)));
-      await Promise.all(parts.map(([off], p) => this.spill.read(off, views[p])));
-      return views;
+      const read = Promise.all(parts.map(([off], p) => this.spill.read(off, views[p]))).then(() => views);
+      read.catch(() => {}); // awaited (and thrown) at its bucket
+      loads.set(bi, { into, total, read });
+      held += total;
+    };
+    const fillAhead = (bi) => {
+      while (ahead < n && (ahead <= bi || held + spilledBytes(ahead) <= readAhead)) load(ahead++);
     };
     let batch = new Uint8Array(batchBytes);
     let size = 0;
-    let next = load(0);
-    for (let bi = 0; bi < this.buckets.length; bi++) {
+    for (let bi = 0; bi < n; bi++) {
       const b = /** @type {Bucket} */ (this.buckets[bi]);
-      const loaded = await next;
-      next = load(bi + 1);
-      next.catch(() => {}); // awaited (and thrown) at the next bucket
-      this.buckets[bi] = null;
+      fillAhead(bi);
+      const { into, total, read } = loads.get(bi);
+      const loaded = await read;
+      loads.delete(bi);
       // Where each region of the bucket is: by its place in the bucket (the core's), the
       // data holding it, where in it, how long.
       /** @type {[Uint8Array, number, number][]} */
@@ -131,6 +147,11 @@ export class Reorder {
         size += len;
         if (size >= batchBytes) { yield batch.subarray(0, size); size = 0; }
       }
+      // Its bytes are copied into batches: its buffer can take another bucket's.
+      this.buckets[bi] = null;
+      held -= total;
+      free.push(into);
+      fillAhead(bi + 1);
     }
     if (size) yield batch.subarray(0, size);
   }

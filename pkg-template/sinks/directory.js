@@ -170,6 +170,8 @@ export async function directorySink(opts) {
       spillFh = await attempt(outDir, () => fs.open(p, 'w+'));
       await attempt(outDir, () => fs.unlink(p));
       let end = 0;
+      // Its own writes: a read waits for them, not for the output's writes in flight.
+      const appends = new Set();
       return {
         /** Append `parts` in one vectored write: where they went, and when they are
          * written (the caller keeps them until then). */
@@ -178,12 +180,16 @@ export async function directorySink(opts) {
           const len = parts.reduce((n, p) => n + p.length, 0);
           end += len;
           const written = track(writevAll(spillFh, parts, at), len, outDir);
+          appends.add(written);
+          written.finally(() => appends.delete(written));
           await backlog();
           return { at, written };
         },
         /** Fill `into` from offset `off`. */
         async read(off, into) {
-          await flush(); // reads start once all is staged: the spill is complete then
+          // Reads start once all is staged: the spill is complete then.
+          await Promise.all(appends);
+          if (writeError) throw outputError(writeError.e, writeError.p);
           const { bytesRead } = await attempt(outDir, () => spillFh.read(into, 0, into.length, off));
           if (bytesRead !== into.length) throw fail(`${printable(shown(outDir))}: scratch file read short`, 'OutputError');
         },
