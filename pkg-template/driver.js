@@ -123,9 +123,9 @@ export function checkOptions(opts, internal = {}) {
  * dataset); decoding pooled by genome slice (slices.js): `pooled(session, reorder, { m,
  * signal, fetched })` decodes the whole export's regions into `reorder` instead of this
  * loop (and returns the `bytesFetched` and `requests` it made; `fetched()` is this
- * thread's so far), `slice: { regions, take(session) }` decodes only
- * those regions (global indices), each step's encoded regions taken by `take`, nothing
- * written into `sink`. */
+ * thread's so far), `slice: { regions, take(session) }` decodes only those regions
+ * (global indices, or their promise, awaited once the regions are read),
+ * each step's encoded regions taken by `take`, nothing written into `sink`. */
 export async function run(opts, sink, internal = {}) {
   checkOptions(opts, internal);
   if (opts.signal?.aborted) throw abortError(opts.signal);
@@ -145,7 +145,7 @@ export async function run(opts, sink, internal = {}) {
         if (internal.regions) await internal.regions(session);
         else await setRegions(session, opts.regions, pacer);
         if (opts.shard != null) keepShard(m, session, opts.shard);
-        if (internal.slice) session.keepRegionList(internal.slice.regions);
+        if (internal.slice) session.keepRegionList(await internal.slice.regions);
         // The order the slices are cut from: genome order even for a small export.
         if (internal.pooled) session.forceGenomeOrder();
         sources.forEach((s, i) => prime(session, i, s));

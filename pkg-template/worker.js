@@ -82,12 +82,23 @@ async function sendEncoded(session) {
   parentPort.postMessage({ type: 'encoded', bytes, spans }, [buffer, spans.buffer]);
 }
 
+/** The slice a slice job decodes: sent once the calling thread has cut them, while this
+ * thread reads the regions and opens its sources (one job per thread and export). */
+/** @type {(regions: Uint32Array) => void} */
+let sliceArrived = () => {};
+/** @type {Promise<Uint32Array>} */
+const slice = new Promise((resolve) => { sliceArrived = resolve; });
+
 async function decodeSliceJob(job) {
   const opts = { ...job.opts, sources: job.opts.sources.map(unportable), regions: job.regions, onProgress: progress(job.progress) };
-  return decodeSlice(opts, job.slice, sendEncoded);
+  return decodeSlice(opts, slice, sendEncoded);
 }
 
 parentPort.on('message', async (job) => {
+  if (job?.type === 'slice') {
+    sliceArrived(job.regions);
+    return;
+  }
   if (job?.type === 'ack') {
     flow.inFlight -= job.length;
     flow.free.push(job.buffer);

@@ -19,7 +19,7 @@ import { using, compiledModule } from './module.js';
 import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
 import { checkOptions, run } from './driver.js';
-import { decodePooled } from './slices.js';
+import { poolSlices } from './slices.js';
 
 /** Pieces a scratch file is read back in to be merged. */
 const MERGE_READ = 4 << 20;
@@ -337,8 +337,8 @@ export async function exportOnWorkers(opts, makeSink) {
     // input order, where contiguous shards touch distinct blocks anyway.
     if (!sorted && !opts.sources.some(isRemote)) {
       try {
-        const pooled = (session, reorder, ctx) => decodePooled(opts, pool, job, session, reorder, ctx);
-        return await run(opts, await makeSink(), { pooled });
+        const sink = await makeSink();
+        return await run(opts, sink, { pooled: poolSlices(opts, pool, job) });
       } finally {
         await pool.close();
       }
