@@ -359,6 +359,32 @@ mod tests {
     }
 
     #[test]
+    fn genome_slices_cut_the_order_by_work_with_a_lighter_first() {
+        let e = export(&shuffled(3000, 7));
+        let order = DecodeOrder::Genome(genome_order(&e));
+        for (count, first_share) in [(1, 1.0), (2, 1.0), (3, 0.5), (4, f64::NAN), (5000, 1.0)] {
+            let slices = genome_slices(&e, &order, count, first_share);
+            assert_eq!(slices.len(), count.min(3000));
+            assert!(slices.iter().all(|s| !s.is_empty()));
+            // Contiguous in the order, in turn.
+            let all: Vec<u32> = slices.concat();
+            assert_eq!(all, genome_order(&e), "{count}");
+        }
+        // Regions spread evenly over one contig: work goes with the region count. Three
+        // slices, the first with half a share: 1/5, 2/5, 2/5 of the work.
+        let sizes: Vec<usize> = genome_slices(&e, &order, 3, 0.5)
+            .iter()
+            .map(Vec::len)
+            .collect();
+        assert!((450..=750).contains(&sizes[0]), "{sizes:?}");
+        assert!(
+            sizes[1..].iter().all(|&n| (1000..=1400).contains(&n)),
+            "{sizes:?}"
+        );
+        assert!(genome_slices(&e, &DecodeOrder::Input(0), 2, 1.0).is_empty());
+    }
+
+    #[test]
     fn small_exports_and_sorted_regions_keep_input_order() {
         let e = export(&shuffled(500, 1));
         let fits = OrderPlan::run(&e, u64::MAX);
