@@ -33,9 +33,11 @@ const nothing = { begin() {}, write() {}, finish() { return {}; }, abort() {} };
 /** Decode the regions `regions` (global indices: a slice, or the promise of one) of the
  * export `opts`, in this thread, every step's encoded regions handed to `take(session)`;
  * returns the `bytesFetched` and `requests` it made. The same driver and loop as a whole
- * export. */
-export async function decodeSlice(opts, regions, take) {
-  const r = await run({ ...opts, format: 'raw' }, nothing, { slice: { regions, take } });
+ * export. `whole`: the whole export's session in this thread, whose regions are copied
+ * (not read again). */
+export async function decodeSlice(opts, regions, take, whole) {
+  const copy = whole && ((s) => { s.copyRegionsFrom(whole); });
+  const r = await run({ ...opts, format: 'raw' }, nothing, { slice: { regions, take }, regions: copy });
   return { bytesFetched: r.bytesFetched, requests: r.requests };
 }
 
@@ -120,7 +122,7 @@ export function poolSlices(opts, pool, job) {
         await taken.add(stage.subarray(0, need), spans);
       };
       const own = { ...opts, onProgress: report && ((p) => report?.(0, p)) };
-      const made = [await decodeSlice(own, slices[0], take)];
+      const made = [await decodeSlice(own, slices[0], take, session)];
       for await (const r of others) made.push(r);
       await taken.settled();
       if (signal.aborted) throw abortError(signal);

@@ -316,45 +316,53 @@ export async function exportOnWorkers(opts, makeSink) {
   if (opts.signal?.aborted) throw abortError(opts.signal);
   return using(async (m) => {
     let format, layout, nRegions, sorted;
-    const session = new m.Session(['regions'], 'raw', 'aos', 0, 0);
+    // Kept for a pooled export, whose session copies them (not read again); freed once
+    // not needed (millions of regions take memory).
+    const regions = new m.Session(['regions'], 'raw', 'aos', 0, 0);
+    let freed = false;
+    const drop = () => { if (!freed) regions.free(); freed = true; };
     try {
-      ({ format, layout } = m.exportOptions(opts));
-      nRegions = await setRegions(session, opts.regions, new Pacer(opts.signal));
-      sorted = session.regionsInGenomeOrder;
-    } catch {
-      return undefined;
-    } finally {
-      session.free();
-    }
-    const n = Math.min(wanted, nRegions);
-    if (n <= 1) return undefined;
-    const names = fileNames(m, format, layout);
-    const pool = await Pool.start(n, opts.signal);
-    if (!pool) return undefined;
-    // Shuffled regions, read by each thread from its own copy of the sources: decoding
-    // pooled by genome slice (slices.js), one export written by this thread. A URL's
-    // threads would each read its headers and index again; sorted regions are decoded in
-    // input order, where contiguous shards touch distinct blocks anyway.
-    if (!sorted && !opts.sources.some(isRemote)) {
       try {
-        const sink = await makeSink();
-        return await run(opts, sink, { pooled: poolSlices(opts, pool, job) });
+        ({ format, layout } = m.exportOptions(opts));
+        nRegions = await setRegions(regions, opts.regions, new Pacer(opts.signal));
+        sorted = regions.regionsInGenomeOrder;
+      } catch {
+        return undefined;
+      }
+      const n = Math.min(wanted, nRegions);
+      if (n <= 1) return undefined;
+      const names = fileNames(m, format, layout);
+      const pool = await Pool.start(n, opts.signal);
+      if (!pool) return undefined;
+      // Shuffled regions, read by each thread from its own copy of the sources: decoding
+      // pooled by genome slice (slices.js), one export written by this thread. A URL's
+      // threads would each read its headers and index again; sorted regions are decoded
+      // in input order, where contiguous shards touch distinct blocks anyway.
+      if (!sorted && !opts.sources.some(isRemote)) {
+        try {
+          const sink = await makeSink();
+          const copy = (s) => { s.copyRegionsFrom(regions); drop(); };
+          return await run(opts, sink, { pooled: poolSlices(opts, pool, job), regions: copy });
+        } finally {
+          await pool.close();
+        }
+      }
+      drop();
+      let sink;
+      try {
+        sink = await makeSink();
+        await beginMerge(m, sink, names, format);
+        const here = (shard, into, onProgress) => run({ ...opts, format: 'raw', shard, onProgress }, into);
+        return await runShards(m, pool, { job: { opts: job, regions: opts.regions }, here, nRegions, names, format, sink, onProgress: opts.onProgress });
+      } catch (e) {
+        await pool.close();
+        await sink?.abort?.();
+        throw e;
       } finally {
         await pool.close();
       }
-    }
-    let sink;
-    try {
-      sink = await makeSink();
-      await beginMerge(m, sink, names, format);
-      const here = (shard, into, onProgress) => run({ ...opts, format: 'raw', shard, onProgress }, into);
-      return await runShards(m, pool, { job: { opts: job, regions: opts.regions }, here, nRegions, names, format, sink, onProgress: opts.onProgress });
-    } catch (e) {
-      await pool.close();
-      await sink?.abort?.();
-      throw e;
     } finally {
-      await pool.close();
+      drop();
     }
   });
 }

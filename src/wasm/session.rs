@@ -155,6 +155,19 @@ impl Session {
         Ok(self.set_regions(kept))
     }
 
+    /// The regions of session `other` (all it was given), as if given here: another
+    /// session of the same export (a slice's, Node's threads) without reading them again.
+    #[wasm_bindgen(js_name = copyRegionsFrom)]
+    pub fn copy_regions_from(&mut self, other: &Session) -> Result<usize, JsValue> {
+        let r = other
+            .drive
+            .stepper
+            .regions()
+            .cloned()
+            .ok_or_else(|| js_err(Error::input("regions: none given yet")))?;
+        Ok(self.set_regions(r))
+    }
+
     /// Keep only regions `list` (indices into the regions set, each once), in that order: a
     /// slice of an export decoded on another thread (Node's workers on a shuffled BED).
     /// They are decoded in genome order and always handed out with `takeUnordered` under
