@@ -51,6 +51,30 @@ export function prime(session, i, src) {
   for (const [o, bytes] of src.head?.ranges ?? []) session.addRange(i, o, bytes);
 }
 
+/** The core's step loop over an opened session whose order is planned: the reads it asks
+ * for, and `onOutput()` whenever output is to move (then a yield if the slice is used). */
+export async function decode(session, sources, signal, pacer, onOutput) {
+  const reads = new Reads(sources, session, signal);
+  try {
+    for (;;) {
+      if (signal.aborted) throw abortError(signal);
+      // Reads come first and start before anything awaits: a read landing meanwhile
+      // would make them stale (held, no longer under way) and they would be read twice.
+      const next = session.next(STEP_BYTES, ...reads.known());
+      if (next[0] === DONE) break;
+      if (next[0] === READ) reads.start(next);
+      else if (next[0] === OUTPUT) {
+        await onOutput();
+        await pacer.tick();
+      } else if (next[0] === WAIT) await reads.landed();
+      else await reads.poll(); // POLL
+    }
+    await reads.settled();
+  } finally {
+    reads.close();
+  }
+}
+
 /** Open the session's sources, fetching what their headers, chrom trees and indexes need. */
 export async function openSources(session, sources, signal) {
   const reads = new Reads(sources, session, signal);
@@ -94,8 +118,14 @@ export function checkOptions(opts, internal = {}) {
 }
 
 /** Export `opts` (the public options) into `sink`. `internal`, for the package's own
- * callers only (a dataset): `regions(session)` gives the session its regions instead of
- * `opts.regions`, `sourceLabels[i]` names source i where it has no name of its own. */
+ * callers only: `regions(session)` gives the session its regions instead of
+ * `opts.regions`, `sourceLabels[i]` names source i where it has no name of its own (a
+ * dataset); decoding pooled by genome slice (slices.js): `pooled(session, reorder, { m,
+ * signal, fetched })` decodes the whole export's regions into `reorder` instead of this
+ * loop (and returns the `bytesFetched` and `requests` it made; `fetched()` is this
+ * thread's so far), `slice: { regions, take(session) }` decodes only those regions
+ * (global indices, or their promise, awaited once the regions are read),
+ * each step's encoded regions taken by `take`, nothing written into `sink`. */
 export async function run(opts, sink, internal = {}) {
   checkOptions(opts, internal);
   if (opts.signal?.aborted) throw abortError(opts.signal);
@@ -115,6 +145,9 @@ export async function run(opts, sink, internal = {}) {
         if (internal.regions) await internal.regions(session);
         else await setRegions(session, opts.regions, pacer);
         if (opts.shard != null) keepShard(m, session, opts.shard);
+        if (internal.slice) session.keepRegionList(await internal.slice.regions);
+        // The order the slices are cut from: genome order even for a small export.
+        if (internal.pooled) session.forceGenomeOrder();
         sources.forEach((s, i) => prime(session, i, s));
         await openSources(session, sources, signal);
         while (!session.planOrder(PLAN_WORK)) await pacer.tick();
@@ -126,33 +159,24 @@ export async function run(opts, sink, internal = {}) {
           const out = session.takeOutput();
           for (let k = 0; k < out.length; k += 2) await sink.write(out[k], out[k + 1]);
         };
-        const reorder = session.genomeOrder ? new Reorder(session, await sink.spill?.()) : null;
-        const reads = new Reads(sources, session, signal);
-        try {
-          for (;;) {
-            if (signal.aborted) throw abortError(signal);
-            // Reads come first and start before anything awaits: a read landing meanwhile
-            // would make them stale (held, no longer under way) and they would be read twice.
-            const next = session.next(STEP_BYTES, ...reads.known());
-            if (next[0] === DONE) break;
-            if (next[0] === READ) reads.start(next);
-            else if (next[0] === OUTPUT) {
-              if (reorder) {
-                await reorder.take();
-              } else await drain();
-              if (opts.onProgress) opts.onProgress({ ...session.progress(), bytesFetched: tally(sources, 'fetched') });
-              await pacer.tick();
-            } else if (next[0] === WAIT) await reads.landed();
-            else await reads.poll(); // POLL
-          }
-          await reads.settled();
-        } finally {
-          reads.close();
+        const pooled = !!internal.pooled;
+        const reorder = pooled || (session.genomeOrder && !internal.slice) ? new Reorder(session, await sink.spill?.()) : null;
+        const more = { bytesFetched: 0, requests: 0 };
+        const fetched = () => tally(sources, 'fetched') + more.bytesFetched;
+        if (internal.pooled) Object.assign(more, await internal.pooled(session, reorder, { m, signal, fetched: () => tally(sources, 'fetched') }));
+        else {
+          const take = internal.slice ? () => internal.slice.take(session) : reorder ? () => reorder.take() : drain;
+          await decode(session, sources, signal, pacer, async () => {
+            await take();
+            if (opts.onProgress) opts.onProgress({ ...session.progress(), bytesFetched: fetched() });
+          });
         }
         if (reorder) {
           for await (const bytes of reorder.inOrder(STEP_BYTES)) {
             session.pushEncoded(bytes);
             await drain();
+            // Pooled, this thread's decoding was the slices': what counts now is the writing.
+            if (pooled && opts.onProgress) opts.onProgress({ regionsDone: total, regionsTotal: total, intervals: session.nIntervals, bytesFetched: fetched() });
             await pacer.tick();
           }
         }
@@ -160,8 +184,8 @@ export async function run(opts, sink, internal = {}) {
           nRegions: total,
           nSamples: session.nSamples,
           nIntervals: session.nIntervals,
-          bytesFetched: tally(sources, 'fetched'),
-          requests: tally(sources, 'requests'),
+          bytesFetched: fetched(),
+          requests: tally(sources, 'requests') + more.requests,
           decodeOrder: reorder ? 'genome' : 'input',
         };
         return { ...result, files: await sink.finish(session.headers()) };

@@ -1,12 +1,14 @@
 // @ts-check
-// Node: an export on `workers` threads, one contiguous shard of the regions each (the
-// split and the merge are shards.js's, as on the page). This thread exports the first
-// shard straight into the caller's sink; each worker thread runs the same driver on
-// another over its own wasm instance, one region at a time, into memory (its chunks are
-// transferred back) or into scratch files in the output directory, appended here in
-// order. A failing shard fails the export with its own error (the first shard's in region
-// order when several fail, as one thread meets them), the other workers are stopped and
-// their files removed; nothing is half-written.
+// Node: an export on `workers` threads. Regions the core decodes in genome order (a
+// shuffled BED) from sources each thread reads itself: decoding pooled by genome slice
+// (slices.js). Otherwise (sorted regions, URLs, a dataset's tracks): one contiguous shard
+// of the regions each (the split and the merge are shards.js's, as on the page). This
+// thread exports the first shard straight into the caller's sink; each worker thread runs
+// the same driver on another over its own wasm instance, one region at a time, into memory
+// (its chunks are transferred back) or into scratch files in the output directory,
+// appended here in order. A failing shard fails the export with its own error (the first
+// shard's in region order when several fail, as one thread meets them), the other workers
+// are stopped and their files removed; nothing is half-written.
 import { BigwigNpyError, fail, abortError, describe } from './errors.js';
 import { IS_NODE, nodeImport } from './node.js';
 import { isBytes, isInspected, isRemote } from './sources/index.js';
@@ -17,6 +19,7 @@ import { using, compiledModule } from './module.js';
 import { setRegions } from './regions.js';
 import { Pacer } from './reads.js';
 import { checkOptions, run } from './driver.js';
+import { poolSlices } from './slices.js';
 
 /** Pieces a scratch file is read back in to be merged. */
 const MERGE_READ = 4 << 20;
@@ -130,8 +133,9 @@ export class Pool {
   /** Start `jobs` on the workers, each taking the next job in order when it is free;
    * the iterator returned yields the results in order as they are there. A failed job
    * throws once the jobs before it are yielded (as one thread meets failures: in order),
-   * and no further job starts. */
-  run(jobs, onProgress) {
+   * and no further job starts. `onEncoded(worker, message)`: a slice's encoded regions
+   * (slices.js), as they come. */
+  run(jobs, onProgress, onEncoded) {
     const settled = new Array(jobs.length);
     let next = 0;
     let failed = false;
@@ -153,6 +157,7 @@ export class Pool {
     for (const w of this.workers) {
       const onMessage = (msg) => {
         if (msg.type === 'progress') onProgress?.(w.job, msg.progress);
+        else if (msg.type === 'encoded') onEncoded?.(w, msg);
         else if (msg.type === 'done') settle(w, { result: msg.result });
         else if (msg.type === 'error') {
           const ours = msg.name === 'BigwigNpyError';
@@ -310,33 +315,54 @@ export async function exportOnWorkers(opts, makeSink) {
   if (!job) return undefined;
   if (opts.signal?.aborted) throw abortError(opts.signal);
   return using(async (m) => {
-    let format, layout, nRegions;
-    const session = new m.Session(['regions'], 'raw', 'aos', 0, 0);
+    let format, layout, nRegions, sorted;
+    // Kept for a pooled export, whose session copies them (not read again); freed once
+    // not needed (millions of regions take memory).
+    const regions = new m.Session(['regions'], 'raw', 'aos', 0, 0);
+    let freed = false;
+    const drop = () => { if (!freed) regions.free(); freed = true; };
     try {
-      ({ format, layout } = m.exportOptions(opts));
-      nRegions = await setRegions(session, opts.regions, new Pacer(opts.signal));
-    } catch {
-      return undefined;
+      try {
+        ({ format, layout } = m.exportOptions(opts));
+        nRegions = await setRegions(regions, opts.regions, new Pacer(opts.signal));
+        sorted = regions.regionsInGenomeOrder;
+      } catch {
+        return undefined;
+      }
+      const n = Math.min(wanted, nRegions);
+      if (n <= 1) return undefined;
+      const names = fileNames(m, format, layout);
+      const pool = await Pool.start(n, opts.signal);
+      if (!pool) return undefined;
+      // Shuffled regions, read by each thread from its own copy of the sources: decoding
+      // pooled by genome slice (slices.js), one export written by this thread. A URL's
+      // threads would each read its headers and index again; sorted regions are decoded
+      // in input order, where contiguous shards touch distinct blocks anyway.
+      if (!sorted && !opts.sources.some(isRemote)) {
+        try {
+          const sink = await makeSink();
+          const copy = (s) => { s.copyRegionsFrom(regions); drop(); };
+          return await run(opts, sink, { pooled: poolSlices(opts, pool, job), regions: copy });
+        } finally {
+          await pool.close();
+        }
+      }
+      drop();
+      let sink;
+      try {
+        sink = await makeSink();
+        await beginMerge(m, sink, names, format);
+        const here = (shard, into, onProgress) => run({ ...opts, format: 'raw', shard, onProgress }, into);
+        return await runShards(m, pool, { job: { opts: job, regions: opts.regions }, here, nRegions, names, format, sink, onProgress: opts.onProgress });
+      } catch (e) {
+        await pool.close();
+        await sink?.abort?.();
+        throw e;
+      } finally {
+        await pool.close();
+      }
     } finally {
-      session.free();
-    }
-    const n = Math.min(wanted, nRegions);
-    if (n <= 1) return undefined;
-    const names = fileNames(m, format, layout);
-    const pool = await Pool.start(n, opts.signal);
-    if (!pool) return undefined;
-    let sink;
-    try {
-      sink = await makeSink();
-      await beginMerge(m, sink, names, format);
-      const here = (shard, into, onProgress) => run({ ...opts, format: 'raw', shard, onProgress }, into);
-      return await runShards(m, pool, { job: { opts: job, regions: opts.regions }, here, nRegions, names, format, sink, onProgress: opts.onProgress });
-    } catch (e) {
-      await pool.close();
-      await sink?.abort?.();
-      throw e;
-    } finally {
-      await pool.close();
+      drop();
     }
   });
 }

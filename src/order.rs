@@ -113,6 +113,16 @@ impl OrderPlan {
         }
     }
 
+    /// Genome order whatever the block cache holds (regions given sorted stay in input
+    /// order, which is the same): for a host that decodes the order in slices on several
+    /// threads ([`genome_slices`]), each handing its regions out to be put back in order.
+    pub fn force_genome(&mut self, n_regions: usize) {
+        // No region: the first phase says so at once (the second would read region 0).
+        if n_regions > 0 {
+            self.phase = Phase::Sortedness { next: 1 };
+        }
+    }
+
     /// Plan on for about `work` regions' worth; the order once it is known.
     pub fn step<S: Source>(&mut self, export: &Export<S>, work: usize) -> Option<Planned> {
         let order = |order| Planned {
@@ -246,6 +256,71 @@ impl OrderPlan {
     }
 }
 
+/// The decode order `order` (genome order, or input order for regions given sorted) cut
+/// into at most `count` contiguous slices, each as its regions' indices in that order: a
+/// slice's decoding inflates each block once (but for one straddling two slices), so each
+/// thread of a host decodes one. The first slice gets `first_share` of the work of each
+/// other (1: equal shares; less for a thread with other work too). Work is counted as the
+/// blocks a region reads that the region before it did not (the decoder keeps those), by
+/// their decoded bound, plus one for the region itself.
+pub fn genome_slices<S: Source>(
+    export: &Export<S>,
+    order: &DecodeOrder,
+    count: usize,
+    first_share: f64,
+) -> Vec<Vec<u32>> {
+    let n = order.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let count = count.clamp(1, n);
+    let first_share = if first_share.is_finite() {
+        first_share.clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    // Per sample, the blocks the region before read (in genome order, a handful).
+    let mut before: Vec<Vec<u64>> = vec![Vec::new(); export.n_samples()];
+    let mut now = Vec::new();
+    let mut work = Vec::with_capacity(n);
+    for k in 0..n {
+        let r = order.region(k);
+        let mut w = 1;
+        for (s, seen) in before.iter_mut().enumerate() {
+            now.clear();
+            for l in export.leaves(r, s) {
+                if !seen.contains(&l.offset) {
+                    w += export.decoded_bound(s, l);
+                }
+                now.push(l.offset);
+            }
+            std::mem::swap(seen, &mut now);
+        }
+        work.push(w);
+    }
+    let total: u64 = work.iter().sum();
+    let mut slices = Vec::with_capacity(count);
+    let (mut from, mut done) = (0, 0u64);
+    for j in 1..=count {
+        // Slice j ends where the work done reaches its part of the total, leaving at least
+        // a region to each slice after it.
+        let shares = first_share + (j - 1) as f64;
+        let goal = (total as f64 * shares / (first_share + (count - 1) as f64)) as u64;
+        let mut to = from + 1;
+        done += work[from];
+        while to < n - (count - j) && done < goal {
+            done += work[to];
+            to += 1;
+        }
+        if j == count {
+            to = n;
+        }
+        slices.push((from..to).map(|k| order.region(k) as u32).collect());
+        from = to;
+    }
+    slices
+}
+
 #[cfg(test)]
 // Tests read their fixtures from disk.
 #[allow(clippy::disallowed_methods)]
@@ -281,6 +356,32 @@ mod tests {
                 format!("ctgA\t{s}\t{}\n", s + rng.u32(0..3) * 100)
             })
             .collect()
+    }
+
+    #[test]
+    fn genome_slices_cut_the_order_by_work_with_a_lighter_first() {
+        let e = export(&shuffled(3000, 7));
+        let order = DecodeOrder::Genome(genome_order(&e));
+        for (count, first_share) in [(1, 1.0), (2, 1.0), (3, 0.5), (4, f64::NAN), (5000, 1.0)] {
+            let slices = genome_slices(&e, &order, count, first_share);
+            assert_eq!(slices.len(), count.min(3000));
+            assert!(slices.iter().all(|s| !s.is_empty()));
+            // Contiguous in the order, in turn.
+            let all: Vec<u32> = slices.concat();
+            assert_eq!(all, genome_order(&e), "{count}");
+        }
+        // Regions spread evenly over one contig: work goes with the region count. Three
+        // slices, the first with half a share: 1/5, 2/5, 2/5 of the work.
+        let sizes: Vec<usize> = genome_slices(&e, &order, 3, 0.5)
+            .iter()
+            .map(Vec::len)
+            .collect();
+        assert!((450..=750).contains(&sizes[0]), "{sizes:?}");
+        assert!(
+            sizes[1..].iter().all(|&n| (1000..=1400).contains(&n)),
+            "{sizes:?}"
+        );
+        assert!(genome_slices(&e, &DecodeOrder::Input(0), 2, 1.0).is_empty());
     }
 
     #[test]

@@ -62,6 +62,21 @@ impl Regions {
         )
     }
 
+    /// True when the regions come in genome order as given: by contig name, then start
+    /// and end (negative ones as 0). The decode plan keys on the coordinates clamped to the
+    /// contig, which keeps sorted regions sorted, so these are decoded in input order
+    /// (a host keeps them on its contiguous split).
+    pub fn in_genome_order(&self) -> bool {
+        let key = |r: &Region| {
+            (
+                &self.contigs[r.contig as usize],
+                r.start.max(0),
+                r.end.max(0),
+            )
+        };
+        self.list.windows(2).all(|w| key(&w[0]) <= key(&w[1]))
+    }
+
     /// These regions in `order` (indices into these), each widened by `jitter` on both
     /// sides (GenVarLoader's `max_jitter`). Lines stay, so messages still name the BED line;
     /// an error names a region whose widened coordinates leave int32. Contigs are numbered
@@ -288,6 +303,19 @@ pub(crate) fn check_i32(what: &str, v: i64) -> Result<i32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn genome_order_as_given() {
+        let sorted = |bed: &str| {
+            Regions::from_bed("r.bed", bed.as_bytes())
+                .unwrap()
+                .in_genome_order()
+        };
+        assert!(sorted("chr1\t5\t9\nchr1\t5\t10\nchr2\t0\t1\n"));
+        assert!(!sorted("chr2\t0\t1\nchr1\t5\t9\n"));
+        assert!(!sorted("chr1\t5\t9\nchr1\t4\t90\n"));
+        assert!(sorted("chr1\t5\t9\n"));
+    }
 
     #[test]
     fn summary_counts_contigs_and_keeps_lines() {

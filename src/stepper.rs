@@ -20,7 +20,7 @@ use crate::export::{push_region, Export, IndexPolicy, Options, LAZY_INDEX_MIN};
 use crate::input::Input;
 use crate::interval::Interval;
 use crate::layout::TrackWriter;
-use crate::order::{DecodeOrder, OrderPlan};
+use crate::order::{genome_slices, DecodeOrder, OrderPlan};
 use crate::region::Regions;
 use crate::source::{RangeCache, Source};
 use std::rc::Rc;
@@ -99,6 +99,11 @@ pub struct Stepper {
     unordered_spans: Vec<u32>,
     /// Genome order: regions pushed back into the writer, in input order.
     pushed: usize,
+    /// Decode in genome order whatever the block cache holds ([`Stepper::force_genome_order`]).
+    force_genome: bool,
+    /// A slice of another export's regions ([`Stepper::keep_region_list`]): their indices
+    /// there, which the encoded regions carry.
+    global: Option<Vec<u32>>,
 }
 
 impl Stepper {
@@ -121,6 +126,8 @@ impl Stepper {
             unordered: Vec::new(),
             unordered_spans: Vec::new(),
             pushed: 0,
+            force_genome: false,
+            global: None,
         }
     }
 
@@ -145,6 +152,47 @@ impl Stepper {
             Phase::Opening { regions, .. } => regions.as_ref(),
             _ => self.export().map(|e| &e.regions),
         }
+    }
+
+    /// Decode in genome order even when every block the regions touch fits the cache
+    /// (regions given sorted stay in input order, the same): the order
+    /// [`Stepper::genome_slices`] cuts for decoding on several threads. Call before
+    /// planning.
+    pub fn force_genome_order(&mut self) {
+        self.force_genome = true;
+    }
+
+    /// Keep only regions `list` (indices into the regions given, each at most once), in
+    /// that order, to decode a slice of an export on another thread: they are decoded in
+    /// genome order and always handed out as encoded regions under their indices in
+    /// `list`'s numbering ([`Stepper::take_unordered`]), never written here. BED lines
+    /// stay, so messages name the user's lines. Call after the regions are set, before
+    /// opening; returns the regions kept.
+    pub fn keep_region_list(&mut self, list: &[u32]) -> Result<usize> {
+        let Phase::Opening {
+            regions: Some(all), ..
+        } = &mut self.phase
+        else {
+            return Err(Error::input(
+                "keepRegionList: regions must be set, and the export not opened",
+            ));
+        };
+        let mut seen = vec![false; all.len()];
+        for &r in list {
+            match seen.get_mut(r as usize) {
+                Some(s) if !*s => *s = true,
+                _ => {
+                    return Err(Error::input(format!(
+                        "keepRegionList: region {r} is out of range (there are {}) or given twice",
+                        all.len()
+                    )))
+                }
+            }
+        }
+        *all = all.reordered(list, 0)?;
+        self.global = Some(list.to_vec());
+        self.force_genome = true;
+        Ok(list.len())
     }
 
     /// How open reads the R-tree indexes (default [`IndexPolicy::Auto`]: lazily for few
@@ -189,7 +237,10 @@ impl Stepper {
             let Phase::Indexing(export) = std::mem::replace(&mut self.phase, placeholder()) else {
                 unreachable!()
             };
-            let plan = OrderPlan::new(&export, self.cache_budget as u64);
+            let mut plan = OrderPlan::new(&export, self.cache_budget as u64);
+            if self.force_genome {
+                plan.force_genome(export.n_regions());
+            }
             self.phase = Phase::Planning(export, plan);
         }
         // What open read is kept: a read extended past the index or header may hold the
@@ -245,7 +296,8 @@ impl Stepper {
         let Phase::Decoding(d) = &mut self.phase else {
             unreachable!("planned above")
         };
-        let genome = d.order.is_genome();
+        // A slice hands out every region, in whatever order it was planned.
+        let encode = d.order.is_genome() || self.global.is_some();
         while d.next < d.export.n_regions() {
             if d.awaits_inflated() {
                 let ahead = d.read_ahead(&self.caches, self.cache_budget, lookahead);
@@ -258,11 +310,17 @@ impl Stepper {
             {
                 Ok(()) => {
                     d.next += 1;
-                    let full = if genome {
+                    let full = if encode {
                         let start = self.unordered.len();
-                        encode_region(r, &self.recs, &self.counts, &mut self.unordered);
+                        let index = self.global.as_ref().map_or(r as u32, |g| g[r]);
+                        encode_region(
+                            index as usize,
+                            &self.recs,
+                            &self.counts,
+                            &mut self.unordered,
+                        );
                         let len = self.unordered.len() - start;
-                        self.unordered_spans.extend([r as u32, len as u32]);
+                        self.unordered_spans.extend([index, len as u32]);
                         self.unordered.len() >= max_bytes
                     } else {
                         push_region(&mut self.writer, &self.recs, &self.counts);
@@ -290,9 +348,21 @@ impl Stepper {
 
     /// True when regions are decoded in genome order: the host takes them with
     /// [`Stepper::take_unordered`] and gives them back in input order with
-    /// [`Stepper::push_encoded`]. False until the order is planned.
+    /// [`Stepper::push_encoded`] (a slice's, [`Stepper::keep_region_list`], to the export
+    /// it is a slice of). False until the order is planned.
     pub fn genome_order(&self) -> bool {
-        matches!(&self.phase, Phase::Decoding(d) if d.order.is_genome())
+        matches!(&self.phase, Phase::Decoding(d) if d.order.is_genome() || self.global.is_some())
+    }
+
+    /// The planned decode order cut into at most `count` slices of about equal work (the
+    /// first `first_share` of each other's), as region indices (see [`genome_slices`]):
+    /// each for [`Stepper::keep_region_list`] of a session on another thread, in genome
+    /// order when the order was forced ([`Stepper::force_genome_order`]).
+    pub fn genome_slices(&self, count: usize, first_share: f64) -> Result<Vec<Vec<u32>>> {
+        match &self.phase {
+            Phase::Decoding(d) => Ok(genome_slices(&d.export, &d.order, count, first_share)),
+            _ => Err(Error::input("genomeSlices() before planOrder() finished")),
+        }
     }
 
     /// True when regions are decoded in genome order, reordered ([`Stepper::genome_order`])

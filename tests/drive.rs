@@ -71,26 +71,8 @@ fn run_drive(case: &Case, cache: usize, policy: ReadPolicy) -> ([Vec<u8>; 2], bo
         cache,
         policy,
     );
-    let info = |_| SourceInfo::default();
     let genome = d.stepper.genome_order();
-    let (mut files, mut unordered) = ([Vec::new(), Vec::new()], Vec::new());
-    loop {
-        match d.next(1 << 16, info).unwrap() {
-            Next::Done => break,
-            Next::Read(reads) => under_way.extend(reads),
-            Next::Output => {
-                unordered.extend(d.stepper.take_unordered().0);
-                d.stepper
-                    .writer
-                    .drain(|i, b| -> Result<(), ()> {
-                        files[i].extend_from_slice(b);
-                        Ok(())
-                    })
-                    .unwrap();
-            }
-            Next::Wait | Next::Poll => land(&mut d, &sources, &mut under_way),
-        }
-    }
+    let (mut files, unordered) = step_all(&mut d, &sources, &mut under_way);
     if genome {
         let mut regions: Vec<_> =
             bigwig_npy::encoded::EncodedRegions::new(&unordered, sources.len()).collect();
@@ -109,6 +91,35 @@ fn run_drive(case: &Case, cache: usize, policy: ReadPolicy) -> ([Vec<u8>; 2], bo
     (files, genome)
 }
 
+/// Step `d` to the end as a host does: the files written and the encoded regions handed
+/// out.
+fn step_all(
+    d: &mut Drive,
+    sources: &[Vec<u8>],
+    under_way: &mut Vec<ByteRange>,
+) -> ([Vec<u8>; 2], Vec<u8>) {
+    let info = |_| SourceInfo::default();
+    let (mut files, mut unordered) = ([Vec::new(), Vec::new()], Vec::new());
+    loop {
+        match d.next(1 << 16, info).unwrap() {
+            Next::Done => break,
+            Next::Read(reads) => under_way.extend(reads),
+            Next::Output => {
+                unordered.extend(d.stepper.take_unordered().0);
+                d.stepper
+                    .writer
+                    .drain(|i, b| -> Result<(), ()> {
+                        files[i].extend_from_slice(b);
+                        Ok(())
+                    })
+                    .unwrap();
+            }
+            Next::Wait | Next::Poll => land(d, sources, under_way),
+        }
+    }
+    (files, unordered)
+}
+
 #[test]
 fn the_core_step_loop_exports_every_case_for_both_hosts_policies() {
     for case in all_cases() {
@@ -125,6 +136,129 @@ fn the_core_step_loop_exports_every_case_for_both_hosts_policies() {
         run_drive(&seed, 0, ReadPolicy::NATIVE).1,
         "shuffled: genome order"
     );
+}
+
+/// Decoding pooled by genome slice (Node's workers on a shuffled BED): the whole export's
+/// stepper plans the genome order and cuts it; each slice's stepper keeps its regions,
+/// decodes them and hands every one out under its index in the whole export, never
+/// writing; the whole export's stepper takes them back in input order: every case's bytes,
+/// in 1 to 4 slices, whatever the cache (a small export is still cut in genome order).
+#[test]
+fn slices_of_the_genome_order_decoded_apart_make_the_whole_export() {
+    for case in all_cases() {
+        let sources: Vec<Vec<u8>> = case
+            .sources
+            .iter()
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        let regions = read_regions(&case.regions).unwrap();
+        let n = regions.len();
+        for (count, cache) in [(1, 0), (2, 16 << 20), (3, 0), (4, 1 << 30)] {
+            let names: Vec<String> = (0..sources.len()).map(|i| format!("source {i}")).collect();
+            let opts = Options {
+                format: Format::Raw,
+                layout: Layout::Aos,
+                ..Options::default()
+            };
+            let what = format!("{} in {count} slices, cache {cache}", case.name);
+            // The whole export: opened and planned (forced to genome order), never stepped.
+            let mut whole = Stepper::new(names.clone(), opts, cache);
+            whole.force_genome_order();
+            whole.set_regions(regions.clone());
+            let mut d = Drive::new(whole, ReadPolicy::NPM);
+            let mut under_way = Vec::new();
+            loop {
+                match d.open(|_| SourceInfo::default()).unwrap() {
+                    Next::Done => break,
+                    Next::Read(reads) => under_way.extend(reads),
+                    _ => land(&mut d, &sources, &mut under_way),
+                }
+            }
+            while !d.stepper.plan_order(1000).unwrap() {}
+            let slices = d.stepper.genome_slices(count, 0.5).unwrap();
+            assert_eq!(slices.len(), count.min(n), "{what}");
+            assert!(slices.iter().all(|s| !s.is_empty()), "{what}");
+            let mut all: Vec<u32> = slices.concat();
+            all.sort_unstable();
+            assert_eq!(
+                all,
+                (0..n as u32).collect::<Vec<_>>(),
+                "{what}: each region once"
+            );
+            let mut encoded = Vec::new();
+            for slice in &slices {
+                let mut s = Stepper::new(names.clone(), opts, cache);
+                s.set_regions(regions.clone());
+                assert_eq!(s.keep_region_list(slice).unwrap(), slice.len());
+                let (mut sd, mut under_way) = (Drive::new(s, ReadPolicy::NPM), Vec::new());
+                loop {
+                    match sd.open(|_| SourceInfo::default()).unwrap() {
+                        Next::Done => break,
+                        Next::Read(reads) => under_way.extend(reads),
+                        _ => land(&mut sd, &sources, &mut under_way),
+                    }
+                }
+                while !sd.stepper.plan_order(1000).unwrap() {}
+                assert!(
+                    sd.stepper.genome_order(),
+                    "{what}: a slice always hands out"
+                );
+                let (files, unordered) = step_all(&mut sd, &sources, &mut under_way);
+                // (The writer's offsets start with a 0 of their own; no region goes in.)
+                assert!(
+                    files[0].is_empty() && files[1].len() <= 8,
+                    "{what}: a slice writes nothing"
+                );
+                let got: Vec<u32> =
+                    bigwig_npy::encoded::EncodedRegions::new(&unordered, sources.len())
+                        .map(|e| e.region as u32)
+                        .collect();
+                assert_eq!(
+                    &got, slice,
+                    "{what}: in the slice's (genome) order, global indices"
+                );
+                encoded.push(unordered);
+            }
+            let encoded = encoded.concat();
+            let mut by_region: Vec<_> =
+                bigwig_npy::encoded::EncodedRegions::new(&encoded, sources.len()).collect();
+            by_region.sort_by_key(|e| e.region);
+            let in_order: Vec<u8> = by_region
+                .iter()
+                .flat_map(|e| e.bytes.iter().copied())
+                .collect();
+            d.stepper.push_encoded(&in_order).unwrap();
+            let mut files = [Vec::new(), Vec::new()];
+            d.stepper
+                .writer
+                .drain(|i, b| -> Result<(), ()> {
+                    files[i].extend_from_slice(b);
+                    Ok(())
+                })
+                .unwrap();
+            assert_eq!(sha256(&files[0]), case.intervals_sha256, "{what}");
+            assert_eq!(sha256(&files[1]), case.offsets_sha256, "{what}");
+        }
+    }
+}
+
+#[test]
+fn a_slice_keeps_each_region_once_before_opening() {
+    let regions = bigwig_npy::Regions::from_bed("r.bed", b"chr1\t0\t9\nchr1\t5\t9\n").unwrap();
+    let opts = Options::default();
+    let mut s = Stepper::new(vec!["a".into()], opts, 0);
+    assert!(s.keep_region_list(&[0]).is_err(), "no regions yet");
+    s.set_regions(regions);
+    for bad in [&[0, 0][..], &[2]] {
+        let e = s.keep_region_list(bad).unwrap_err().to_string();
+        assert!(
+            e.contains("out of range") && e.contains("given twice"),
+            "{e}"
+        );
+    }
+    assert_eq!(s.keep_region_list(&[1]).unwrap(), 1);
+    assert_eq!(s.n_regions(), 1);
+    assert!(s.genome_slices(2, 1.0).is_err(), "not planned");
 }
 
 /// A Drive under `policy` over in-memory `sources` and a BED, every read landing at the

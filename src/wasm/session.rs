@@ -156,6 +156,64 @@ impl Session {
         Ok(self.set_regions(kept))
     }
 
+    /// The regions of session `other` (all it was given), as if given here: another
+    /// session of the same export (a slice's, Node's threads) without reading them again.
+    #[wasm_bindgen(js_name = copyRegionsFrom)]
+    pub fn copy_regions_from(&mut self, other: &Session) -> Result<usize, JsValue> {
+        let r = other
+            .drive
+            .stepper
+            .regions()
+            .cloned()
+            .ok_or_else(|| js_err(Error::input("regions: none given yet")))?;
+        Ok(self.set_regions(r))
+    }
+
+    /// Keep only regions `list` (indices into the regions set, each once), in that order: a
+    /// slice of an export decoded on another thread (Node's workers on a shuffled BED).
+    /// They are decoded in genome order and always handed out with `takeUnordered` under
+    /// their indices in the whole export, for its `Reorder`; nothing is written here. Call
+    /// after the regions are set and before opening; returns the regions kept.
+    #[wasm_bindgen(js_name = keepRegionList)]
+    pub fn keep_region_list(&mut self, list: &[u32]) -> Result<usize, JsValue> {
+        self.drive.stepper.keep_region_list(list).map_err(js_err)
+    }
+
+    /// Decode in genome order whatever the block cache holds (before `planOrder`): an
+    /// export whose decoding is cut into `genomeSlices`.
+    #[wasm_bindgen(js_name = forceGenomeOrder)]
+    pub fn force_genome_order(&mut self) {
+        self.drive.stepper.force_genome_order();
+    }
+
+    /// The planned decode order cut into at most `count` contiguous slices of about equal
+    /// work (blocks to inflate; the first `first_share` of each other's, for a thread that
+    /// also does other work), each the `Uint32Array` of its region indices in decode
+    /// order: what each thread's session keeps (`keepRegionList`). After `planOrder`.
+    #[wasm_bindgen(js_name = genomeSlices)]
+    pub fn genome_slices(&self, count: usize, first_share: f64) -> Result<js_sys::Array, JsValue> {
+        let slices = self
+            .drive
+            .stepper
+            .genome_slices(count, first_share)
+            .map_err(js_err)?;
+        Ok(slices
+            .iter()
+            .map(|s| JsValue::from(js_sys::Uint32Array::from(&s[..])))
+            .collect())
+    }
+
+    /// True when the regions set come in genome order (contig name, start, end): they are
+    /// decoded in input order, and a host with threads splits them as they are.
+    #[wasm_bindgen(getter, js_name = regionsInGenomeOrder)]
+    pub fn regions_in_genome_order(&self) -> Result<bool, JsValue> {
+        self.drive
+            .stepper
+            .regions()
+            .map(Regions::in_genome_order)
+            .ok_or_else(|| js_err(Error::input("regions: none given yet")))
+    }
+
     /// The regions as a page shows them: `{ count, contigs: [{ name, regions }], first:
     /// { contig, start, end } | null, lines: [line of each region] }`.
     #[wasm_bindgen(js_name = regionsSummary)]
