@@ -90,10 +90,10 @@ export class Reorder {
    * buffer reused by the next: the caller takes it before asking for more. Reused
    * memory, not a fresh copy per batch: in Node fresh buffers of this size made the
    * collector run every few dozen milliseconds. Spilled parts are read up to READ_AHEAD
-   * bytes of buckets ahead (at least the next bucket), into buffers used again: a
-   * bucket's parts are small (a thousand buckets of 200 KiB on medium), and read one
-   * bucket at a time each read's trip through Node's thread pool left this thread idle
-   * for a quarter of a second. `readAhead` lowers READ_AHEAD (tests). */
+   * bytes of buckets ahead (at least the bucket being put in order) into buffers used
+   * again: a bucket's parts are small (a thousand buckets of 200 KiB on medium), and read
+   * one bucket at a time each read's trip through Node's thread pool left this thread
+   * idle for a quarter of a second. `readAhead` lowers READ_AHEAD (tests). */
   async *inOrder(batchBytes, readAhead = READ_AHEAD) {
     const n = this.buckets.length;
     const spilledBytes = (bi) => (this.buckets[bi]?.spilled ?? []).reduce((t, [, len]) => t + len, 0);
