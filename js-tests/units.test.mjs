@@ -156,6 +156,42 @@ test('pacer: yields a macrotask once its slice is used up, and throws once abort
   await assert.rejects(p.tick(), /stop/);
 });
 
+test('reads: a buffer read into is used again only once its bytes landed in the session', async () => {
+  // A session that keeps a copy of what lands; a source that fills the buffer it is given
+  // with its offset, half of it a few milliseconds later: a buffer shared by two reads
+  // under way would land another read's bytes.
+  const landed = [];
+  const session = { readConcurrency: 4, setSize() {}, readDone() {}, addRange(s, o, buf) { landed.push([o, buf.slice()]); } };
+  const given = new Set();
+  const source = {
+    size: 1 << 30,
+    async read(o, n, signal, into) {
+      if (into) given.add(into);
+      const buf = into ? into.subarray(0, n) : new Uint8Array(n);
+      // Filled in two halves with a wait between, as a file read fills it meanwhile.
+      buf.fill(o % 251, 0, n >> 1);
+      await new Promise((ok) => setTimeout(ok, (o / 1000) % 5));
+      return buf.fill(o % 251, n >> 1);
+    },
+  };
+  const reads = new Reads([source], session);
+  for (let k = 0; k < 40; k++) {
+    reads.start([1, 0, k * 1000, 1000 + k]);
+    if (k % 8 === 7) await reads.settled();
+  }
+  reads.start([1, 0, 99_000, 5 << 20]); // past 4 MiB: a buffer of its own
+  await reads.settled();
+  reads.close();
+  assert.equal(landed.length, 41);
+  for (const [o, bytes] of landed) assert.ok(bytes.every((x) => x === o % 251), `read at ${o}`);
+  assert.ok(given.size <= 8, `buffers read into: ${given.size}`);
+  // Recording keeps the bytes: it never reads into a buffer the caller uses again.
+  let inner;
+  const rec = recorded({ name: 'r', size: 10, async read(o, n, signal, into) { inner = into; return new Uint8Array(n); }, async close() {} }, []);
+  await rec.read(0, 4, undefined, new Uint8Array(8));
+  assert.equal(inner, undefined);
+});
+
 test('sources: counting and recording wrap a source, and a size learned later shows through', async () => {
   const raw = { name: 'x', size: null, async read(o, n) { raw.size = 100; return new Uint8Array(n).fill(o); }, async close() {} };
   const ranges = [];

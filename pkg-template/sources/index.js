@@ -1,8 +1,9 @@
 // @ts-check
 // Sources: every kind of input behind one ByteSource contract that mirrors the core's
-// `Source`: `{ name, size (number | null until known), read(offset, length, signal) ->
-// Uint8Array, close() }`, plus `stats: { fetched, requests }`. Counting and recording are
-// wrappers around a source, never patches of it.
+// `Source`: `{ name, size (number | null until known), read(offset, length, signal, into?)
+// -> Uint8Array, close() }`, plus `stats: { fetched, requests }`. A source may read into
+// `into` and give a view of it (the caller uses it again once the bytes are consumed).
+// Counting and recording are wrappers around a source, never patches of it.
 
 import { fail, describe, printable } from '../errors.js';
 import { IS_NODE } from '../node.js';
@@ -17,7 +18,7 @@ import { httpSource, requestHeaders } from './http.js';
  * @property {string} name
  * @property {number | null} size
  * @property {number} [minRead] bytes a read is extended to (Blobs)
- * @property {(offset: number, length: number, signal?: AbortSignal) => Promise<Uint8Array>} read
+ * @property {(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array) => Promise<Uint8Array>} read
  * @property {() => Promise<void>} close
  * @property {{ fetched: number, requests: number }} [stats]
  * @property {{ size: number, ranges: [number, Uint8Array][], version?: object }} [head]
@@ -45,8 +46,8 @@ export function counted(src) {
   const stats = { fetched: 0, requests: 0 };
   return Object.assign(Object.create(src), {
     stats,
-    async read(o, n, signal) {
-      const buf = await src.read(o, n, signal);
+    async read(o, n, signal, into) {
+      const buf = await src.read(o, n, signal, into);
       stats.fetched += buf.length;
       stats.requests += 1;
       return buf;
@@ -61,6 +62,7 @@ export function counted(src) {
 export function recorded(src, ranges) {
   return Object.assign(Object.create(src), {
     async read(o, n, signal) {
+      // Never into a buffer the caller uses again: the recorded bytes are kept.
       const buf = await src.read(o, n, signal);
       // A view into a larger buffer (a server that ignored Range) is copied, so that
       // posting the head to a worker does not clone the whole buffer.

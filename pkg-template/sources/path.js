@@ -14,8 +14,10 @@ export async function pathSource(path, name) {
     const src = {
       name,
       size,
-      async read(o, n) {
-        const buf = new Uint8Array(n);
+      /** Into `into` when given and long enough (the caller uses it again once the bytes
+       * are consumed), else a fresh buffer. */
+      async read(o, n, signal, into) {
+        const buf = into && into.length >= n ? into.subarray(0, n) : new Uint8Array(n);
         let done = 0;
         while (done < n) {
           const { bytesRead } = await fh.read(buf, done, n - done, o + done);
