@@ -165,6 +165,7 @@ test('reads: a buffer read into is used again only once its bytes landed in the 
   const given = new Set();
   const source = {
     size: 1 << 30,
+    readsInto: true,
     async read(o, n, signal, into) {
       if (into) given.add(into);
       const buf = into ? into.subarray(0, n) : new Uint8Array(n);

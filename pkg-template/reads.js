@@ -60,10 +60,10 @@ export class Reads {
       const [s, o, n] = [reads[k], reads[k + 1], reads[k + 2]];
       const src = this.sources[s];
       const entry = {};
-      // A source may read into `into` (file paths do) and give a view of it; the session
-      // copies what landed, so the buffer is free again once it has.
+      // A source that reads into a given buffer (`readsInto`: file paths) gives a view of
+      // it; the session copies what landed, so the buffer is free again once it has.
       let into;
-      if (n <= REUSED_READ) {
+      if (src.readsInto && n <= REUSED_READ) {
         into = this.spare.pop();
         if (!into || into.length < n) into = new Uint8Array(Math.max(n, 256 << 10));
       }

@@ -44,11 +44,12 @@ export class Reorder {
     this.free = [];
   }
 
-  /** Take the encoded regions the core decoded since the last take. */
-  async take() {
-    const need = this.session.unorderedBytes;
+  /** Take the encoded regions session `from` decoded since its last take: this export's,
+   * or a genome slice's decoded in this thread (slices.js). */
+  async take(from = this.session) {
+    const need = from.unorderedBytes;
     if (this.stage.length < need) this.stage = new Uint8Array(Math.max(need, 2 * this.stage.length));
-    const spans = /** @type {Uint32Array} */ (this.session.takeUnorderedInto(this.stage));
+    const spans = /** @type {Uint32Array} */ (from.takeUnorderedInto(this.stage));
     await this.add(this.stage, spans);
   }
 

@@ -56,10 +56,20 @@ class Intake {
 
   /** Add `bytes` (copied) and `spans` after the adds before; resolves once added. */
   add(bytes, spans) {
+    return this.#after(() => this.reorder.add(bytes, spans));
+  }
+
+  /** Take in what `session` (this thread's slice) decoded since its last take, after the
+   * adds before; resolves once added. */
+  take(session) {
+    return this.#after(() => this.reorder.take(session));
+  }
+
+  #after(add) {
     const p = this.tail.then(() => {
       if (this.error) throw this.error;
       if (this.closed) throw new Error('the export ended');
-      return this.reorder.add(bytes, spans);
+      return add();
     });
     this.tail = p.catch((e) => { this.error ??= e; });
     return p;
@@ -113,16 +123,9 @@ export function poolSlices(opts, pool, job) {
     // thread when there are at least as many regions).
     for (const w of pool.workers) w.postMessage({ type: 'slice', regions: slices[w.job + 1] });
     try {
-      // This thread's slice: its step's bytes into a reused buffer, taken in before the next.
-      let stage = new Uint8Array(0);
-      const take = async (s) => {
-        const need = s.unorderedBytes;
-        if (stage.length < need) stage = new Uint8Array(Math.max(need, 2 * stage.length));
-        const spans = s.takeUnorderedInto(stage);
-        await taken.add(stage.subarray(0, need), spans);
-      };
+      // This thread's slice: each step taken in (after the workers' before it) before the next.
       const own = { ...opts, onProgress: report && ((p) => report?.(0, p)) };
-      const made = [await decodeSlice(own, slices[0], take, session)];
+      const made = [await decodeSlice(own, slices[0], (s) => taken.take(s), session)];
       for await (const r of others) made.push(r);
       await taken.settled();
       if (signal.aborted) throw abortError(signal);

@@ -1,8 +1,9 @@
 // @ts-check
 // Sources: every kind of input behind one ByteSource contract that mirrors the core's
 // `Source`: `{ name, size (number | null until known), read(offset, length, signal, into?)
-// -> Uint8Array, close() }`, plus `stats: { fetched, requests }`. A source may read into
-// `into` and give a view of it (the caller uses it again once the bytes are consumed).
+// -> Uint8Array, close() }`, plus `stats: { fetched, requests }`. A source with `readsInto`
+// reads into `into` and gives a view of it (the caller uses it again once the bytes are
+// consumed).
 // Counting and recording are wrappers around a source, never patches of it.
 
 import { fail, describe, printable } from '../errors.js';
@@ -18,6 +19,7 @@ import { httpSource, requestHeaders } from './http.js';
  * @property {string} name
  * @property {number | null} size
  * @property {number} [minRead] bytes a read is extended to (Blobs)
+ * @property {boolean} [readsInto] reads into the `into` buffer it is given (file paths)
  * @property {(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array) => Promise<Uint8Array>} read
  * @property {() => Promise<void>} close
  * @property {{ fetched: number, requests: number }} [stats]
@@ -61,8 +63,9 @@ export function counted(src) {
  * @returns {ByteSource} */
 export function recorded(src, ranges) {
   return Object.assign(Object.create(src), {
+    // Never into a buffer the caller uses again: the recorded bytes are kept.
+    readsInto: false,
     async read(o, n, signal) {
-      // Never into a buffer the caller uses again: the recorded bytes are kept.
       const buf = await src.read(o, n, signal);
       // A view into a larger buffer (a server that ignored Range) is copied, so that
       // posting the head to a worker does not clone the whole buffer.

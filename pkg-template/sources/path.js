@@ -14,6 +14,7 @@ export async function pathSource(path, name) {
     const src = {
       name,
       size,
+      readsInto: true,
       /** Into `into` when given and long enough (the caller uses it again once the bytes
        * are consumed), else a fresh buffer. */
       async read(o, n, signal, into) {

@@ -155,7 +155,7 @@ impl BlockReader {
 /// between the deflate data and the checksum are ignored (the checksum still covers every
 /// byte inflated). Adler-32 is computed apart: in wasm libdeflate's is scalar, a tenth of
 /// the time inflating takes; simd-adler32's uses wasm SIMD.
-pub(crate) fn zlib_inflate(
+fn zlib_inflate(
     inflater: &mut Decompressor,
     raw: &[u8],
     out: &mut [u8],
