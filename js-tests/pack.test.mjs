@@ -39,9 +39,10 @@ test('the packed tarball installs and runs in a scratch directory', () => {
 });
 
 // Issue 19: a page that exports loads pkg/wasm/ only (pkg/wasm-dataset/, with Arrow, only
-// for datasets), within 350 kB raw / 150 kB gzip. It is 340 kB / 145 kB (Node's gzip -9;
-// docs/BENCHMARKS.md): these ceilings, just above, catch what would grow it back.
-const EXPORT_WASM_MAX = { raw: 345_000, gzip: 148_000 };
+// for datasets), within 350 kB raw / 150 kB gzip. It is 345 kB / 148.5 kB (Node's gzip -9;
+// docs/BENCHMARKS.md; the R-tree layout guess of the first index round added 5 kB): these
+// ceilings, just above, catch what would grow it further.
+const EXPORT_WASM_MAX = { raw: 346_000, gzip: 149_000 };
 
 test('the export module stays within its size budget and below the dataset one', async () => {
   const { gzipSync } = await import('node:zlib');

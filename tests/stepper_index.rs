@@ -73,6 +73,47 @@ fn a_locus_in_a_large_file_reads_a_path_of_index_nodes() {
     );
 }
 
+/// 70,000 blocks, 256 items a node (the writers' usual size): a 3-level R-tree (root, 2
+/// branch nodes, 274 leaves) whose size gives its layout away, so the first index round
+/// asks for the root and the branch node a locus likely lies under, by its place in the
+/// genome. A hit saves a round; a miss (the genome padded with 2 Gbp of an empty chrom,
+/// so every locus looks like it is in the first node) costs that node's bytes and no
+/// round more than not guessing; the output is the same either way.
+#[test]
+fn a_locus_under_a_guessed_branch_node_takes_a_round_fewer() {
+    let plain = craft::genome_wide(70_000, 2, 256, false);
+    let padded = craft::genome_wide_and_empty(70_000, 2, 256, false, 2_000_000_000);
+    // Depth-1 node 0 holds blocks 0-65,535 (chr1, chr2, chr3 up to 24.3 Mbp), node 1 the
+    // rest; chr3:29 Mbp lies within an eighth of a node of the boundary, so both are read.
+    let (node, last) = (4 + 256 * 24, 4 + (274 - 256) * 24);
+    for (file, bed, guessed, rounds) in [
+        (&plain, "chr1\t1000000\t1001000\n", vec![node], 3),
+        (&plain, "chr3\t29000000\t29001000\n", vec![node, last], 3),
+        (&padded, "chr3\t29000000\t29001000\n", vec![node], 4),
+    ] {
+        let (at, _) = index_span(file);
+        let regions = Regions::from_bed("locus.bed", bed.as_bytes()).unwrap();
+        let sources = [file.clone()];
+        let lazy = drive_bytes(&sources, regions.clone(), 16 << 20, 4, IndexPolicy::Auto).unwrap();
+        let whole = drive_bytes(&sources, regions, 16 << 20, 4, IndexPolicy::Whole).unwrap();
+        assert_eq!(lazy.intervals, whole.intervals, "{bed}");
+        assert_eq!(lazy.offsets, whole.offsets, "{bed}");
+        assert!(!lazy.intervals.is_empty());
+        assert_eq!(
+            lazy.open_rounds.len(),
+            rounds,
+            "{bed}: {:?}",
+            lazy.open_rounds
+        );
+        // The header and the root's two items exactly, then the guessed nodes.
+        let first = &lazy.open_rounds[1];
+        assert_eq!(first[0], (0, at, 48 + 4 + 2 * 24), "{first:?}");
+        let lens: Vec<u64> = first[1..].iter().map(|r| r.2).collect();
+        assert_eq!(lens, guessed, "{bed}: {first:?}");
+        assert!(lazy.fetched < 40_000, "{bed}: {}", lazy.fetched);
+    }
+}
+
 #[test]
 fn lazy_and_whole_index_reads_give_the_same_bytes_for_random_loci() {
     for (n, seed) in [(2, 7), (9, 8), (60, 9), (400, 10)] {

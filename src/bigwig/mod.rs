@@ -10,6 +10,7 @@ pub mod chroms;
 mod cursor;
 pub mod header;
 pub mod rtree;
+mod rtree_layout;
 mod tree;
 
 pub use chroms::Chrom;
@@ -132,7 +133,8 @@ impl BigWig {
         if self.index_read {
             return Ok(());
         }
-        let (leaves, index_bytes) = rtree::read_leaves(src, &self.header, &self.zooms, plan)?;
+        let (leaves, index_bytes) =
+            rtree::read_leaves(src, &self.header, &self.zooms, &self.chroms, plan)?;
         self.sorted = leaves.windows(2).all(|w| {
             (w[0].start_chrom, w[0].start_base) <= (w[1].start_chrom, w[1].start_base)
                 && (w[0].end_chrom, w[0].end_base) <= (w[1].end_chrom, w[1].end_base)

@@ -7,8 +7,10 @@
 //! nodes, not a 5-10 MB index. Either way a child must lie within its parent's bounds,
 //! so both ways find the same leaves for a query.
 
+use super::chroms::Chrom;
 use super::cursor::Cursor;
 use super::header::{Header, ZoomLevel};
+use super::rtree_layout::{GenomeScale, RtreeLayout};
 use super::tree::{walk, Shape, TreeBytes, Visit};
 use super::BwError;
 use crate::reads::{coalesce, REQUEST_COST};
@@ -54,6 +56,8 @@ pub enum IndexPlan<'q> {
 pub struct QuerySet {
     /// Query starts, sorted.
     starts: Vec<Key>,
+    /// The end of the query at each start.
+    ends: Vec<Key>,
     /// `ends_max[i]`: the largest end among the queries of `starts[..=i]`.
     ends_max: Vec<Key>,
 }
@@ -76,7 +80,8 @@ impl QuerySet {
             ends_max.push(unkey(most));
         }
         QuerySet {
-            starts: q.into_iter().map(|(s, _)| unkey(s)).collect(),
+            starts: q.iter().map(|&(s, _)| unkey(s)).collect(),
+            ends: q.iter().map(|&(_, e)| unkey(e)).collect(),
             ends_max,
         }
     }
@@ -87,6 +92,11 @@ impl QuerySet {
 
     pub fn is_empty(&self) -> bool {
         self.starts.is_empty()
+    }
+
+    /// Every query as (start, end), by start.
+    pub fn spans(&self) -> impl Iterator<Item = (Key, Key)> + '_ {
+        self.starts.iter().copied().zip(self.ends.iter().copied())
     }
 
     /// True when some query `q` has `q.start <= hi` and `q.end >= lo`.
@@ -111,11 +121,13 @@ pub(crate) fn index_end(h: &Header, zooms: &[ZoomLevel], size: Option<u64>) -> O
 
 /// The leaves `plan` asks for, in tree order, and the bytes read for them. Leaves whose
 /// blocks overlap are refused: a writer stores each block once, and leaves sharing bytes
-/// would make one block count (and be decoded into the output) many times.
+/// would make one block count (and be decoded into the output) many times. `chroms` (in
+/// id order) place the queries in the genome for the first round's guesses.
 pub(crate) fn read_leaves<S: Source + ?Sized>(
     src: &S,
     h: &Header,
     zooms: &[ZoomLevel],
+    chroms: &[Chrom],
     plan: IndexPlan<'_>,
 ) -> Result<(Vec<Leaf>, u64), BwError> {
     let at = h.full_index_offset;
@@ -130,13 +142,12 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
     let bytes = TreeBytes::new(src, "R-tree index", at, whole_span, WHOLE_INDEX_LIMIT)?;
     let hb = match bytes.get(at, HEADER) {
         Ok(hb) => hb,
-        // The root follows the header: read it in the same round.
         Err(BwError::Missing(_)) if lazy.is_some() => {
-            let len = HEADER + 4 + USUAL_BLOCK_SIZE * BRANCH_ITEM;
-            return Err(BwError::Missing(vec![(
-                at,
-                within_index(end, at, len).max(HEADER),
-            )]));
+            let queries = lazy.map(|(q, _)| q);
+            let blocks = block_count(src, h);
+            return Err(BwError::Missing(first_round(
+                at, end, span, blocks, chroms, queries,
+            )));
         }
         Err(e) => return Err(e),
     };
@@ -186,6 +197,45 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
     let leaves = visit.leaves;
     check_disjoint(&leaves)?;
     Ok((leaves, bytes.span_len().unwrap_or(HEADER + visited)))
+}
+
+/// What a lazy walk asks for first: the header and the root in one round (a guess at the
+/// root's size). When the index's size and the data's block count give its layout away
+/// ([`RtreeLayout`]), the root exactly and, in the same round, the depth-1 branch nodes
+/// the queries likely fall under, by their place in the genome: a locus in an ENCODE-size
+/// file then takes one round fewer whenever the guess holds, and a wrong guess costs a
+/// node's bytes, not a round.
+fn first_round(
+    at: u64,
+    end: Option<u64>,
+    span: Option<u64>,
+    blocks: Option<u64>,
+    chroms: &[Chrom],
+    queries: Option<&QuerySet>,
+) -> Vec<(u64, u64)> {
+    let layout = span
+        .zip(blocks)
+        .and_then(|(s, n)| RtreeLayout::infer(at, s, USUAL_BLOCK_SIZE, n));
+    let Some(layout) = layout else {
+        let len = HEADER + 4 + USUAL_BLOCK_SIZE * BRANCH_ITEM;
+        return vec![(at, within_index(end, at, len).max(HEADER))];
+    };
+    let mut ranges = vec![layout.head()];
+    if let (Some(scale), Some(queries)) = (GenomeScale::new(chroms), queries) {
+        let spans = queries
+            .spans()
+            .filter_map(|(lo, hi)| Some((scale.fraction(lo)?, scale.fraction(hi)?)));
+        ranges.extend(layout.guess(spans));
+    }
+    ranges
+}
+
+/// The count of data blocks writers put at the start of the data section (64 bits, UCSC
+/// and bigtools alike), when the source holds it already (it lies in the head's read for
+/// files with few contigs).
+fn block_count<S: Source + ?Sized>(src: &S, h: &Header) -> Option<u64> {
+    let b = super::read(src, h.full_data_offset, 8, "data").ok()?;
+    Cursor::new(&b, h.big_endian).u64().ok()
 }
 
 /// What reading `nodes` costs: their bytes as the read planner would fetch them (ranges

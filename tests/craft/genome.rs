@@ -82,12 +82,25 @@ pub fn rtree_levels(leaves: &[LeafItem], block_size: usize, index_at: u64, lie: 
 /// chr2, chr3 (in that order, blocks split evenly), indexed by a multi-level R-tree of
 /// `block_size` items a node. Record values are deterministic in their position.
 pub fn genome_wide(n_blocks: usize, per_block: u32, block_size: usize, lie: bool) -> Vec<u8> {
+    genome_wide_and_empty(n_blocks, per_block, block_size, lie, 0)
+}
+
+/// [`genome_wide`] with a fourth chrom, chrZ of `empty` bases (none when 0), holding no
+/// data: a genome whose blocks sit in its first bases.
+pub fn genome_wide_and_empty(
+    n_blocks: usize,
+    per_block: u32,
+    block_size: usize,
+    lie: bool,
+    empty: u32,
+) -> Vec<u8> {
     let lens = [
         ("chr1", 50_000_000u32),
         ("chr2", 40_000_000),
         ("chr3", 30_000_000),
+        ("chrZ", empty),
     ];
-    let chroms = chrom_tree(&lens);
+    let chroms = chrom_tree(&lens[..if empty > 0 { 4 } else { 3 }]);
     let data_at = CHROM_TREE_AT + chroms.len() as u64;
     let per_chrom = n_blocks.div_ceil(3);
     let blocks: Vec<(u32, Records)> = (0..n_blocks)
@@ -105,8 +118,11 @@ pub fn genome_wide(n_blocks: usize, per_block: u32, block_size: usize, lie: bool
             (chrom, recs)
         })
         .collect();
-    let (data, leaves, ubs) =
-        compress_blocks(data_at, blocks.iter().map(|(c, r)| (*c, r.as_slice())));
+    // The data section starts with its count of blocks, as writers write it.
+    let (blocks_data, leaves, ubs) =
+        compress_blocks(data_at + 8, blocks.iter().map(|(c, r)| (*c, r.as_slice())));
+    let mut data = (n_blocks as u64).to_le_bytes().to_vec();
+    data.extend_from_slice(&blocks_data);
     let index_at = data_at + data.len() as u64;
     Parts {
         index: rtree_levels(&leaves, block_size, index_at, lie),
