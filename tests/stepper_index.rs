@@ -78,18 +78,26 @@ fn a_locus_in_a_large_file_reads_a_path_of_index_nodes() {
 /// asks for the root and the branch node a locus likely lies under, by its place in the
 /// genome. A hit saves a round; a miss (the genome padded with 2 Gbp of an empty chrom,
 /// so every locus looks like it is in the first node) costs that node's bytes and no
-/// round more than not guessing; the output is the same either way.
+/// round more than not guessing; the output is the same either way. A chrom tree past the
+/// head's 4 KiB (300 more contigs) is read in a round of its own, with the data's block
+/// count after it, so the guess still holds.
 #[test]
 fn a_locus_under_a_guessed_branch_node_takes_a_round_fewer() {
     let plain = craft::genome_wide(70_000, 2, 256, false);
-    let padded = craft::genome_wide_and_empty(70_000, 2, 256, false, 2_000_000_000);
+    let padded =
+        craft::genome_wide_and_empty(70_000, 2, 256, false, &[("chrZ".into(), 2_000_000_000)]);
+    let contigs: Vec<(String, u32)> = (0..300).map(|i| (format!("chrZ{i:03}"), 1000)).collect();
+    let many = craft::genome_wide_and_empty(70_000, 2, 256, false, &contigs);
     // Depth-1 node 0 holds blocks 0-65,535 (chr1, chr2, chr3 up to 24.3 Mbp), node 1 the
     // rest; chr3:29 Mbp lies within an eighth of a node of the boundary, so both are read.
     let (node, last) = (4 + 256 * 24, 4 + (274 - 256) * 24);
+    let chr1 = "chr1\t1000000\t1001000\n";
+    let chr3 = "chr3\t29000000\t29001000\n";
     for (file, bed, guessed, rounds) in [
-        (&plain, "chr1\t1000000\t1001000\n", vec![node], 3),
-        (&plain, "chr3\t29000000\t29001000\n", vec![node, last], 3),
-        (&padded, "chr3\t29000000\t29001000\n", vec![node], 4),
+        (&plain, chr1, vec![node], 3),
+        (&plain, chr3, vec![node, last], 3),
+        (&padded, chr3, vec![node], 4),
+        (&many, chr1, vec![node], 4),
     ] {
         let (at, _) = index_span(file);
         let regions = Regions::from_bed("locus.bed", bed.as_bytes()).unwrap();
@@ -106,11 +114,11 @@ fn a_locus_under_a_guessed_branch_node_takes_a_round_fewer() {
             lazy.open_rounds
         );
         // The header and the root's two items exactly, then the guessed nodes.
-        let first = &lazy.open_rounds[1];
+        let first = lazy.open_rounds.iter().find(|r| r[0].1 == at).unwrap();
         assert_eq!(first[0], (0, at, 48 + 4 + 2 * 24), "{first:?}");
         let lens: Vec<u64> = first[1..].iter().map(|r| r.2).collect();
         assert_eq!(lens, guessed, "{bed}: {first:?}");
-        assert!(lazy.fetched < 40_000, "{bed}: {}", lazy.fetched);
+        assert!(lazy.fetched < 45_000, "{bed}: {}", lazy.fetched);
     }
 }
 

@@ -24,9 +24,12 @@ pub(crate) fn read_chroms<S: Source + ?Sized>(
 ) -> Result<(Vec<Chrom>, u64), BwError> {
     let at = h.chrom_tree_offset;
     // Writers put the chrom tree right before the data: read that span whole when it is
-    // known, so an async source needs one round, not one per node.
-    let span = (h.full_data_offset > at && src.size().is_some_and(|s| h.full_data_offset <= s))
-        .then(|| h.full_data_offset - at);
+    // known, so an async source needs one round, not one per node. The data's 8-byte
+    // block count comes along, for the R-tree's first lazy round (rtree_layout.rs).
+    let span = src
+        .size()
+        .filter(|&s| h.full_data_offset > at && h.full_data_offset <= s)
+        .map(|s| h.full_data_offset - at + if s - h.full_data_offset >= 8 { 8 } else { 0 });
     let bytes = TreeBytes::new(src, "chromosome tree", at, span, WHOLE_TREE_LIMIT)?;
     let b = bytes.get(at, 32)?;
     let mut c = Cursor::new(&b, h.big_endian);

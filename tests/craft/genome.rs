@@ -82,25 +82,27 @@ pub fn rtree_levels(leaves: &[LeafItem], block_size: usize, index_at: u64, lie: 
 /// chr2, chr3 (in that order, blocks split evenly), indexed by a multi-level R-tree of
 /// `block_size` items a node. Record values are deterministic in their position.
 pub fn genome_wide(n_blocks: usize, per_block: u32, block_size: usize, lie: bool) -> Vec<u8> {
-    genome_wide_and_empty(n_blocks, per_block, block_size, lie, 0)
+    genome_wide_and_empty(n_blocks, per_block, block_size, lie, &[])
 }
 
-/// [`genome_wide`] with a fourth chrom, chrZ of `empty` bases (none when 0), holding no
-/// data: a genome whose blocks sit in its first bases.
+/// [`genome_wide`] with `empty` chroms (name, length) after chr3 that hold no data: a
+/// genome whose blocks sit in its first bases, or a chrom tree of many contigs.
 pub fn genome_wide_and_empty(
     n_blocks: usize,
     per_block: u32,
     block_size: usize,
     lie: bool,
-    empty: u32,
+    empty: &[(String, u32)],
 ) -> Vec<u8> {
     let lens = [
         ("chr1", 50_000_000u32),
         ("chr2", 40_000_000),
         ("chr3", 30_000_000),
-        ("chrZ", empty),
     ];
-    let chroms = chrom_tree(&lens[..if empty > 0 { 4 } else { 3 }]);
+    let all: Vec<(&str, u32)> = (lens.iter().copied())
+        .chain(empty.iter().map(|(n, l)| (n.as_str(), *l)))
+        .collect();
+    let chroms = chrom_tree(&all);
     let data_at = CHROM_TREE_AT + chroms.len() as u64;
     let per_chrom = n_blocks.div_ceil(3);
     let blocks: Vec<(u32, Records)> = (0..n_blocks)
