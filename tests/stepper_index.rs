@@ -80,14 +80,15 @@ fn a_locus_in_a_large_file_reads_a_path_of_index_nodes() {
 /// so every locus looks like it is in the first node) costs that node's bytes and no
 /// round more than not guessing; the output is the same either way. A chrom tree past the
 /// head's 4 KiB (300 more contigs) is read in a round of its own, with the data's block
-/// count after it, so the guess still holds.
+/// count after it, so the guess still holds; so does a tree padded as UCSC's writer pads.
 #[test]
 fn a_locus_under_a_guessed_branch_node_takes_a_round_fewer() {
     let plain = craft::genome_wide(70_000, 2, 256, false);
-    let padded =
-        craft::genome_wide_and_empty(70_000, 2, 256, false, &[("chrZ".into(), 2_000_000_000)]);
+    let empty = [("chrZ".to_string(), 2_000_000_000)];
+    let padded = craft::genome_wide_and_empty(70_000, 2, 256, false, &empty, false);
     let contigs: Vec<(String, u32)> = (0..300).map(|i| (format!("chrZ{i:03}"), 1000)).collect();
-    let many = craft::genome_wide_and_empty(70_000, 2, 256, false, &contigs);
+    let many = craft::genome_wide_and_empty(70_000, 2, 256, false, &contigs, false);
+    let ucsc = craft::genome_wide_and_empty(70_000, 2, 256, false, &[], true);
     // Depth-1 node 0 holds blocks 0-65,535 (chr1, chr2, chr3 up to 24.3 Mbp), node 1 the
     // rest; chr3:29 Mbp lies within an eighth of a node of the boundary, so both are read.
     let (node, last) = (4 + 256 * 24, 4 + (274 - 256) * 24);
@@ -98,8 +99,10 @@ fn a_locus_under_a_guessed_branch_node_takes_a_round_fewer() {
         (&plain, chr3, vec![node, last], 3),
         (&padded, chr3, vec![node], 4),
         (&many, chr1, vec![node], 4),
+        (&ucsc, chr1, vec![node], 3),
+        (&ucsc, chr3, vec![node, last], 3),
     ] {
-        let (at, _) = index_span(file);
+        let (at, span) = index_span(file);
         let regions = Regions::from_bed("locus.bed", bed.as_bytes()).unwrap();
         let sources = [file.clone()];
         let lazy = drive_bytes(&sources, regions.clone(), 16 << 20, 4, IndexPolicy::Auto).unwrap();
@@ -118,6 +121,10 @@ fn a_locus_under_a_guessed_branch_node_takes_a_round_fewer() {
         assert_eq!(first[0], (0, at, 48 + 4 + 2 * 24), "{first:?}");
         let lens: Vec<u64> = first[1..].iter().map(|r| r.2).collect();
         assert_eq!(lens, guessed, "{bed}: {first:?}");
+        assert!(
+            first.iter().all(|r| r.1 >= at && r.1 + r.2 <= at + span),
+            "{first:?}"
+        );
         assert!(lazy.fetched < 45_000, "{bed}: {}", lazy.fetched);
     }
 }

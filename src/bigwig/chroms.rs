@@ -24,13 +24,23 @@ pub(crate) fn read_chroms<S: Source + ?Sized>(
 ) -> Result<(Vec<Chrom>, u64), BwError> {
     let at = h.chrom_tree_offset;
     // Writers put the chrom tree right before the data: read that span whole when it is
-    // known, so an async source needs one round, not one per node. The data's 8-byte
-    // block count comes along, for the R-tree's first lazy round (rtree_layout.rs).
-    let span = src
-        .size()
+    // known, so an async source needs one round, not one per node. When that takes a
+    // round of its own, the data's 8-byte block count comes along, for the R-tree's first
+    // lazy round (rtree_layout.rs).
+    let size = src.size();
+    let span = size
         .filter(|&s| h.full_data_offset > at && h.full_data_offset <= s)
-        .map(|s| h.full_data_offset - at + if s - h.full_data_offset >= 8 { 8 } else { 0 });
-    let bytes = TreeBytes::new(src, "chromosome tree", at, span, WHOLE_TREE_LIMIT)?;
+        .map(|_| h.full_data_offset - at);
+    let bytes = match (
+        TreeBytes::new(src, "chromosome tree", at, span, WHOLE_TREE_LIMIT),
+        span.zip(size),
+    ) {
+        // `span` is known only when the data starts within the file.
+        (Err(BwError::Missing(_)), Some((span, size))) if size - h.full_data_offset >= 8 => {
+            return Err(BwError::Missing(vec![(at, span + 8)]));
+        }
+        (r, _) => r?,
+    };
     let b = bytes.get(at, 32)?;
     let mut c = Cursor::new(&b, h.big_endian);
     if c.u32()? != CHROM_TREE_MAGIC {

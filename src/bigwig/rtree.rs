@@ -22,7 +22,8 @@ const WHOLE_INDEX_LIMIT: u64 = 256 << 20;
 const HEADER: u64 = 48;
 const LEAF_ITEM: u64 = 32;
 const BRANCH_ITEM: u64 = 24;
-/// The block size writers use (UCSC, bigtools, libBigWig), for guesses before the header.
+/// The block size UCSC's and bigtools' writers use (libBigWig: 64), for guesses before the
+/// header.
 const USUAL_BLOCK_SIZE: u64 = 256;
 
 /// One R-tree leaf: a data block and the genomic span it covers.
@@ -56,8 +57,6 @@ pub enum IndexPlan<'q> {
 pub struct QuerySet {
     /// Query starts, sorted.
     starts: Vec<Key>,
-    /// The end of the query at each start.
-    ends: Vec<Key>,
     /// `ends_max[i]`: the largest end among the queries of `starts[..=i]`.
     ends_max: Vec<Key>,
 }
@@ -80,8 +79,7 @@ impl QuerySet {
             ends_max.push(unkey(most));
         }
         QuerySet {
-            starts: q.iter().map(|&(s, _)| unkey(s)).collect(),
-            ends: q.iter().map(|&(_, e)| unkey(e)).collect(),
+            starts: q.into_iter().map(|(s, _)| unkey(s)).collect(),
             ends_max,
         }
     }
@@ -94,9 +92,13 @@ impl QuerySet {
         self.starts.is_empty()
     }
 
-    /// Every query as (start, end), by start.
+    /// Every query's start with the largest end of the queries up to it (its own end or
+    /// further: enough for guesses), by start.
     pub fn spans(&self) -> impl Iterator<Item = (Key, Key)> + '_ {
-        self.starts.iter().copied().zip(self.ends.iter().copied())
+        self.starts
+            .iter()
+            .copied()
+            .zip(self.ends_max.iter().copied())
     }
 
     /// True when some query `q` has `q.start <= hi` and `q.end >= lo`.
@@ -204,7 +206,8 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
 /// ([`RtreeLayout`]), the root exactly and, in the same round, the depth-1 branch nodes
 /// the queries likely fall under, by their place in the genome: a locus in an ENCODE-size
 /// file then takes one round fewer whenever the guess holds, and a wrong guess costs a
-/// node's bytes, not a round.
+/// node's bytes, not a round. (A file of another layout whose size and count fit one of
+/// the formulas by chance would cost a round for its root, no wrong byte.)
 fn first_round(
     at: u64,
     end: Option<u64>,
@@ -231,8 +234,8 @@ fn first_round(
 }
 
 /// The count of data blocks writers put at the start of the data section (64 bits, UCSC
-/// and bigtools alike), when the source holds it already (it lies in the head's read for
-/// files with few contigs).
+/// and bigtools alike), when the source holds it already (the head's read holds it for
+/// files with few contigs, the chrom tree's own read for the others).
 fn block_count<S: Source + ?Sized>(src: &S, h: &Header) -> Option<u64> {
     let b = super::read(src, h.full_data_offset, 8, "data").ok()?;
     Cursor::new(&b, h.big_endian).u64().ok()

@@ -1,18 +1,21 @@
-//! Where the known writers put every R-tree node, worked out from the index's size alone,
-//! so a lazy walk can ask for the node under a locus one round before its parent says
-//! where it is.
+//! Where the known writers put every R-tree node, worked out from the index's size and
+//! the data's block count, so a lazy walk can ask for the node under a locus one round
+//! before its parent says where it is.
 //!
 //! Both writers in use build the tree bottom up with `block` items a node and write it
 //! top down, a level after another, every node but a level's last one full, so node `j`
 //! of a level starts at the level's start plus `j` full nodes:
-//! - compact (bigtools, libBigWig): each node is its header and its items;
+//! - compact (bigtools): each node is its header and its items;
 //! - UCSC (`cirTree.c`, the kent tools every ENCODE file comes from): branch nodes are
 //!   padded to `block` items, and the last leaf is padded with `block - count` slots of a
 //!   branch item's 24 bytes (not a leaf's 32: that is what the writer does).
 //!
-//! An index whose size neither formula gives exactly is not guessed at. A guess is only a
-//! read ahead of time: the walk still takes every node from where its parent points, so a
-//! wrong guess costs the bytes of the nodes it named, never a wrong result or a round.
+//! libBigWig (pyBigWig, deepTools) splits its tree top down, 64 items a node: its files
+//! fit neither formula and get no guess. An index whose size neither formula gives exactly
+//! is not guessed at. A guess is only a read ahead of time: the walk still takes every
+//! node from where its parent points, so a guess that misses costs the bytes of the nodes
+//! it named, never a wrong result or a round (and a layout fitting by chance, at most a
+//! round for the root).
 
 use super::chroms::Chrom;
 
@@ -91,7 +94,7 @@ impl RtreeLayout {
     /// writer makes an index of exactly that size (or 4 bytes less: a file without zoom
     /// levels ends with a copy of its magic after the index).
     pub fn infer(at: u64, span: u64, block: u64, blocks: u64) -> Option<RtreeLayout> {
-        // Past a terabyte no index is real; the bound keeps the sums below from overflowing.
+        // 2^40 blocks is past any real file; the bound keeps the sums below from overflowing.
         if !(2..=u64::from(u16::MAX)).contains(&block) || !(1..1 << 40).contains(&blocks) {
             return None;
         }

@@ -5,8 +5,23 @@ use super::*;
 /// An R-tree index over `leaves` (sorted) built as writers build it: bottom up,
 /// `block_size` items a node, nodes stored level by level from the root down, each
 /// branch item bounding its child. `lie` makes the first branch item of the root claim
-/// less than its child covers (a child outside its parent's bounds).
-pub fn rtree_levels(leaves: &[LeafItem], block_size: usize, index_at: u64, lie: bool) -> Vec<u8> {
+/// less than its child covers (a child outside its parent's bounds). `ucsc` pads nodes as
+/// UCSC's cirTree.c does: every node to `block_size` slots of 24 bytes past its items
+/// (branch nodes full size, a partly filled leaf short of full by 8 bytes an empty slot).
+pub fn rtree_levels(
+    leaves: &[LeafItem],
+    block_size: usize,
+    index_at: u64,
+    lie: bool,
+    ucsc: bool,
+) -> Vec<u8> {
+    let pad = |count: usize| {
+        if ucsc {
+            (block_size - count) as u64 * 24
+        } else {
+            0
+        }
+    };
     // Bounds of every item of each level, bottom (leaf items) first.
     type B = ((u32, u32), (u32, u32));
     let mut levels: Vec<Vec<B>> = vec![leaves
@@ -34,11 +49,11 @@ pub fn rtree_levels(leaves: &[LeafItem], block_size: usize, index_at: u64, lie: 
     let mut at = index_at + 48;
     // Root node.
     let root_at = at;
-    at += 4 + levels[root_items].len() as u64 * item(root_items);
+    at += 4 + levels[root_items].len() as u64 * item(root_items) + pad(levels[root_items].len());
     for k in (0..root_items).rev() {
         for c in levels[k].chunks(block_size) {
             node_at[k].push(at);
-            at += 4 + c.len() as u64 * item(k);
+            at += 4 + c.len() as u64 * item(k) + pad(c.len());
         }
     }
     let mut v = rtree_header(leaves.len() as u64);
@@ -46,6 +61,7 @@ pub fn rtree_levels(leaves: &[LeafItem], block_size: usize, index_at: u64, lie: 
     let write_node = |v: &mut Vec<u8>, k: usize, items: std::ops::Range<usize>, first: bool| {
         v.extend_from_slice(&[(k == 0) as u8, 0]);
         u16s(v, items.len() as u16);
+        let zeros = pad(items.len()) as usize;
         for i in items {
             let (lo, mut hi) = levels[k][i];
             if k == 0 {
@@ -65,6 +81,7 @@ pub fn rtree_levels(leaves: &[LeafItem], block_size: usize, index_at: u64, lie: 
                 u64s(v, node_at[k - 1][i]);
             }
         }
+        v.resize(v.len() + zeros, 0);
     };
     assert_eq!(v.len() as u64 + index_at, root_at);
     write_node(&mut v, root_items, 0..levels[root_items].len(), true);
@@ -82,17 +99,19 @@ pub fn rtree_levels(leaves: &[LeafItem], block_size: usize, index_at: u64, lie: 
 /// chr2, chr3 (in that order, blocks split evenly), indexed by a multi-level R-tree of
 /// `block_size` items a node. Record values are deterministic in their position.
 pub fn genome_wide(n_blocks: usize, per_block: u32, block_size: usize, lie: bool) -> Vec<u8> {
-    genome_wide_and_empty(n_blocks, per_block, block_size, lie, &[])
+    genome_wide_and_empty(n_blocks, per_block, block_size, lie, &[], false)
 }
 
-/// [`genome_wide`] with `empty` chroms (name, length) after chr3 that hold no data: a
-/// genome whose blocks sit in its first bases, or a chrom tree of many contigs.
+/// [`genome_wide`] with `empty` chroms (name, length) after chr3 that hold no data (a
+/// genome whose blocks sit in its first bases, or a chrom tree of many contigs), its
+/// R-tree padded as UCSC's writer pads it when `ucsc` ([`rtree_levels`]).
 pub fn genome_wide_and_empty(
     n_blocks: usize,
     per_block: u32,
     block_size: usize,
     lie: bool,
     empty: &[(String, u32)],
+    ucsc: bool,
 ) -> Vec<u8> {
     let lens = [
         ("chr1", 50_000_000u32),
@@ -127,7 +146,7 @@ pub fn genome_wide_and_empty(
     data.extend_from_slice(&blocks_data);
     let index_at = data_at + data.len() as u64;
     Parts {
-        index: rtree_levels(&leaves, block_size, index_at, lie),
+        index: rtree_levels(&leaves, block_size, index_at, lie, ucsc),
         chroms,
         data,
         uncompress_buf_size: ubs,
