@@ -9,9 +9,11 @@ use crate::error::ByteRange;
 
 /// Ranges closer than this are fetched in one request. Measured against JBrowse's reader
 /// (@gmod/bbi 11, which bridges 2000 bytes) on a file with ~1 KiB blocks and an 8 MB
-/// R-tree: at 4096 we read 10% more bytes than it at 10,000 loci for 7% fewer requests;
-/// at 2048, fewer of both (docs/BENCHMARKS.md). Files with larger blocks do not notice.
-pub const COALESCE_GAP: u64 = 2048;
+/// R-tree at 10,000 loci: at 4096 we read 10% more bytes than it for 7% fewer requests;
+/// at 2048 and 1024, fewer of both; at 1024 also within 5% of the bytes the loci need
+/// (1.019x; 1.053x at 2048) for 4% more requests than at 2048 (docs/BENCHMARKS.md).
+/// Files with larger blocks do not notice.
+pub const COALESCE_GAP: u64 = 1024;
 /// What one more request costs, counted in bytes, when choosing between reading a few
 /// pieces or one larger span (the R-tree's levels, [`crate::bigwig::rtree`]).
 pub const REQUEST_COST: u64 = 4096;

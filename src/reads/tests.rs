@@ -36,21 +36,22 @@ fn sources_with_a_minimum_read_are_extended_within_a_budget_in_order_of_appearan
             min_read: 0,
         },
         _ => SourceInfo {
-            size: Some(3000),
+            size: Some(2000),
             min_read: 1000,
         },
     };
-    let ranges = [r(1, 2800, 10), r(0, 100, 50), r(1, 0, 10), r(0, 0, 20)];
-    // Source 1: 0+10 grows to 1000 and 2800+10 to the end (200); 1800 apart, they merge.
+    let ranges = [r(1, 1800, 10), r(0, 100, 50), r(1, 0, 10), r(0, 0, 20)];
+    // Source 1: 0+10 grows to 1000 and 1800+10 to the end (200); 800 apart, they merge.
+    const { assert!(800 < COALESCE_GAP) };
     let reads = Planner::new(ReadPolicy::NPM).plan(&ranges, info);
-    assert_eq!(triples(&reads), [(1, 0, 3000), (0, 0, 150)]);
+    assert_eq!(triples(&reads), [(1, 0, 2000), (0, 0, 150)]);
     // Past the budget, reads stay as asked.
     let policy = ReadPolicy {
         read_ahead_budget: 500,
         ..ReadPolicy::NPM
     };
     let reads = Planner::new(policy).plan(&ranges, info);
-    assert_eq!(triples(&reads), [(1, 0, 10), (1, 2800, 200), (0, 0, 150)]);
+    assert_eq!(triples(&reads), [(1, 0, 10), (1, 1800, 200), (0, 0, 150)]);
 }
 
 #[test]
