@@ -124,13 +124,14 @@ fn sessions_plan_reads_with_the_npm_policy() {
         (s.read_concurrency(), s.lookahead(), s.staging_budget()),
         (bigwig_npy::reads::CONCURRENCY, 32, 32 << 20)
     );
+    // Source 1 (2000 bytes, reads of at least 1000): 0+10 and 1800+10 grow and merge.
     let flat = [
-        1.0, 2800.0, 10.0, 0.0, 100.0, 50.0, 1.0, 0.0, 10.0, 0.0, 0.0, 20.0,
+        1.0, 1800.0, 10.0, 0.0, 100.0, 50.0, 1.0, 0.0, 10.0, 0.0, 0.0, 20.0,
     ];
-    let reads = s.plan_reads(&flat, &[1e6, 3000.0], &[0.0, 1000.0]);
-    assert_eq!(reads, [1.0, 0.0, 3000.0, 0.0, 0.0, 150.0]);
+    let reads = s.plan_reads(&flat, &[1e6, 2000.0], &[0.0, 1000.0]);
+    assert_eq!(reads, [1.0, 0.0, 2000.0, 0.0, 0.0, 150.0]);
     assert!(s
-        .plan_reads(&flat, &[1e6, 3000.0], &[0.0, 1000.0])
+        .plan_reads(&flat, &[1e6, 2000.0], &[0.0, 1000.0])
         .is_empty());
     s.read_done(0, 0.0, 150.0);
     let reads = s.plan_reads(&[0.0, 0.0, 20.0], &[-1.0, -1.0], &[]);
