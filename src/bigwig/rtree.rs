@@ -10,7 +10,7 @@
 use super::chroms::Chrom;
 use super::cursor::Cursor;
 use super::header::{Header, ZoomLevel};
-use super::rtree_layout::{GenomeScale, RtreeLayout};
+use super::rtree_layout::{self, GenomeScale, RtreeLayout};
 use super::tree::{walk, Shape, TreeBytes, Visit};
 use super::BwError;
 use crate::reads::{coalesce, REQUEST_COST};
@@ -19,9 +19,9 @@ use crate::source::Source;
 const CIR_TREE_MAGIC: u32 = 0x2468_ACE0;
 /// Read the whole R-tree in one request when it is at most this big.
 const WHOLE_INDEX_LIMIT: u64 = 256 << 20;
-const HEADER: u64 = 48;
-const LEAF_ITEM: u64 = 32;
-const BRANCH_ITEM: u64 = 24;
+pub(super) const HEADER: u64 = 48;
+pub(super) const LEAF_ITEM: u64 = 32;
+pub(super) const BRANCH_ITEM: u64 = 24;
 /// The block size UCSC's and bigtools' writers use (libBigWig: 64), for guesses before the
 /// header.
 const USUAL_BLOCK_SIZE: u64 = 256;
@@ -148,7 +148,7 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
             let queries = lazy.map(|(q, _)| q);
             let blocks = block_count(src, h);
             return Err(BwError::Missing(first_round(
-                at, end, span, blocks, chroms, queries,
+                at, end, blocks, chroms, queries,
             )));
         }
         Err(e) => return Err(e),
@@ -211,14 +211,13 @@ pub(crate) fn read_leaves<S: Source + ?Sized>(
 fn first_round(
     at: u64,
     end: Option<u64>,
-    span: Option<u64>,
     blocks: Option<u64>,
     chroms: &[Chrom],
     queries: Option<&QuerySet>,
 ) -> Vec<(u64, u64)> {
-    let layout = span
+    let layout = end
         .zip(blocks)
-        .and_then(|(s, n)| RtreeLayout::infer(at, s, USUAL_BLOCK_SIZE, n));
+        .and_then(|(e, n)| RtreeLayout::infer(at, e - at, USUAL_BLOCK_SIZE, n));
     let Some(layout) = layout else {
         let len = HEADER + 4 + USUAL_BLOCK_SIZE * BRANCH_ITEM;
         return vec![(at, within_index(end, at, len).max(HEADER))];
@@ -273,14 +272,9 @@ impl NodeGuess {
         } else {
             USUAL_BLOCK_SIZE
         };
-        let (mut nodes, mut leaf_depth) = (items.max(1).div_ceil(block_size), 0);
-        while nodes > 1 && leaf_depth < super::tree::MAX_DEPTH {
-            nodes = nodes.div_ceil(block_size);
-            leaf_depth += 1;
-        }
         NodeGuess {
             block_size,
-            leaf_depth,
+            leaf_depth: rtree_layout::leaf_depth(items, block_size),
         }
     }
 

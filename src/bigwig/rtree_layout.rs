@@ -18,10 +18,7 @@
 //! round for the root).
 
 use super::chroms::Chrom;
-
-const HEADER: u64 = 48;
-const LEAF_ITEM: u64 = 32;
-const BRANCH_ITEM: u64 = 24;
+use super::rtree::{BRANCH_ITEM, HEADER, LEAF_ITEM};
 /// Nodes as deep as this are guessed at from genome position: a depth-1 branch node
 /// covers `block^2` data blocks or more (65,536 at 256), a quarter of a genome or so in
 /// an ENCODE-size file, where uneven signal barely moves a locus across a boundary.
@@ -78,6 +75,13 @@ fn sizes(writer: Writer, blocks: u64, block: u64) -> Vec<(u64, u64, u64)> {
         }
         items = nodes;
     }
+}
+
+/// Depth of the leaf level (the root's is 0) of a tree over `blocks` leaf items, `block`
+/// (at least 2) a node, as both writers build it. Counts past 2^40 blocks (no real file)
+/// are taken as 2^40, which keeps the level sizes from overflowing.
+pub(super) fn leaf_depth(blocks: u64, block: u64) -> usize {
+    sizes(Writer::Compact, blocks.clamp(1, 1 << 40), block).len() - 1
 }
 
 fn index_len(writer: Writer, blocks: u64, block: u64) -> u64 {
