@@ -16,7 +16,13 @@ cargo clippy --locked --quiet --lib --target wasm32-unknown-unknown
 
 stage "wasm: Rust tests in Node and headless Chrome"
 wasm-pack test --node 2>&1
-WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" 2>&1
+# ChromeDriver leaves each test binary's browser profile in $TMPDIR (about 70 MB, six a
+# run: wasm-bindgen's runner stops it without ending its session): they go in a directory
+# of their own, removed afterwards, not in /tmp.
+chrome_tmp=$(mktemp -d "${TMPDIR:-/tmp}/bigwig-npy-chrome.XXXXXX")
+trap 'rm -rf "$chrome_tmp"' EXIT
+TMPDIR="$chrome_tmp" WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome --chromedriver "$(command -v chromedriver)" 2>&1
+rm -rf "$chrome_tmp"
 
 stage "npm package: build, then JS tests against it (and the native CLI)"
 cargo build --release --locked --quiet
