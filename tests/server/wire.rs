@@ -124,8 +124,14 @@ impl Conn<'_> {
                 };
                 std::thread::sleep(wait);
             }
-            self.out.write_all(chunk)?;
+            // Counted before the write: a client that has the bytes may ask for the counts
+            // before this thread is scheduled again (seen under load). A write that fails
+            // is not counted.
             self.sh.stats.lock().unwrap().bytes += chunk.len() as u64;
+            if let Err(e) = self.out.write_all(chunk) {
+                self.sh.stats.lock().unwrap().bytes -= chunk.len() as u64;
+                return Err(e);
+            }
         }
         Ok(())
     }
