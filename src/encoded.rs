@@ -34,6 +34,11 @@ pub struct Encoded<'a> {
 }
 
 impl Encoded<'_> {
+    /// Its records, over all samples.
+    pub fn n_records(&self) -> usize {
+        (self.bytes.len() - 4 - 4 * self.n_samples) / 12
+    }
+
     /// Push its groups into the writer, sample after sample.
     pub fn push_into(&self, w: &mut TrackWriter) {
         let mut rec = 4 + 4 * self.n_samples;
@@ -135,7 +140,7 @@ mod tests {
         let mut b = Vec::new();
         encode_region(7, &recs, &[1, 0, 1], &mut b);
         let e = EncodedRegions::new(&b, 3).next().unwrap();
-        assert_eq!((e.region, e.bytes.len()), (7, b.len()));
+        assert_eq!((e.region, e.bytes.len(), e.n_records()), (7, b.len(), 2));
         assert_eq!(EncodedRegions::checked(&b, 3, 8).unwrap().count(), 1);
         assert_eq!(
             EncodedRegions::checked(&b[..b.len() - 1], 3, 8).unwrap_err(),

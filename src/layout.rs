@@ -157,6 +157,41 @@ impl TrackWriter {
         }
     }
 
+    /// The writer of the groups that follow `groups` groups of `intervals` intervals another
+    /// writer has (an export writing parts of its output on several threads): its bytes go
+    /// at [`TrackWriter::position`]`(i, intervals, groups)` in each file `i`, and the other
+    /// writer counts them with [`TrackWriter::skip`].
+    pub fn resumed(layout: Layout, format: Format, intervals: u64, groups: u64) -> Self {
+        let mut w = TrackWriter::new(layout, format);
+        // The leading 0 of the offsets is the first writer's.
+        w.bufs.last_mut().unwrap().clear();
+        w.n_intervals = intervals;
+        w.n_groups = groups;
+        w
+    }
+
+    /// Where in file `i` the bytes after `intervals` intervals in `groups` groups go.
+    pub fn position(&self, i: usize, intervals: u64, groups: u64) -> u64 {
+        let header = self.header_len(i) as u64;
+        if i + 1 == self.files().len() {
+            // The leading 0, then one offset per group.
+            header + 8 * (groups + 1)
+        } else {
+            let record = match self.layout {
+                Layout::Aos => 12,
+                Layout::Soa => 4,
+            };
+            header + record * intervals
+        }
+    }
+
+    /// Count `intervals` intervals in `groups` groups that a [`TrackWriter::resumed`] writer
+    /// wrote after this one's as written here.
+    pub fn skip(&mut self, intervals: u64, groups: u64) {
+        self.n_intervals += intervals;
+        self.n_groups += groups;
+    }
+
     pub fn files(&self) -> &'static [OutputFile] {
         self.layout.files()
     }
@@ -184,6 +219,15 @@ impl TrackWriter {
 
     pub fn n_intervals(&self) -> u64 {
         self.n_intervals
+    }
+
+    /// Groups pushed so far.
+    pub fn n_groups(&self) -> u64 {
+        self.n_groups
+    }
+
+    pub fn layout_format(&self) -> (Layout, Format) {
+        (self.layout, self.format)
     }
 
     /// Append the records of the next (region, sample) group and its offset.
@@ -286,6 +330,80 @@ mod tests {
         encode_aos(&recs, &mut a);
         encode_aos_portable(&recs, &mut b);
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_resumed_writer_continues_the_files_where_the_first_stops() {
+        let groups: Vec<Vec<Interval>> = (0..7u32)
+            .map(|g| {
+                (0..g % 3)
+                    .map(|i| Interval {
+                        start: g * 10 + i,
+                        end: g * 10 + i + 1,
+                        value: g ^ i,
+                    })
+                    .collect()
+            })
+            .collect();
+        // A file written as an export writes it: room for the header, then one writer's
+        // bytes where its cursor is, a resumed writer's at `resume_at`.
+        let put = |f: &mut Vec<u8>, at: usize, b: &[u8]| {
+            if f.len() < at + b.len() {
+                f.resize(at + b.len(), 0);
+            }
+            f[at..at + b.len()].copy_from_slice(b);
+        };
+        for layout in [Layout::Aos, Layout::Soa] {
+            for format in [Format::Raw, Format::Npy] {
+                let mut one = TrackWriter::new(layout, format);
+                let mut whole: Vec<Vec<u8>> = (0..one.files().len())
+                    .map(|i| vec![0; one.header_len(i)])
+                    .collect();
+                let mut cursor: Vec<usize> = whole.iter().map(Vec::len).collect();
+                groups.iter().for_each(|g| one.push_group(g));
+                one.drain(|i, b| -> Result<(), ()> {
+                    put(&mut whole[i], cursor[i], b);
+                    cursor[i] += b.len();
+                    Ok(())
+                })
+                .unwrap();
+                for cut in 0..=groups.len() {
+                    let mut a = TrackWriter::new(layout, format);
+                    let mut files: Vec<Vec<u8>> = (0..a.files().len())
+                        .map(|i| vec![0; a.header_len(i)])
+                        .collect();
+                    let mut cursor: Vec<usize> = files.iter().map(Vec::len).collect();
+                    groups[..cut].iter().for_each(|g| a.push_group(g));
+                    let n: u64 = groups[..cut].iter().map(|g| g.len() as u64).sum();
+                    let mut b = TrackWriter::resumed(layout, format, n, cut as u64);
+                    let at: Vec<u64> = (0..files.len())
+                        .map(|i| b.position(i, n, cut as u64))
+                        .collect();
+                    groups[cut..].iter().for_each(|g| b.push_group(g));
+                    // The second part first: positions, not order, put the bytes.
+                    b.drain(|i, bytes| -> Result<(), ()> {
+                        put(&mut files[i], at[i] as usize, bytes);
+                        Ok(())
+                    })
+                    .unwrap();
+                    a.drain(|i, bytes| -> Result<(), ()> {
+                        put(&mut files[i], cursor[i], bytes);
+                        cursor[i] += bytes.len();
+                        Ok(())
+                    })
+                    .unwrap();
+                    assert_eq!(cursor.iter().map(|&c| c as u64).collect::<Vec<_>>(), at);
+                    let rest: u64 = groups[cut..].iter().map(|g| g.len() as u64).sum();
+                    a.skip(rest, (groups.len() - cut) as u64);
+                    assert_eq!(
+                        a.headers(),
+                        one.headers(),
+                        "{layout:?} {format:?} cut {cut}"
+                    );
+                    assert_eq!(files, whole, "{layout:?} {format:?} cut {cut}");
+                }
+            }
+        }
     }
 
     #[test]

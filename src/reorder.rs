@@ -64,6 +64,11 @@ impl Buckets {
         b * self.per
     }
 
+    /// The number of regions in bucket `b` (the last may have fewer).
+    pub fn regions_in(&self, b: usize) -> usize {
+        self.n_regions.min(self.first(b) + self.per) - self.first(b)
+    }
+
     /// Region `region`'s `len` encoded bytes join its bucket, which is returned.
     pub fn add(&mut self, region: usize, len: usize) -> usize {
         let b = region / self.per;
@@ -78,11 +83,7 @@ impl Buckets {
     /// order; from then on they count as gone.
     pub fn ready(&mut self) -> Option<usize> {
         let b = self.written;
-        let size = self
-            .n_regions
-            .min(self.first(b) + self.per)
-            .checked_sub(self.first(b))?;
-        if b >= self.held.len() || self.came[b] < size {
+        if b >= self.held.len() || self.came[b] < self.regions_in(b) {
             return None;
         }
         self.staged -= self.held[b];
@@ -136,6 +137,7 @@ mod tests {
         // 100 regions, 17 a bucket: the last bucket has 15.
         let mut b = Buckets::new(100, Some(1 << 20));
         assert_eq!((b.per(), b.len()), (17, 6));
+        assert_eq!((b.regions_in(0), b.regions_in(5)), (17, 15));
         // The second bucket comes whole first: not ready, the first is missing.
         for r in 17..34 {
             b.add(r, 10);

@@ -97,6 +97,36 @@ fn soa_columns_equal_the_aos_fields() {
     }
 }
 
+/// Shuffled regions wait in their buckets until the end of the genome sweep and are then
+/// written on all threads, each run of buckets at its place in every file
+/// (src/native/reorder.rs): the bytes of one thread, in every layout and format.
+#[test]
+fn shuffled_regions_written_on_several_threads_are_the_bytes_of_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    for case in all_cases()
+        .iter()
+        .filter(|c| ["seed", "cow"].contains(&c.name.as_str()))
+    {
+        let text = std::fs::read_to_string(&case.regions).unwrap();
+        let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        fastrand::Rng::with_seed(11).shuffle(&mut lines);
+        let bed = tmp.path().join(format!("{}.bed", case.name));
+        std::fs::write(&bed, lines.join("\n") + "\n").unwrap();
+        for layout in [Layout::Aos, Layout::Soa] {
+            for format in [Format::Raw, Format::Npy] {
+                let one = export_spilling_as(case, &bed, layout, format, 1);
+                for threads in [2, 3, 8] {
+                    assert!(
+                        export_spilling_as(case, &bed, layout, format, threads) == one,
+                        "{} {layout:?} {format:?} on {threads} threads",
+                        case.name
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn thread_count_and_spilling_do_not_change_the_bytes() {
     let cases = all_cases();

@@ -4,6 +4,7 @@ use crate::error::{Error, Result};
 use crate::layout::{Format, Layout, TrackWriter};
 use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -117,6 +118,35 @@ impl OutputDir {
         })
     }
 
+    /// The files, for other threads to write parts of them at their places while this one
+    /// writes on ([`OutputDir::continue_at`] then moves on past them).
+    pub(super) fn positioned(&self) -> Result<PositionedFiles> {
+        let files = self
+            .files
+            .iter()
+            .map(|(final_path, _, w)| {
+                let shown = shown_as(&self.dir, &self.shown, final_path);
+                match w.get_ref().try_clone() {
+                    Ok(f) => Ok((shown, f)),
+                    Err(e) => Err(write_error(&shown, e)),
+                }
+            })
+            .collect::<Result<_>>()?;
+        Ok(PositionedFiles { files })
+    }
+
+    /// Go on writing each file `i` at `ends[i]`, where the parts other threads wrote end
+    /// (what the writer buffered is written first, where it belongs).
+    pub(super) fn continue_at(&mut self, ends: &[u64]) -> Result<()> {
+        self.drain()?;
+        let (dir, shown) = (&self.dir, &self.shown);
+        for ((final_path, _, w), &end) in self.files.iter_mut().zip(ends) {
+            w.seek(SeekFrom::Start(end))
+                .map_err(|e| write_error(&shown_as(dir, shown, final_path), e))?;
+        }
+        Ok(())
+    }
+
     /// Finish headers, flush, and rename every file into place: all of them or, when a
     /// target cannot be replaced, none.
     pub fn commit(mut self) -> Result<()> {
@@ -184,6 +214,19 @@ impl OutputDir {
             })?;
         let _ = std::fs::remove_file(&path);
         Ok(f)
+    }
+}
+
+/// An export's files written at positions, from any thread (see [`OutputDir::positioned`]).
+pub(super) struct PositionedFiles {
+    /// Each file as messages name it, and a handle of its own.
+    files: Vec<(PathBuf, File)>,
+}
+
+impl PositionedFiles {
+    pub(super) fn write_at(&self, i: usize, bytes: &[u8], at: u64) -> Result<()> {
+        let (shown, f) = &self.files[i];
+        f.write_all_at(bytes, at).map_err(|e| write_error(shown, e))
     }
 }
 

@@ -103,6 +103,7 @@ impl RemoteExport {
                 n_samples,
                 scratch,
                 self.staging_budget,
+                threads.current_num_threads(),
             ))
         } else {
             None

@@ -121,18 +121,30 @@ pub fn export(
 
 /// Like [`export`] with a tiny staging budget so the reorder spills to its scratch file.
 pub fn export_spilling(case: &Case, threads: usize) -> Vec<(String, Vec<u8>)> {
+    export_spilling_as(case, &case.regions, Layout::Aos, Format::Raw, threads)
+}
+
+/// [`export_spilling`] of the regions in `regions`, in `layout` and `format`.
+pub fn export_spilling_as(
+    case: &Case,
+    regions: &Path,
+    layout: Layout,
+    format: Format,
+    threads: usize,
+) -> Vec<(String, Vec<u8>)> {
     let out = tempfile::tempdir().unwrap();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .unwrap();
     let opts = Options {
-        format: Format::Raw,
+        layout,
+        format,
         ..Options::default()
     };
     let export = Export::new(
         open_files(&case.sources, &pool).unwrap(),
-        read_regions(&case.regions).unwrap(),
+        read_regions(regions).unwrap(),
         opts,
     )
     .unwrap();
