@@ -12,6 +12,7 @@
 // and `npm run build` (the package).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setupBbi } from './bbi.mjs';
 import { fileURLToPath } from 'node:url';
@@ -32,15 +33,34 @@ const samples = (dir) => fs.readdirSync(dir).filter((f) => /^sample_\d+\.bw$/.te
   .sort((a, b) => parseInt(a.slice(7)) - parseInt(b.slice(7)));
 
 
+/** CPU seconds so far: this process's (all its threads, ended worker threads too) and
+ * this thread's (Linux; NaN elsewhere). */
+function cpuNow() {
+  const ru = process.resourceUsage();
+  let thread = NaN;
+  try {
+    const stat = fs.readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    thread = (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks (USER_HZ 100)
+  } catch { /* not Linux */ }
+  return { process: (ru.userCPUTime + ru.systemCPUTime) / 1e6, thread };
+}
+
+/** The best of `repeat` runs of `fn`: `[seconds, its result, the CPU it used]`. */
 async function best(fn) {
   let t = Infinity;
   let last;
+  let cpu = null;
   for (let i = 0; i < repeat; i++) {
+    const c0 = cpuNow();
     const t0 = performance.now();
     last = await fn();
-    t = Math.min(t, (performance.now() - t0) / 1000);
+    const dt = (performance.now() - t0) / 1000;
+    const c1 = cpuNow();
+    if (dt < t) cpu = { process: c1.process - c0.process, thread: c1.thread - c0.thread };
+    t = Math.min(t, dt);
   }
-  return [t, last];
+  return [t, last, cpu];
 }
 
 function fresh(d) {
@@ -62,7 +82,7 @@ async function bench(name, workers, bin, floor, bbiDir) {
   const want = fs.readFileSync(path.join(OUT, `${name}-native1`, 'intervals.npy'));
   const outBytes = want.length + fs.statSync(path.join(OUT, `${name}-native1`, 'offsets.npy')).size;
 
-  const [fromPaths] = await best(() => exportTrackToDir({ sources: paths, regions, format: 'raw', workers, outDir: fresh(out) }));
+  const [fromPaths, , cpu] = await best(() => exportTrackToDir({ sources: paths, regions, format: 'raw', workers, outDir: fresh(out) }));
   const same1 = fs.readFileSync(path.join(out, 'intervals.npy')).equals(want);
 
   // The test server (tests/server) in its own process, so it does not share the
@@ -83,7 +103,7 @@ async function bench(name, workers, bin, floor, bbiDir) {
     const printed = execFileSync(process.execPath, [path.join(bbiDir, 'bbijs_export.mjs'), dir, fresh(path.join(OUT, `${name}-bbi`))], { encoding: 'utf8' });
     bbi = Number(printed.trim().split('\n').at(-1));
   }
-  return { name, workers, native, fromPaths, fromHttp, bytes: r.bytesFetched, requests: r.requests, needed, bbi, same: same1 && same2 };
+  return { name, workers, native, fromPaths, cpu, fromHttp, bytes: r.bytesFetched, requests: r.requests, needed, bbi, same: same1 && same2 };
 }
 
 async function main() {
@@ -100,6 +120,18 @@ async function main() {
     console.log(`| ${x.name}${x.same ? '' : ' (OUTPUT DIFFERS)'} | ${x.workers} | ${x.native.toFixed(3)} s | ${x.fromPaths.toFixed(3)} s | ${x.fromHttp.toFixed(3)} s `
       + `| ${(x.fromPaths / x.native).toFixed(2)}x | ${x.bbi == null ? 'not run' : x.bbi.toFixed(2) + ' s'} | ${x.bbi == null ? '' : (x.bbi / x.fromPaths).toFixed(0) + 'x'} `
       + `| ${(x.bytes / 1e6).toFixed(2)} MB | ${Number.isNaN(x.needed) ? 'floor not built | ' : `${(x.needed / 1e6).toFixed(2)} MB | ${(x.bytes / x.needed).toFixed(3)}x`} | ${x.requests} |`);
+  }
+  // Where the CPU of the best run from paths went: a run on N cores takes at least its
+  // CPU / N, and with 2 cores a second worker can only bring the time below the first's
+  // when the second core was not already busy with Node's own threads (file system, GC).
+  const cores = os.availableParallelism?.() ?? os.cpus().length;
+  console.log(`\nCPU of the best Node run from paths (${cores} cores here):\n`);
+  console.log('| corpus | workers | wall | CPU, process | calling thread | other threads (workers, file system, GC) | CPU / cores | wall / (CPU / cores) |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const x of rows) {
+    const c = x.cpu;
+    console.log(`| ${x.name} | ${x.workers} | ${x.fromPaths.toFixed(3)} s | ${c.process.toFixed(2)} s | ${c.thread.toFixed(2)} s | ${(c.process - c.thread).toFixed(2)} s `
+      + `| ${(c.process / cores).toFixed(3)} s | ${(x.fromPaths / (c.process / cores)).toFixed(2)}x |`);
   }
 }
 
